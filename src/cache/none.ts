@@ -1,0 +1,14 @@
+// No caching: every step computes. The reference every fidelity number is measured against.
+
+import type { CachePolicy } from '../core/types.ts';
+import { COMPUTE } from './policy.ts';
+
+export function createNonePolicy(): CachePolicy {
+  return {
+    kind: 'none',
+    needsIndicator: false,
+    decide: () => COMPUTE,
+    rectification: () => null,
+    reset: () => {},
+  };
+}
