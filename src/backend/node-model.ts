@@ -1,0 +1,83 @@
+// loadNodeModel: a model directory → validated manifest, verified graphs, onnxruntime-node
+// sessions and a denoiser with CPU ops. Used by the CLI, calibration and the golden tests.
+// onnxruntime-node is imported lazily so that merely importing this module costs nothing and
+// tests can inject another namespace.
+
+import type * as OrtNode from 'onnxruntime-node';
+import type { Denoiser } from '../core/types.ts';
+import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
+import { requireGraphs } from '../manifest/validate.ts';
+import { createSingleDenoiser, createSplitDenoiser } from './denoiser.ts';
+import { readManifestFile, readVerifiedGraph } from './node-files.ts';
+import { ortCpuOps, type OrtCpuOps } from './ort-cpu-ops.ts';
+import type { OrtNamespace } from './ort-types.ts';
+import { createRunQueue, type RunQueue } from './run-queue.ts';
+import { createGraphSessions, releaseSessions, type GraphSessions, type SessionOptionsFor } from './sessions.ts';
+
+export type NodeTensor = OrtNode.Tensor;
+
+export interface NodeModelOptions {
+  /** Which graphs to run. Default 'split' (embed | blocks | head: hidden-space caching). */
+  graphs?: GraphMode;
+  /** Passed to every InferenceSession.create (e.g. intraOpNumThreads). Default: ORT's defaults. */
+  sessionOptions?: SessionOptionsFor;
+  /** The onnxruntime namespace. Default: `await import('onnxruntime-node')`. */
+  ort?: OrtNamespace<NodeTensor>;
+}
+
+export interface NodeModel {
+  readonly manifest: ModelManifest;
+  readonly mode: GraphMode;
+  readonly denoiser: Denoiser<NodeTensor>;
+  readonly ops: OrtCpuOps<NodeTensor>;
+  readonly ort: OrtNamespace<NodeTensor>;
+  readonly sessions: GraphSessions<NodeTensor>;
+  readonly queue: RunQueue;
+  /** Execution provider that runs the graphs (onnxruntime-node here: 'cpu'). */
+  readonly provider: string;
+  release(): Promise<void>;
+}
+
+/** Verified bytes → sessions for the named graphs of a model directory. */
+export async function loadNodeSessions(
+  ort: OrtNamespace<NodeTensor>,
+  manifest: ModelManifest,
+  names: readonly GraphName[],
+  sessionOptions?: SessionOptionsFor,
+): Promise<GraphSessions<NodeTensor>> {
+  const bytes: Partial<Record<GraphName, Uint8Array>> = {};
+  for (const name of names) {
+    const entry = manifest.graphs[name];
+    if (entry) bytes[name] = await readVerifiedGraph(manifest.baseUrl, entry);
+  }
+  return createGraphSessions(ort, bytes, sessionOptions);
+}
+
+export async function loadNodeModel(dir: string, options: NodeModelOptions = {}): Promise<NodeModel> {
+  const mode = options.graphs ?? 'split';
+  const manifest = await readManifestFile(dir);
+  const names = Object.keys(requireGraphs(manifest, mode)) as GraphName[];
+  const ort = options.ort ?? ((await import('onnxruntime-node')) as OrtNamespace<NodeTensor>);
+  const sessions = await loadNodeSessions(ort, manifest, names, options.sessionOptions);
+  const queue = createRunQueue();
+  try {
+    const denoiser =
+      mode === 'split'
+        ? createSplitDenoiser(ort, sessions, manifest, { queue })
+        : createSingleDenoiser(ort, sessions, manifest, { queue });
+    return {
+      manifest,
+      mode,
+      denoiser,
+      ops: ortCpuOps(ort),
+      ort,
+      sessions,
+      queue,
+      provider: 'cpu',
+      release: () => releaseSessions(sessions),
+    };
+  } catch (e) {
+    await releaseSessions(sessions);
+    throw e;
+  }
+}

@@ -1,0 +1,88 @@
+// `calibrate` arguments: flags → a validated CalibrateArgs. Model-dependent defaults (steps,
+// guidance) stay undefined here and come from the manifest; the others from calibrateModel.
+
+import type { TimeMode } from '../core/schedules.ts';
+import type { RectificationSpace } from '../manifest/types.ts';
+import { ArgReader, DEFAULT_MODEL_DIR, parseIntList, parseOrUsage } from './args.ts';
+
+export const CALIBRATE_USAGE = `usage: npm run calibrate -- --budget <n> [--budget <n> ...] [options]
+
+Fits ERTACache, TeaCache and MagCache plans per budget on full-compute trajectories, writes
+them to <model>/plans/ and lists them in <model>/manifest.json (rewritten atomically).
+
+  --model <dir>        model directory with manifest.json (default ${DEFAULT_MODEL_DIR})
+  --steps <n>          sampling steps the plans are for (default: the manifest's scheduler.defaultSteps)
+  --budget <n>         computed steps per plan (2…steps); repeat or comma-separate for several (required)
+  --seeds <list>       calibration noise seeds, e.g. 0-19 or 1,2,3 (default 0,1; 1000-1009 are held out)
+  --labels <list>      classes in the calibration batch (default 0-9)
+  --guidance <w>       CFG weight to calibrate at (default: the manifest's)
+  --space <s>          output | hidden | both: where ERTACache's rectification is fitted (default output)
+  --time-mode <m>      actual | nominal (default actual; must match the runtime's)
+  --skip-eval          skip measuring each plan's error with the real sampler (faster; no error report)
+  --threads <n>        onnxruntime intra-op threads
+  --json               print one JSON object (λ, S, errors per plan) as the last stdout line
+  --help               show this message`;
+
+export interface CalibrateArgs {
+  model: string;
+  steps?: number;
+  budgets: number[];
+  seeds?: number[];
+  labels?: number[];
+  guidance?: number;
+  spaces?: RectificationSpace[];
+  timeMode: TimeMode;
+  evaluate: boolean;
+  threads?: number;
+  json: boolean;
+}
+
+const OPTIONS = {
+  model: { type: 'string' },
+  steps: { type: 'string' },
+  budget: { type: 'string', multiple: true },
+  seeds: { type: 'string' },
+  labels: { type: 'string' },
+  guidance: { type: 'string' },
+  space: { type: 'string' },
+  'time-mode': { type: 'string' },
+  'skip-eval': { type: 'boolean' },
+  threads: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+function spaces(r: ArgReader): RectificationSpace[] | undefined {
+  if (r.str('space') === undefined) return undefined;
+  const s = r.oneOf('space', ['output', 'hidden', 'both'], 'output');
+  return s === 'both' ? ['output', 'hidden'] : [s];
+}
+
+/** Parses `calibrate` flags; null means --help was asked for. Throws UsageError. */
+export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | null {
+  const r: ArgReader = new ArgReader(parseOrUsage(argv, OPTIONS, CALIBRATE_USAGE), CALIBRATE_USAGE);
+  if (r.flag('help')) return null;
+  const budgets = [...new Set(r.ints('budget', 2))].sort((a, b) => b - a);
+  if (budgets.length === 0) r.fail('--budget is required (e.g. --budget 25 for 25 computed steps of 50)');
+  const args: CalibrateArgs = {
+    model: r.str('model') ?? DEFAULT_MODEL_DIR,
+    budgets,
+    timeMode: r.oneOf('time-mode', ['actual', 'nominal'], 'actual'),
+    evaluate: !r.flag('skip-eval'),
+    json: r.flag('json'),
+  };
+  const list = (name: string) => {
+    const spec = r.str(name);
+    return spec === undefined ? undefined : parseIntList(spec, (m) => r.fail(`--${name}: ${m}`));
+  };
+  const optional = {
+    steps: r.int('steps', 2, 10_000),
+    guidance: r.num('guidance'),
+    spaces: spaces(r),
+    threads: r.int('threads', 1, 1024),
+    seeds: list('seeds'),
+    labels: list('labels'),
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) Object.assign(args, { [k]: v });
+  return args;
+}
