@@ -28,6 +28,8 @@ export interface PolicyOptions {
   modelHash?: string;
   /** uniform: compute every N-th step (default 3). */
   interval?: number;
+  /** uniform: exactly this many evenly spaced computed steps (overrides interval). */
+  uniformBudget?: number;
   /** teacache / magcache: override the plan's δ (e.g. for a sweep). */
   delta?: number;
   /** magcache: override the plan's K / retention. */
@@ -56,7 +58,7 @@ export function createPolicy(kind: string, options: PolicyOptions = {}): CachePo
     case 'none':
       return createNonePolicy();
     case 'uniform':
-      return createUniformPolicy({ interval: options.interval });
+      return createUniformPolicy({ interval: options.interval, budget: options.uniformBudget });
     case 'teacache': {
       const base = teaCacheOptionsFromPlan(planFor(kind, 'teacache', options) as TeaCachePlan);
       return createTeaCachePolicy({ ...base, delta: options.delta ?? base.delta });

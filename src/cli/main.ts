@@ -5,6 +5,9 @@
 import { pathToFileURL } from 'node:url';
 import { isDiffusionError } from '../core/errors.ts';
 import { UsageError } from './args.ts';
+import { BENCH_USAGE, parseBenchArgs } from './bench-args.ts';
+import { runBench } from './bench.ts';
+import { fidelityMarkdown } from '../bench/report.ts';
 import { CALIBRATE_USAGE, parseCalibrateArgs } from './calibrate-args.ts';
 import { describeCalibration, runCalibrate } from './calibrate.ts';
 import { GENERATE_USAGE, parseGenerateArgs } from './generate-args.ts';
@@ -19,7 +22,8 @@ const USAGE = `usage: npx tsx src/cli/main.ts <command> [options]
 
 commands:
   generate    sample one digit to a PNG        (npm run generate -- --help)
-  calibrate   fit cache plans for a model       (npm run calibrate -- --help)`;
+  calibrate   fit cache plans for a model       (npm run calibrate -- --help)
+  bench       fidelity of every policy          (npm run bench -- --help)`;
 
 async function generate(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseGenerateArgs(argv);
@@ -43,7 +47,18 @@ async function calibrate(argv: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = { generate, calibrate };
+async function bench(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseBenchArgs(argv);
+  if (!args) {
+    io.out(BENCH_USAGE);
+    return 0;
+  }
+  const r = await runBench(args, argv, io.err);
+  io.out(args.json ? JSON.stringify(r) : fidelityMarkdown(r.rows, r.steps));
+  return 0;
+}
+
+const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = { generate, calibrate, bench };
 
 /** Exit status 0 on success, 2 on a usage error, 1 on any other error. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

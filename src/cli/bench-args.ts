@@ -1,0 +1,56 @@
+// `bench` arguments: flags → a validated BenchArgs.
+
+import { ArgReader, DEFAULT_MODEL_DIR, parseOrUsage } from './args.ts';
+
+export const BENCH_USAGE = `usage: npm run bench -- [options]
+
+Fidelity of every cache policy against full compute on the evaluation set (10 classes ×
+seeds 1000–1009, 50 steps), at matched computed-step budgets, with onnxruntime-node.
+Writes bench/fidelity.json and bench/fidelity.md.
+
+  --model <dir>        model directory (default ${DEFAULT_MODEL_DIR})
+  --classifier <dir>   evaluation classifier (default public/models/mnist-classifier)
+  --budgets <list>     computed-step budgets (default 34,25,17)
+  --seeds <n>          seeds per class, from 1000 (default 10; --quick: 2)
+  --quick              a short run: 2 seeds per class
+  --out <dir>          where the report goes (default bench)
+  --json               print one JSON object as the last stdout line
+  --help               show this message`;
+
+export interface BenchArgs {
+  model: string;
+  classifier: string;
+  budgets: number[];
+  seedsPerClass: number;
+  quick: boolean;
+  out: string;
+  json: boolean;
+}
+
+const OPTIONS = {
+  model: { type: 'string' },
+  classifier: { type: 'string' },
+  budgets: { type: 'string', multiple: true },
+  seeds: { type: 'string' },
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+/** Parses `bench` flags; null means --help was asked for. Throws UsageError. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs | null {
+  const r = new ArgReader(parseOrUsage(argv, OPTIONS, BENCH_USAGE), BENCH_USAGE);
+  if (r.flag('help')) return null;
+  const budgets = r.ints('budgets', 2);
+  const quick = r.flag('quick');
+  return {
+    model: r.str('model') ?? DEFAULT_MODEL_DIR,
+    classifier: r.str('classifier') ?? 'public/models/mnist-classifier',
+    budgets: budgets.length > 0 ? [...new Set(budgets)].sort((a, b) => b - a) : [34, 25, 17],
+    seedsPerClass: r.int('seeds', 1, 10) ?? (quick ? 2 : 10),
+    quick,
+    out: r.str('out') ?? 'bench',
+    json: r.flag('json'),
+  };
+}

@@ -1,0 +1,92 @@
+// `bench`: fidelity of every policy at matched budgets against full compute, on the evaluation
+// set, with onnxruntime-node (shared/design/evaluation.md). The pure part is src/bench/.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createPolicy, type PolicyOptions } from '../cache/registry.ts';
+import { flowMatchSigmas } from '../core/schedules.ts';
+import { loadNodeClassifier } from '../backend/node-classifier.ts';
+import { loadNodeModel, type NodeModel } from '../backend/node-model.ts';
+import { evaluateFidelity, evaluationCases, type FidelityRow, type PolicyUnderTest } from '../bench/fidelity.ts';
+import { fidelityMarkdown } from '../bench/report.ts';
+import { classAccuracy, argmaxRows } from '../core/metrics.ts';
+import type { BenchArgs } from './bench-args.ts';
+import { loadHeldOutDigits } from './mnist-digits.ts';
+import { readPlanFor } from './plan-files.ts';
+
+export interface BenchReport {
+  date: string;
+  command: string;
+  model: string;
+  modelHash: string;
+  steps: number;
+  guidance: number;
+  cases: number;
+  classifierHeldOutAccuracy: number;
+  rows: FidelityRow[];
+}
+
+/** The policies compared at one budget; plan-driven ones are skipped (with a note) when no plan exists. */
+async function policiesAt(model: NodeModel, steps: number, budget: number, log: (m: string) => void): Promise<PolicyUnderTest[]> {
+  const m = model.manifest;
+  const base: PolicyOptions = { steps, modelHash: m.modelHash };
+  const out: PolicyUnderTest[] = [
+    { policy: 'uniform', budget, create: () => createPolicy('uniform', { uniformBudget: budget }) },
+  ];
+  const planned: [string, string, 'output' | 'hidden' | undefined][] = [
+    ['teacache', 'teacache', undefined], ['magcache', 'magcache', undefined],
+    ['ertacache-schedule', 'ertacache-schedule', 'output'], ['ertacache-schedule+dt', 'ertacache-schedule+dt', 'output'],
+    ['ertacache', 'ertacache', 'output'], ['ertacache (hidden)', 'ertacache', 'hidden'],
+  ];
+  for (const [name, kind, space] of planned) {
+    try {
+      const { plan } = await readPlanFor(m, kind, steps, space ? { budget, space } : { budget });
+      out.push({ policy: name, budget, create: () => createPolicy(kind, { ...base, plan }) });
+    } catch (e) {
+      log(`bench: no ${name} plan for budget ${budget} (${(e as Error).message}); skipped`);
+    }
+  }
+  return out;
+}
+
+export async function runBench(args: BenchArgs, argv: readonly string[], log: (m: string) => void): Promise<BenchReport> {
+  const model = await loadNodeModel(args.model);
+  const clf = await loadNodeClassifier(args.classifier);
+  try {
+    const m = model.manifest;
+    const steps = m.scheduler.defaultSteps;
+    const real = await loadHeldOutDigits();
+    const realScored = await clf.classify(real.images, real.labels.length);
+    const policies = [];
+    for (const b of args.budgets) policies.push(...(await policiesAt(model, steps, b, log)));
+    const rows = await evaluateFidelity({
+      denoiser: model.denoiser, ops: model.ops, sigmas: flowMatchSigmas(steps, m.scheduler.shift),
+      guidance: m.scheduler.defaultGuidance, nullLabel: m.conditioning.nullLabel,
+      xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
+      cases: evaluationCases(m.conditioning.classes, args.seedsPerClass), policies,
+      classify: (images, n) => clf.classify(images, n), realFeatures: realScored.features, onProgress: log,
+    }, { policy: 'none', budget: null, create: () => createPolicy('none') });
+    const report: BenchReport = {
+      date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(),
+      model: m.name, modelHash: m.modelHash, steps, guidance: m.scheduler.defaultGuidance,
+      cases: m.conditioning.classes * args.seedsPerClass,
+      classifierHeldOutAccuracy: classAccuracy(argmaxRows(realScored.logits, 10), real.labels), rows,
+    };
+    await writeReport(args.out, report);
+    return report;
+  } finally {
+    await clf.release();
+    await model.release();
+  }
+}
+
+async function writeReport(dir: string, r: BenchReport): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'fidelity.json'), `${JSON.stringify(r, null, 1)}\n`);
+  const md = `# Fidelity at matched budgets\n\nMade by \`${r.command}\` on ${r.date.slice(0, 10)}: ${r.model} ` +
+    `(${r.steps} steps, guidance ${r.guidance}), ${r.cases} samples (10 classes, seeds from 1000), onnxruntime-node.\n` +
+    `PSNR/SSIM against the full-compute image of the same seed; class accuracy and FD (vs 1,000 held-out digits) ` +
+    `under the evaluation classifier (${(r.classifierHeldOutAccuracy * 100).toFixed(1)} % on held-out digits).\n\n` +
+    `${fidelityMarkdown(r.rows, r.steps)}\n`;
+  await writeFile(join(dir, 'fidelity.md'), md);
+}
