@@ -6,13 +6,15 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
 
 Fidelity of every cache policy against full compute on the evaluation set (10 classes ×
 seeds 1000–1009, 50 steps), at matched computed-step budgets, with onnxruntime-node.
-Writes bench/fidelity.json and bench/fidelity.md.
+Then the wall-clock speedup of each against none, interleaved A/B, median of repeats, and
+the runtime's overhead against a bare session.run loop. Writes bench/results.json and bench/report.md.
 
   --model <dir>        model directory (default ${DEFAULT_MODEL_DIR})
   --classifier <dir>   evaluation classifier (default public/models/mnist-classifier)
   --budgets <list>     computed-step budgets (default 34,25,17)
   --seeds <n>          seeds per class, from 1000 (default 10; --quick: 2)
-  --quick              a short run: 2 seeds per class
+  --repeats <n>        timed A/B pairs per policy for the speed table (default 7; --quick: 3)
+  --quick              a short run: 2 seeds per class, 3 timed pairs
   --out <dir>          where the report goes (default bench)
   --json               print one JSON object as the last stdout line
   --help               show this message`;
@@ -22,6 +24,7 @@ export interface BenchArgs {
   classifier: string;
   budgets: number[];
   seedsPerClass: number;
+  repeats: number;
   quick: boolean;
   out: string;
   json: boolean;
@@ -32,6 +35,7 @@ const OPTIONS = {
   classifier: { type: 'string' },
   budgets: { type: 'string', multiple: true },
   seeds: { type: 'string' },
+  repeats: { type: 'string' },
   quick: { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
@@ -49,6 +53,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | null {
     classifier: r.str('classifier') ?? 'public/models/mnist-classifier',
     budgets: budgets.length > 0 ? [...new Set(budgets)].sort((a, b) => b - a) : [34, 25, 17],
     seedsPerClass: r.int('seeds', 1, 10) ?? (quick ? 2 : 10),
+    repeats: r.int('repeats', 1, 100) ?? (quick ? 3 : 7),
     quick,
     out: r.str('out') ?? 'bench',
     json: r.flag('json'),

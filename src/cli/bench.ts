@@ -8,23 +8,13 @@ import { flowMatchSigmas } from '../core/schedules.ts';
 import { loadNodeClassifier } from '../backend/node-classifier.ts';
 import { loadNodeModel, type NodeModel } from '../backend/node-model.ts';
 import { evaluateFidelity, evaluationCases, type FidelityRow, type PolicyUnderTest } from '../bench/fidelity.ts';
-import { fidelityMarkdown } from '../bench/report.ts';
+import { measureOverhead } from '../bench/overhead.ts';
+import { benchMarkdown, type BenchReport, type BenchRow } from '../bench/report.ts';
+import { measureSpeed, timeRun, type SpeedRow } from '../bench/speed.ts';
 import { classAccuracy, argmaxRows } from '../core/metrics.ts';
 import type { BenchArgs } from './bench-args.ts';
 import { loadHeldOutDigits } from './mnist-digits.ts';
 import { readPlanFor } from './plan-files.ts';
-
-export interface BenchReport {
-  date: string;
-  command: string;
-  model: string;
-  modelHash: string;
-  steps: number;
-  guidance: number;
-  cases: number;
-  classifierHeldOutAccuracy: number;
-  rows: FidelityRow[];
-}
 
 /** The policies compared at one budget; plan-driven ones are skipped (with a note) when no plan exists. */
 async function policiesAt(model: NodeModel, steps: number, budget: number, log: (m: string) => void): Promise<PolicyUnderTest[]> {
@@ -59,18 +49,27 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     const realScored = await clf.classify(real.images, real.labels.length);
     const policies = [];
     for (const b of args.budgets) policies.push(...(await policiesAt(model, steps, b, log)));
-    const rows = await evaluateFidelity({
+    const setup = {
       denoiser: model.denoiser, ops: model.ops, sigmas: flowMatchSigmas(steps, m.scheduler.shift),
       guidance: m.scheduler.defaultGuidance, nullLabel: m.conditioning.nullLabel,
       xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
-      cases: evaluationCases(m.conditioning.classes, args.seedsPerClass), policies,
+    };
+    const none = () => createPolicy('none');
+    const fidelity = await evaluateFidelity({
+      ...setup, cases: evaluationCases(m.conditioning.classes, args.seedsPerClass), policies,
       classify: (images, n) => clf.classify(images, n), realFeatures: realScored.features, onProgress: log,
-    }, { policy: 'none', budget: null, create: () => createPolicy('none') });
+    }, { policy: 'none', budget: null, create: none });
+    const speed = await measureSpeed(setup, none, policies, args.repeats, log);
+    log('overhead: runtime vs bare session.run loop');
+    const overhead = await measureOverhead({ ...setup, ort: model.ort, sessions: model.sessions },
+      async (k) => (await timeRun(setup, none(), k)).ms, args.repeats);
     const report: BenchReport = {
+      rows: combineRows(fidelity, speed, model.provider === 'cpu' ? 'onnxruntime-node' : model.provider, steps),
+      overhead, speed, fidelity,
       date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(),
       model: m.name, modelHash: m.modelHash, steps, guidance: m.scheduler.defaultGuidance,
       cases: m.conditioning.classes * args.seedsPerClass,
-      classifierHeldOutAccuracy: classAccuracy(argmaxRows(realScored.logits, 10), real.labels), rows,
+      classifierHeldOutAccuracy: classAccuracy(argmaxRows(realScored.logits, 10), real.labels),
     };
     await writeReport(args.out, report);
     return report;
@@ -80,13 +79,20 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
   }
 }
 
+function combineRows(fidelity: FidelityRow[], speed: SpeedRow[], provider: string, steps: number): BenchRow[] {
+  return fidelity.map((f) => {
+    const s = speed.find((r) => r.policy === f.policy && r.budget === f.budget);
+    const isRef = f.budget === null;
+    return {
+      policy: f.policy, provider, steps, budget: f.budget, computedSteps: f.computedSteps,
+      speedup: isRef ? 1 : s?.speedup ?? null, idealSpeedup: isRef ? 1 : s?.idealSpeedup ?? null,
+      psnr: f.psnr, ssim: f.ssim, classAccuracy: f.classAccuracy, fd: f.fd,
+    };
+  });
+}
+
 async function writeReport(dir: string, r: BenchReport): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'fidelity.json'), `${JSON.stringify(r, null, 1)}\n`);
-  const md = `# Fidelity at matched budgets\n\nMade by \`${r.command}\` on ${r.date.slice(0, 10)}: ${r.model} ` +
-    `(${r.steps} steps, guidance ${r.guidance}), ${r.cases} samples (10 classes, seeds from 1000), onnxruntime-node.\n` +
-    `PSNR/SSIM against the full-compute image of the same seed; class accuracy and FD (vs 1,000 held-out digits) ` +
-    `under the evaluation classifier (${(r.classifierHeldOutAccuracy * 100).toFixed(1)} % on held-out digits).\n\n` +
-    `${fidelityMarkdown(r.rows, r.steps)}\n`;
-  await writeFile(join(dir, 'fidelity.md'), md);
+  await writeFile(join(dir, 'results.json'), `${JSON.stringify(r, null, 1)}\n`);
+  await writeFile(join(dir, 'report.md'), benchMarkdown(r));
 }

@@ -7,7 +7,7 @@ import { isDiffusionError } from '../core/errors.ts';
 import { UsageError } from './args.ts';
 import { BENCH_USAGE, parseBenchArgs } from './bench-args.ts';
 import { runBench } from './bench.ts';
-import { fidelityMarkdown } from '../bench/report.ts';
+import { rowsMarkdown } from '../bench/report.ts';
 import { CALIBRATE_USAGE, parseCalibrateArgs } from './calibrate-args.ts';
 import { describeCalibration, runCalibrate } from './calibrate.ts';
 import { GENERATE_USAGE, parseGenerateArgs } from './generate-args.ts';
@@ -54,7 +54,7 @@ async function bench(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const r = await runBench(args, argv, io.err);
-  io.out(args.json ? JSON.stringify(r) : fidelityMarkdown(r.rows, r.steps));
+  io.out(args.json ? JSON.stringify(r) : rowsMarkdown(r.rows, r.steps));
   return 0;
 }
 

@@ -1,0 +1,97 @@
+// Wall-clock speed of cache policies (shared/design/evaluation.md "Speed"): every policy is timed
+// against `none` interleaved (A B A B …) in one process after a warm-up, median of repeats;
+// the ratio is the result, absolute times on shared CPUs are noise.
+
+import { gaussianNoise } from '../core/rng.ts';
+import { sample } from '../core/sampler.ts';
+import type { CachePolicy, Denoiser, Dims, SampleStats, TensorOps } from '../core/types.ts';
+
+export interface SpeedSetup<T> {
+  denoiser: Denoiser<T>;
+  ops: TensorOps<T>;
+  sigmas: ArrayLike<number>;
+  guidance: number;
+  nullLabel: number;
+  xDims: Dims;
+}
+
+export interface SpeedCase {
+  policy: string;
+  budget: number | null;
+  create: () => CachePolicy;
+}
+
+export interface SpeedRow {
+  policy: string;
+  budget: number | null;
+  computedSteps: number;
+  msNone: number; // median wall-clock of a `none` run, interleaved with this policy's runs
+  msPolicy: number; // median wall-clock of this policy's runs
+  speedup: number; // msNone / msPolicy
+  reuseCost: number; // median reuse-step ms / median compute-step ms, within the policy's runs
+  idealSpeedup: number; // T / (computed + reused·reuseCost)
+  efficiency: number; // speedup / idealSpeedup
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** One timed generation (label 0…9 rotates with the repeat so no single digit is favoured). */
+export async function timeRun<T>(s: SpeedSetup<T>, policy: CachePolicy, k: number): Promise<{ ms: number; stats: SampleStats }> {
+  const n = s.xDims.reduce((p, d) => p * d, 1);
+  const noise = s.ops.fromHost(gaussianNoise(2000 + k, n), s.xDims);
+  try {
+    const t0 = performance.now();
+    const { x, stats } = await sample({
+      denoiser: s.denoiser, ops: s.ops, sigmas: s.sigmas, policy, noise,
+      cond: { label: k % 10, nullLabel: s.nullLabel }, guidance: s.guidance,
+    });
+    await s.ops.read(x); // the final image is part of a generation
+    const ms = performance.now() - t0;
+    s.ops.dispose(x);
+    return { ms, stats };
+  } finally {
+    s.ops.dispose(noise);
+  }
+}
+
+function stepMedians(stats: SampleStats[]): { compute: number; reuse: number } {
+  const c: number[] = [];
+  const r: number[] = [];
+  for (const st of stats) st.stepMs.forEach((ms, i) => (st.decisions[i] === 'compute' ? c : r).push(ms));
+  return { compute: median(c), reuse: r.length ? median(r) : 0 };
+}
+
+/** Interleaved A/B timing of each case against `none`; `repeats` pairs after one warm-up pair. */
+export async function measureSpeed<T>(s: SpeedSetup<T>, none: () => CachePolicy, cases: SpeedCase[],
+  repeats: number, onProgress?: (m: string) => void): Promise<SpeedRow[]> {
+  const steps = s.sigmas.length - 1;
+  const rows: SpeedRow[] = [];
+  for (const c of cases) {
+    onProgress?.(`speed: ${c.policy} budget ${c.budget}`);
+    await timeRun(s, none(), 0);
+    await timeRun(s, c.create(), 0);
+    const a: number[] = [];
+    const b: number[] = [];
+    const stats: SampleStats[] = [];
+    for (let k = 1; k <= repeats; k++) {
+      a.push((await timeRun(s, none(), k)).ms);
+      const run = await timeRun(s, c.create(), k);
+      b.push(run.ms);
+      stats.push(run.stats);
+    }
+    const computed = stats.reduce((p, st) => p + st.computedSteps, 0) / stats.length;
+    const { compute, reuse } = stepMedians(stats);
+    const reuseCost = compute > 0 ? reuse / compute : 0;
+    const ideal = steps / (computed + (steps - computed) * reuseCost);
+    const speedup = median(a) / median(b);
+    rows.push({
+      policy: c.policy, budget: c.budget, computedSteps: computed, msNone: median(a), msPolicy: median(b),
+      speedup, reuseCost, idealSpeedup: ideal, efficiency: speedup / ideal,
+    });
+  }
+  return rows;
+}
