@@ -1,0 +1,72 @@
+// Load the default model and generate in each provider (WebGPU on SwiftShader, WASM): frames
+// arrive in order and reach the canvas, stats count only the read-backs asked for, and the
+// final image equals the Node CLI's (onnxruntime-node) for the same seed and policy.
+
+import { cliGenerate, expect, generate, load, maxAbsDiff, ok, smallestErtaPlan, test } from './fixtures.ts';
+
+// SwiftShader runs a step in ~2 s, WASM in ~0.15 s: keep WebGPU runs short.
+const stepsFor = (provider: string) => (provider === 'webgpu' ? 4 : 8);
+// fp32 graphs on three engines (ORT CPU in Node, ORT WASM, WGSL + ORT WebGPU); measured
+// differences are ~1e-6, so 1e-3 catches any real divergence (a wrong step is ≫ 0.01).
+const TOLERANCE = 1e-3;
+
+test('none: frames in order, final image equals the CLI', async ({ harness, provider }) => {
+  const info = ok(await load(harness, { provider }));
+  expect(info.provider.used).toBe(provider);
+  expect(info.provider.reason.length).toBeGreaterThan(0);
+
+  const steps = stepsFor(provider);
+  const req = { label: 3, seed: 7, steps, guidance: 3, previewEvery: 2, policy: { kind: 'none' } };
+  const outcome = await generate(harness, req);
+  const run = ok(outcome);
+  const events = outcome.events as { type: string; i?: number }[];
+
+  const stepIs = events.filter((e) => e.type === 'step').map((e) => e.i);
+  const previewIs = events.filter((e) => e.type === 'preview').map((e) => e.i);
+  expect(stepIs).toEqual([...Array(steps).keys()]);
+  expect(previewIs).toEqual([...Array(steps / 2).keys()].map((k) => 2 * k + 1));
+  expect(events.at(-1)?.type).toBe('done');
+
+  const { stats } = run;
+  expect(stats.provider).toBe(provider);
+  expect(stats.computedSteps).toBe(steps);
+  expect(stats.previews).toBe(steps / 2);
+  expect(stats.readbacks).toBe(stats.previews + 1); // the previews asked for, plus the final image
+  expect(run.framePixels).toBe(28 * 28 * 4);
+  expect(await harness.evaluate(() => (globalThis as unknown as { harness: { canvasMean(): number } }).harness.canvasMean()))
+    .toBeGreaterThan(0);
+
+  const reference = await cliGenerate({ label: 3, seed: 7, steps, guidance: 3, policy: 'none' });
+  expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE);
+});
+
+test('ertacache: reuses exactly the plan\'s steps, with no extra read-back', async ({ harness, provider }) => {
+  const plan = smallestErtaPlan();
+  test.skip(plan === null, `no ertacache plan in the model's manifest yet (npm run calibrate writes one)`);
+  ok(await load(harness, { provider }));
+  const req = { label: 5, seed: 11, steps: plan!.steps, guidance: 3, previewEvery: 0,
+    policy: { kind: 'ertacache', budget: plan!.budget } };
+  const run = ok(await generate(harness, req));
+  const { stats } = run;
+
+  const reused = stats.decisions.flatMap((d, i) => (d === 'reuse' ? [i] : []));
+  expect(reused).toEqual(plan!.reuse);
+  expect(stats.reusedSteps).toBe(plan!.reuse.length);
+  expect(stats.planId).toBe(plan!.file);
+  expect(stats.readbacks).toBe(1); // ERTACache decides without read-backs: only the final image
+
+  const reference = await cliGenerate({ label: 5, seed: 11, steps: plan!.steps, guidance: 3,
+    policy: 'ertacache', budget: plan!.budget });
+  expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE);
+});
+
+test('the single graph (model.onnx) gives the split graphs\' image', async ({ harness, provider }) => {
+  const req = { label: 8, seed: 21, steps: provider === 'webgpu' ? 2 : 4, guidance: 3 };
+  ok(await load(harness, { provider, graphs: 'split' }));
+  const split = ok(await generate(harness, req));
+  const single = ok(await load(harness, { provider, graphs: 'single' }));
+  expect(single.graphs).toBe('single');
+  const whole = ok(await generate(harness, req));
+  expect(whole.stats.readbacks).toBe(1);
+  expect(maxAbsDiff(whole.image, split.image)).toBeLessThan(TOLERANCE);
+});

@@ -1,0 +1,40 @@
+// The seam between the runtime (src/runtime) and an execution backend: everything that touches
+// the network, storage, ONNX Runtime or the GPU sits behind it, so the runtime itself is plain
+// orchestration over core. web.ts implements it for the browser; a test can fake it.
+
+import type { Denoiser, TensorOps } from '../core/types.ts';
+import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
+import type { ProviderReport, ProviderRequest } from './providers.ts';
+import type { FileSpec, LoadedFile, LoadedJson, LoadFileOptions } from './weight-store.ts';
+
+export interface BackendOps<T> extends TensorOps<T> {
+  /** Host read-backs so far (monotonic); the runtime reports per-run differences. */
+  readonly readbacks: number;
+  /**
+   * Resolves when the device has finished all submitted work (a fence, not a read-back).
+   * Absent on the CPU. Without it a GPU run is only *queued* step after step, so step times
+   * would be submission times and cancel() could not stop work already queued.
+   */
+  sync?(): Promise<void>;
+}
+
+/** One model opened on one execution provider. */
+export interface OpenModel<T> {
+  readonly denoiser: Denoiser<T>;
+  readonly ops: BackendOps<T>;
+  readonly provider: ProviderReport;
+  /** Why the device is gone (GPU device lost), or null while it is usable. */
+  lostReason(): string | null;
+  /** Releases the sessions and every GPU buffer the ops hold. */
+  release(): Promise<void>;
+}
+
+export interface RuntimeBackend<T> {
+  /** A JSON document (manifest, plan) with typed HTTP / network errors; cached for offline use. */
+  loadJson(url: string, what: 'manifest' | 'plan', options: { cache?: boolean }): Promise<LoadedJson>;
+  /** A manifest-listed file: verified against its sha256, from the cache when possible. */
+  loadFile(spec: FileSpec, options: LoadFileOptions): Promise<LoadedFile>;
+  /** Sessions, denoiser and ops for verified graph bytes, on the provider the request allows. */
+  openModel(manifest: ModelManifest, mode: GraphMode, graphs: Partial<Record<GraphName, Uint8Array>>,
+    request: ProviderRequest): Promise<OpenModel<T>>;
+}

@@ -1,0 +1,165 @@
+// The demo page: pick a digit and settings, watch frames form, see which steps were computed
+// and which reused, and compare against the uncached run. Plain DOM; the runtime does the work.
+
+// Registers <erta-diffusion> for the "Use it in your page" example.
+import '../element/define.ts';
+import { downloadBlob, frameToPng } from '../element/pixels.ts';
+import type { GenerateResult, ModelInfo } from '../runtime/api.ts';
+import { loadBenchResults } from './bench-data.ts';
+import { renderBenchChart } from './chart.ts';
+import { compareResults, renderComparison } from './compare.ts';
+import { renderError, toTypedError } from './errors.ts';
+import { heatLegendGradient } from './heatmap.ts';
+import { byId, showNotice, summarizeRun } from './page.ts';
+import { DemoRunner, describeProvider } from './runner.ts';
+import { SettingsForm } from './settings.ts';
+import type { DemoSettings } from './settings.ts';
+import { createTimeline } from './timeline.ts';
+import type { Timeline } from './timeline.ts';
+
+const query = new URLSearchParams(location.search);
+/** ?model= points the page at another manifest (relative to the page, so it works under a sub-path). */
+const MODEL_URL = new URL(query.get('model') ?? 'models/mnist-dit/manifest.json', location.href).href;
+/** ?preview=k: a frame every k steps (each one a read-back on WebGPU); 0 = final image only. */
+const PREVIEW_EVERY = Math.max(0, Number(query.get('preview') ?? 1) || 0);
+
+const form = new SettingsForm(query.get('policy') ?? 'ertacache');
+const runner = new DemoRunner();
+const messages = byId('messages');
+const el = {
+  generate: byId<HTMLButtonElement>('generate'), cancel: byId<HTMLButtonElement>('cancel'),
+  download: byId<HTMLButtonElement>('download'), modelStatus: byId('model-status'),
+  loadProgress: byId<HTMLProgressElement>('load-progress'), runStatus: byId('run-status'),
+  mainCanvas: byId<HTMLCanvasElement>('main-canvas'), mainCaption: byId('main-caption'),
+  refFigure: byId('ref-figure'), refCanvas: byId<HTMLCanvasElement>('ref-canvas'),
+  diffFigure: byId('diff-figure'), diffCanvas: byId<HTMLCanvasElement>('diff-canvas'),
+  table: byId<HTMLTableElement>('compare-table'), timelines: byId('timelines'),
+  details: byId<HTMLDetailsElement>('run-details'), stats: byId('run-stats'),
+};
+let model: ModelInfo | null = null;
+let last: GenerateResult | null = null;
+
+function applyQuery(): void {
+  for (const key of ['seed', 'steps', 'guidance', 'provider'] as const) {
+    const v = query.get(key);
+    if (v !== null) form.choose(form[key], v);
+  }
+  if (query.get('compare') === '1') form.compare.checked = true;
+  const budget = query.get('budget');
+  if (budget !== null) form.choose(form.budget, budget);
+  const digit = query.get('digit');
+  if (digit !== null) document.querySelector<HTMLInputElement>(`#digit-${CSS.escape(digit)}`)?.click();
+}
+
+function labelledTimeline(title: string): Timeline {
+  const t = createTimeline();
+  const h = document.createElement('h3');
+  h.textContent = title;
+  t.element.prepend(h);
+  return t;
+}
+
+async function loadModel(): Promise<ModelInfo | null> {
+  const provider = form.read().provider;
+  el.generate.disabled = true;
+  el.loadProgress.hidden = false;
+  el.modelStatus.textContent = `Loading model (${provider})…`;
+  try {
+    const info = await runner.load(MODEL_URL, provider, (loaded, total) => {
+      el.loadProgress.value = total > 0 ? loaded / total : 0;
+      el.modelStatus.textContent = `Downloading model: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
+    });
+    model = info;
+    form.setModel(info);
+    const embed = document.getElementById('embed');
+    embed?.setAttribute('model', MODEL_URL); // the embed example uses the same model and provider
+    embed?.setAttribute('provider', provider);
+    const p = describeProvider(info);
+    el.modelStatus.textContent = p.text;
+    el.modelStatus.dataset.provider = info.provider.used;
+    if (p.wasmNote) showNotice(messages, p.wasmNote, 'wasm-fallback');
+    for (const note of [...info.provider.notes, ...info.warnings]) showNotice(messages, note, 'runtime-note');
+    return info;
+  } catch (e) {
+    model = null;
+    el.modelStatus.textContent = 'The model could not be loaded (see the message above).';
+    messages.append(renderError(toTypedError(e)));
+    return null;
+  } finally {
+    el.loadProgress.hidden = true;
+    el.generate.disabled = false;
+  }
+}
+
+async function generate(s: DemoSettings): Promise<void> {
+  if (model === null && (await loadModel()) === null) return;
+  const { width, height } = model!.latent;
+  const request = { label: s.label, seed: s.seed, steps: s.steps, guidance: s.guidance, previewEvery: PREVIEW_EVERY };
+  const cachedTimeline = labelledTimeline(s.compare ? `${s.policy.kind}` : `${s.policy.kind}, digit ${s.label}, seed ${s.seed}`);
+  const refTimeline = labelledTimeline('none (reference)');
+  el.timelines.replaceChildren(cachedTimeline.element, ...(s.compare ? [refTimeline.element] : []));
+  el.refFigure.hidden = !s.compare;
+  el.diffFigure.hidden = true;
+  el.table.hidden = true;
+  el.mainCaption.textContent = s.policy.kind;
+  el.runStatus.textContent = `Generating digit ${s.label} (seed ${s.seed})…`;
+  // The cached run goes first: any first-run warm-up then counts against caching, never for it.
+  const cached = await runner.run({ ...request, policy: s.policy }, { canvas: el.mainCanvas, timeline: cachedTimeline });
+  last = cached;
+  el.download.disabled = false;
+  el.mainCanvas.setAttribute('aria-label', `Generated digit ${s.label}, seed ${s.seed}, policy ${s.policy.kind}`);
+  const runs: Record<string, unknown> = { cached: cached.stats };
+  if (s.compare) {
+    el.runStatus.textContent = 'Now the uncached reference, same seed…';
+    const ref = await runner.run({ ...request, policy: { kind: 'none' } }, { canvas: el.refCanvas, timeline: refTimeline });
+    const c = compareResults(ref, cached, width, height, el.diffCanvas);
+    el.diffFigure.hidden = false;
+    renderComparison(el.table, c, s.policy.kind);
+    runs.reference = ref.stats;
+  }
+  el.runStatus.textContent = summarizeRun(cached);
+  el.stats.textContent = JSON.stringify(runs, null, 2);
+  el.details.hidden = false;
+}
+
+form.form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (runner.running || !form.form.reportValidity()) return;
+  for (const box of messages.querySelectorAll('.error, .notice')) box.remove();
+  el.generate.disabled = true;
+  el.cancel.disabled = false;
+  form.provider.disabled = true; // a reload while a run is going would be refused (BUSY)
+  generate(form.read())
+    .catch((err: unknown) => {
+      const typed = toTypedError(err);
+      if (typed.code === 'DEVICE_LOST' || typed.code === 'NOT_LOADED') {
+        model = null;
+        runner.forget();
+      }
+      el.runStatus.textContent = typed.code === 'CANCELLED' ? 'Cancelled.' : 'Generation failed (see the message above).';
+      messages.append(renderError(typed));
+    })
+    .finally(() => {
+      el.generate.disabled = false;
+      el.cancel.disabled = true;
+      form.provider.disabled = false;
+    });
+});
+el.cancel.addEventListener('click', () => void runner.cancel());
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && runner.running) void runner.cancel();
+});
+form.provider.addEventListener('change', () => {
+  model = null;
+  void loadModel();
+});
+el.download.addEventListener('click', () => {
+  if (last === null) return;
+  const s = form.read();
+  void frameToPng(last.frame).then((png) => downloadBlob(png, `erta-digit${s.label}-seed${s.seed}-${last!.stats.policy}.png`));
+});
+
+byId('heat-legend').style.background = heatLegendGradient();
+byId('bench-chart').replaceChildren(renderBenchChart(loadBenchResults()));
+applyQuery();
+void loadModel();

@@ -1,0 +1,193 @@
+// <erta-diffusion>: attributes → runtime calls, a canvas, events, CSS parts. No diffusion logic
+// and no side effect here (define.ts registers the tag), so the class can be imported, extended
+// or registered under another name.
+
+import type { GenerateEvent, GenerateResult, LoadEvent, ModelInfo, PreviewEvent } from '../runtime/api.ts';
+import { emit, toErrorDetail } from './events.ts';
+import { AttributeError, DEFAULT_OPTIONS, OBSERVED_ATTRIBUTES, formatAttribute, readOptions } from './options.ts';
+import type { ElementOptions, ObservedAttribute, ProviderChoice } from './options.ts';
+import { drawFrame } from './pixels.ts';
+import { RuntimeSession } from './session.ts';
+import type { RuntimeConnection, SessionHooks } from './session.ts';
+import { buildShadow } from './template.ts';
+import type { ShadowParts } from './template.ts';
+import { bindControls, describeResult, setBusy, setClasses, setStatus } from './view.ts';
+import { createDiffusionWorker, createRuntimeClient } from '../client/runtime-client.ts';
+import { toRequest } from './request.ts';
+
+export class ErtaDiffusionElement extends HTMLElement {
+  static readonly observedAttributes = OBSERVED_ATTRIBUTES;
+
+  readonly #parts: ShadowParts;
+  readonly #session = new RuntimeSession(() => this.createConnection());
+  #model: ModelInfo | null = null;
+  #result: GenerateResult | null = null;
+
+  constructor() {
+    super();
+    this.#parts = buildShadow(this.attachShadow({ mode: 'open' }));
+    bindControls(this, this.#parts);
+  }
+
+  /**
+   * The worker connection; override to inject a runtime (tests, a shared worker). Termination is
+   * immediate (worker.terminate), not the client's dispose-then-terminate: a removed element
+   * must not keep a busy worker alive until its current step finishes.
+   */
+  protected createConnection(): RuntimeConnection {
+    const worker = createDiffusionWorker();
+    return { api: createRuntimeClient(worker), terminate: () => worker.terminate() };
+  }
+
+  connectedCallback(): void {
+    this.#syncControls();
+  }
+
+  disconnectedCallback(): void {
+    // A move within the document disconnects and reconnects in one task: keep the worker then.
+    queueMicrotask(() => {
+      if (this.isConnected) return;
+      this.#session.close(); // a running generate() rejects with CANCELLED
+      this.#model = null;
+    });
+  }
+
+  attributeChangedCallback(name: ObservedAttribute): void {
+    if (name === 'controls' || name === 'label' || name === 'seed') this.#syncControls();
+  }
+
+  // ── properties (each reflects its attribute) ───────────────────────────────────────────
+  get model(): string { return this.getAttribute('model') ?? DEFAULT_OPTIONS.model; }
+  set model(v: string) { this.#set('model', v); }
+  get label(): number { return this.#int('label') ?? DEFAULT_OPTIONS.label; }
+  set label(v: number) { this.#set('label', v); }
+  get seed(): number { return this.#int('seed') ?? DEFAULT_OPTIONS.seed; }
+  set seed(v: number) { this.#set('seed', v); }
+  get steps(): number | null { return this.#int('steps'); }
+  set steps(v: number | null) { this.#set('steps', v); }
+  get policy(): string { return this.getAttribute('policy') ?? DEFAULT_OPTIONS.policy; }
+  set policy(v: string) { this.#set('policy', v); }
+  get budget(): number | null { return this.#int('budget'); }
+  set budget(v: number | null) { this.#set('budget', v); }
+  get guidance(): number | null { return this.#num('guidance'); }
+  set guidance(v: number | null) { this.#set('guidance', v); }
+  get provider(): ProviderChoice { return (this.getAttribute('provider') as ProviderChoice | null) ?? DEFAULT_OPTIONS.provider; }
+  set provider(v: ProviderChoice) { this.#set('provider', v); }
+  get previewEvery(): number { return this.#int('preview-every') ?? DEFAULT_OPTIONS.previewEvery; }
+  set previewEvery(v: number) { this.#set('preview-every', v); }
+  get controls(): boolean { return this.hasAttribute('controls'); }
+  set controls(v: boolean) { this.toggleAttribute('controls', v); }
+
+  /** Info about the loaded model (null before the first load). */
+  get modelInfo(): ModelInfo | null { return this.#model; }
+  /** The last finished generation (null before the first). */
+  get result(): GenerateResult | null { return this.#result; }
+  /** True while a generation (or the model load before it) is in progress. */
+  get running(): boolean { return this.#session.runningJobId !== null; }
+  /** True once the lazily created worker exists. */
+  get workerStarted(): boolean { return this.#session.connected; }
+
+  /** Generate with the current attributes. Resolves with the result; rejects with a typed error. */
+  async generate(): Promise<GenerateResult> {
+    let o: ElementOptions;
+    try {
+      o = readOptions((n) => this.getAttribute(n));
+    } catch (e) {
+      throw this.#fail(e instanceof AttributeError ? { code: 'BAD_INPUT', message: e.message, hint: e.hint } : e);
+    }
+    const modelUrl = new URL(o.model, document.baseURI).href;
+    setBusy(this.#parts, true);
+    setStatus(this.#parts, 'Loading model…');
+    try {
+      const { result, model } = await this.#session.generate(modelUrl, o.provider, (m) => toRequest(o, m), this.#hooks(o));
+      this.#model = model;
+      this.#result = result;
+      drawFrame(this.#parts.canvas, result.frame);
+      this.#parts.canvas.setAttribute('aria-label', `Generated image of class ${o.label}, seed ${o.seed}`);
+      emit(this, 'erta-frame', { jobId: result.jobId, i: result.stats.steps - 1, final: true, frame: result.frame });
+      emit(this, 'erta-done', { jobId: result.jobId, result, stats: result.stats, model, provider: model.provider });
+      setStatus(this.#parts, describeResult(result, model));
+      return result;
+    } catch (e) {
+      throw this.#fail(e);
+    } finally {
+      setBusy(this.#parts, this.running);
+    }
+  }
+
+  /** Stop the running generation; its generate() promise rejects with code CANCELLED. */
+  async cancel(): Promise<void> {
+    await this.#session.cancel();
+  }
+
+  #hooks(o: ElementOptions): SessionHooks {
+    let steps = o.steps ?? 0;
+    let pending: PreviewEvent | null = null;
+    const files = new Map<string, { loaded: number; total: number }>();
+    const totals = () => [...files.values()].reduce((a, f) => ({ loaded: a.loaded + f.loaded, total: a.total + f.total }),
+      { loaded: 0, total: 0 });
+    return {
+      onLoad: (e: LoadEvent) => {
+        if (e.type !== 'download') return;
+        files.set(e.file, { loaded: e.loaded, total: e.total });
+        const t = totals();
+        this.#parts.progress.value = t.total > 0 ? t.loaded / t.total : 0;
+        emit(this, 'erta-progress', { phase: 'download', file: e.file, ...t, fromCache: e.fromCache });
+      },
+      onModel: (info: ModelInfo) => {
+        const fresh = this.#model !== info;
+        this.#model = info;
+        if (steps === 0) steps = info.defaultSteps;
+        setClasses(this.#parts, info.classes, o.label);
+        if (fresh) emit(this, 'erta-progress', { phase: 'ready', file: null, ...totals(), fromCache: info.downloadedBytes === 0 });
+        this.#parts.progress.value = 0;
+        setStatus(this.#parts, 'Generating…');
+      },
+      // The runtime sends step i's preview before its step event; the element re-orders them
+      // so listeners always see erta-step i, then erta-frame i.
+      onEvent: (e: GenerateEvent) => {
+        if (e.type === 'preview') {
+          pending = e;
+        } else if (e.type === 'step') {
+          this.#parts.progress.value = steps > 0 ? (e.i + 1) / steps : 0;
+          emit(this, 'erta-step', { jobId: e.jobId, i: e.i, steps, decision: e.decision, ms: e.ms });
+          if (pending !== null && pending.i <= e.i) {
+            drawFrame(this.#parts.canvas, pending.frame);
+            emit(this, 'erta-frame', { jobId: pending.jobId, i: pending.i, final: false, frame: pending.frame });
+            pending = null;
+          }
+        }
+      },
+    };
+  }
+
+  #fail(e: unknown): unknown {
+    const detail = toErrorDetail(e);
+    emit(this, 'erta-error', detail);
+    setStatus(this.#parts, detail.code === 'CANCELLED' ? 'Cancelled.' : `Error: ${detail.message}`, detail.code !== 'CANCELLED');
+    return e;
+  }
+
+  #syncControls(): void {
+    this.#parts.controls.hidden = !this.controls;
+    this.#parts.label.value = String(this.label);
+    this.#parts.seed.value = String(this.seed);
+  }
+
+  #set(name: ObservedAttribute, v: string | number | null | undefined): void {
+    const text = formatAttribute(v);
+    if (text === null) this.removeAttribute(name);
+    else this.setAttribute(name, text);
+  }
+
+  #int(name: ObservedAttribute): number | null {
+    const v = this.#num(name);
+    return v !== null && Number.isInteger(v) ? v : null;
+  }
+
+  #num(name: ObservedAttribute): number | null {
+    const raw = this.getAttribute(name);
+    const v = raw === null || raw.trim() === '' ? NaN : Number(raw);
+    return Number.isFinite(v) ? v : null;
+  }
+}

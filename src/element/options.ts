@@ -1,0 +1,104 @@
+// The element's attribute model: every attribute is the source of truth for one property,
+// parsed here once so the element class only deals in typed values. Pure: no DOM access.
+
+export type ProviderChoice = 'auto' | 'webgpu' | 'wasm';
+export const PROVIDERS: readonly ProviderChoice[] = ['auto', 'webgpu', 'wasm'];
+
+/** Attributes the element observes (attributeChangedCallback). */
+export const OBSERVED_ATTRIBUTES = [
+  'model', 'label', 'seed', 'steps', 'policy', 'budget', 'guidance', 'provider', 'preview-every', 'controls',
+] as const;
+export type ObservedAttribute = (typeof OBSERVED_ATTRIBUTES)[number];
+
+/** The embedded default model, resolved against the page's base URL (works under a sub-path). */
+export const DEFAULT_MODEL = 'models/mnist-dit/manifest.json';
+
+/** Parsed, typed view of the attributes. `null` = "use the model's default". */
+export interface ElementOptions {
+  /** Manifest URL. Default: the embedded MNIST DiT. */
+  model: string;
+  /** Class to draw (0–9 for the default model). Default 0. */
+  label: number;
+  /** Noise seed: same seed + same settings → same image. Default 0. */
+  seed: number;
+  /** Sampling steps. More = slower, closer to the model's best. Default: manifest's (50). */
+  steps: number | null;
+  /** Cache policy kind ('none' = compute every step, slowest and exact). Default 'ertacache'. */
+  policy: string;
+  /** Computed-step budget for plan-based policies: lower = faster, less faithful. Default: plan's. */
+  budget: number | null;
+  /** Classifier-free guidance weight; 1 = no guidance (half the compute). Default: manifest's. */
+  guidance: number | null;
+  /** Execution provider. 'auto' tries WebGPU, then WASM. Default 'auto'. */
+  provider: ProviderChoice;
+  /** A preview frame every k steps; 0 = final image only (fewest read-backs). Default 1. */
+  previewEvery: number;
+}
+
+export const DEFAULT_OPTIONS: Readonly<ElementOptions> = {
+  model: DEFAULT_MODEL, label: 0, seed: 0, steps: null, policy: 'ertacache', budget: null,
+  guidance: null, provider: 'auto', previewEvery: 1,
+};
+
+/** An attribute value that does not parse; reported as an erta-error with code BAD_INPUT. */
+export class AttributeError extends Error {
+  readonly attribute: string;
+  readonly hint: string;
+  constructor(attribute: string, value: string, hint: string) {
+    super(`<erta-diffusion> attribute ${attribute}="${value}" is invalid`);
+    this.name = 'AttributeError';
+    this.attribute = attribute;
+    this.hint = hint;
+  }
+}
+
+function parseInteger(name: string, raw: string, min: number): number {
+  const v = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isInteger(v) || v < min) {
+    throw new AttributeError(name, raw, `use a whole number ≥ ${min}`);
+  }
+  return v;
+}
+
+function parseNumber(name: string, raw: string): number {
+  const v = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(v)) throw new AttributeError(name, raw, 'use a number, e.g. 4');
+  return v;
+}
+
+function parseProvider(raw: string): ProviderChoice {
+  const v = raw.trim().toLowerCase();
+  if ((PROVIDERS as readonly string[]).includes(v)) return v as ProviderChoice;
+  throw new AttributeError('provider', raw, `use one of ${PROVIDERS.join(', ')}`);
+}
+
+/** Read all options from an attribute getter; throws AttributeError on the first bad value. */
+export function readOptions(get: (name: ObservedAttribute) => string | null): ElementOptions {
+  const opt = (name: ObservedAttribute) => {
+    const v = get(name);
+    return v === null || v.trim() === '' ? null : v;
+  };
+  const int = (name: ObservedAttribute, min: number) => {
+    const v = opt(name);
+    return v === null ? null : parseInteger(name, v, min);
+  };
+  const guidance = opt('guidance');
+  const provider = opt('provider');
+  return {
+    model: opt('model') ?? DEFAULT_OPTIONS.model,
+    label: int('label', 0) ?? DEFAULT_OPTIONS.label,
+    seed: int('seed', 0) ?? DEFAULT_OPTIONS.seed,
+    steps: int('steps', 1),
+    policy: opt('policy')?.trim() ?? DEFAULT_OPTIONS.policy,
+    budget: int('budget', 1),
+    guidance: guidance === null ? null : parseNumber('guidance', guidance),
+    provider: provider === null ? DEFAULT_OPTIONS.provider : parseProvider(provider),
+    previewEvery: int('preview-every', 0) ?? DEFAULT_OPTIONS.previewEvery,
+  };
+}
+
+/** Property value → attribute text (null removes the attribute). */
+export function formatAttribute(value: string | number | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return String(value);
+}

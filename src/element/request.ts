@@ -1,0 +1,41 @@
+// Element options + the loaded model → a GenerateRequest. The one default that depends on the
+// model lives here: with several calibrated budgets for the chosen steps and no `budget`
+// attribute, the element picks the one closest to half the steps (≈ 2× fewer computed steps).
+
+import type { ModelInfo, PolicyRequest } from '../runtime/api.ts';
+import type { ElementOptions } from './options.ts';
+import type { JobRequest } from './session.ts';
+
+/** Plan kinds that ablation variants share ('ertacache-schedule' reads the 'ertacache' plan). */
+const PLAN_FAMILIES = ['ertacache', 'teacache', 'magcache'];
+
+function planKind(policy: string): string | null {
+  return PLAN_FAMILIES.find((k) => policy === k || policy.startsWith(`${k}-`)) ?? null;
+}
+
+/** Budgets the model ships plans for, for a policy and step count (ascending). */
+export function availableBudgets(model: ModelInfo, policy: string, steps: number): number[] {
+  const kind = planKind(policy);
+  if (kind === null) return [];
+  const budgets = model.plans.filter((p) => p.kind === kind && p.steps === steps).map((p) => p.budget);
+  return [...new Set(budgets.filter((b): b is number => b !== undefined))].sort((a, b) => a - b);
+}
+
+export function defaultBudget(budgets: readonly number[], steps: number): number | undefined {
+  if (budgets.length === 0) return undefined;
+  return budgets.reduce((best, b) => (Math.abs(b - steps / 2) < Math.abs(best - steps / 2) ? b : best));
+}
+
+export function toRequest(o: ElementOptions, model: ModelInfo): JobRequest {
+  const steps = o.steps ?? model.defaultSteps;
+  const budget = o.budget ?? defaultBudget(availableBudgets(model, o.policy, steps), steps);
+  const policy: PolicyRequest = { kind: o.policy, ...(budget !== undefined ? { budget } : {}) };
+  return {
+    label: o.label,
+    seed: o.seed,
+    steps,
+    guidance: o.guidance ?? model.defaultGuidance,
+    policy,
+    previewEvery: o.previewEvery,
+  };
+}

@@ -1,0 +1,65 @@
+// The element's built-in UI behaviour: the control bar (which writes attributes, so the
+// attributes stay the single source of truth), busy state, the status live region, keyboard.
+
+import type { GenerateResult, ModelInfo } from '../runtime/api.ts';
+import type { ShadowParts } from './template.ts';
+
+/** What the view needs of the element (kept narrow so the view cannot reach into it). */
+export interface ControlHost extends HTMLElement {
+  generate(): Promise<unknown>;
+  cancel(): Promise<void>;
+  readonly running: boolean;
+}
+
+export function bindControls(host: ControlHost, parts: ShadowParts): void {
+  parts.controls.addEventListener('submit', (e) => {
+    e.preventDefault();
+    host.generate().catch(() => undefined); // failures are reported as erta-error + status
+  });
+  parts.cancel.addEventListener('click', () => void host.cancel());
+  parts.label.addEventListener('change', () => host.setAttribute('label', parts.label.value));
+  parts.seed.addEventListener('change', () => {
+    if (parts.seed.validity.valid && parts.seed.value !== '') host.setAttribute('seed', parts.seed.value);
+  });
+  // Escape stops a run from anywhere inside the element (focus in the control bar).
+  host.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && host.running) {
+      e.preventDefault();
+      void host.cancel();
+    }
+  });
+}
+
+/** Offer exactly the model's classes in the label picker (the default model has 10). */
+export function setClasses(parts: ShadowParts, classes: number, current: number): void {
+  if (parts.label.options.length === classes) return;
+  parts.label.replaceChildren();
+  for (let k = 0; k < classes; k++) parts.label.append(new Option(String(k), String(k)));
+  parts.label.value = String(current);
+}
+
+export function setBusy(parts: ShadowParts, busy: boolean): void {
+  parts.progress.hidden = !busy;
+  parts.generate.disabled = false; // a new run while one is going cancels it ("latest wins")
+  parts.cancel.disabled = !busy;
+  parts.canvas.setAttribute('aria-busy', String(busy));
+  if (busy) parts.progress.value = 0;
+}
+
+/** Polite live region: announced on phase changes only, never once per step. */
+export function setStatus(parts: ShadowParts, text: string, isError = false): void {
+  parts.status.textContent = text;
+  if (isError) parts.status.dataset.state = 'error';
+  else delete parts.status.dataset.state;
+}
+
+export function describeResult(result: GenerateResult, model: ModelInfo): string {
+  const s = result.stats;
+  const secs = (s.totalMs / 1000).toFixed(s.totalMs < 10_000 ? 2 : 1);
+  const reuse = s.reusedSteps > 0 ? `, ${s.reusedSteps} reused` : '';
+  const p = model.provider;
+  const notes = [s.provider as string];
+  if (p.used === 'wasm' && p.requested === 'auto') notes.push('WebGPU unavailable');
+  if (p.used === 'wasm' && p.threads === 1) notes.push('single-threaded');
+  return `Done in ${secs} s: ${s.computedSteps} of ${s.steps} steps computed${reuse} (${notes.join(', ')}).`;
+}

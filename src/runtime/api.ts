@@ -1,0 +1,204 @@
+// The RuntimeApi: the one contract between a page and the diffusion worker (Comlink carries it).
+// Everything here is structured-cloneable data; functions cross only as Comlink proxies
+// (src/client wraps them). Pages and the element import this file and nothing else of the runtime.
+
+import type { TransferHandler } from 'comlink';
+import type { ErrorCode } from '../core/errors.ts';
+import type { SampleStats } from '../core/types.ts';
+import type { PlanEntry } from '../manifest/types.ts';
+import type { ProviderReport, ProviderRequest } from '../backend/providers.ts';
+import type { WebBackendErrorCode } from '../backend/web-errors.ts';
+
+export type { ProviderReport, ProviderRequest, ProviderName } from '../backend/providers.ts';
+
+export interface LoadOptions {
+  /** 'auto' (default): WebGPU, falling back to WASM with the reason. Forcing never falls back. */
+  provider?: ProviderRequest;
+  /** 'split' (default: embed | blocks | head, hidden-space caching) or 'single' (model.onnx). */
+  graphs?: 'split' | 'single';
+  /** Keep model files in IndexedDB (default true). false always downloads and stores nothing. */
+  cache?: boolean;
+}
+
+export interface ModelInfo {
+  name: string;
+  modelHash: string;
+  weights: string | null;
+  graphs: 'split' | 'single';
+  latent: { channels: number; height: number; width: number };
+  classes: number;
+  nullLabel: number;
+  defaultSteps: number;
+  defaultGuidance: number;
+  /** Calibrated plans the manifest ships (ertacache needs one for the requested step count). */
+  plans: PlanEntry[];
+  provider: ProviderReport;
+  /** Bytes fetched over the network in this load (0 when everything came from IndexedDB). */
+  downloadedBytes: number;
+  /** Files served from the IndexedDB cache in this load. */
+  cachedFiles: string[];
+  warnings: string[];
+  loadMs: number;
+}
+
+export interface PolicyRequest {
+  /** A registry kind: 'none' (default), 'uniform', 'teacache', 'magcache', 'ertacache', … */
+  kind: string;
+  /** Computed-step budget that selects among the manifest's ertacache plans for these steps. */
+  budget?: number;
+  /** ertacache: which plan's rectification space, 'output' (default) or 'hidden'. */
+  space?: 'output' | 'hidden';
+  /** uniform: compute every N-th step (default 3). */
+  interval?: number;
+  /** teacache / magcache: override the plan's threshold δ (higher = faster, worse). */
+  delta?: number;
+}
+
+export interface GenerateRequest {
+  /** Names the job for cancel(); default: a fresh id, returned in the result. */
+  jobId?: string;
+  /** Class 0 … classes−1. */
+  label: number;
+  /** uint32; the same seed gives the same noise in every engine (core/rng.ts). */
+  seed: number;
+  /** Default: the manifest's defaultSteps. Fewer is faster and coarser. */
+  steps?: number;
+  /** CFG weight w; default the manifest's. 1 = no guidance (half the compute per step). */
+  guidance?: number;
+  /** Default { kind: 'none' } (every step computes). */
+  policy?: PolicyRequest;
+  /** Preview x̂₀ every k steps (each one a GPU read-back); 0 (default) = the final image only. */
+  previewEvery?: number;
+  /** σ the model sees after a shortened step: 'actual' (default, ertacache.md (b)) or 'nominal'. */
+  timeMode?: 'actual' | 'nominal';
+}
+
+/** An RGBA frame ready for `new ImageData(pixels, width, height)`; its buffer is transferred. */
+export interface Frame {
+  width: number;
+  height: number;
+  pixels: Uint8ClampedArray;
+}
+
+export interface RunStats extends SampleStats {
+  provider: ProviderReport['used'];
+  policy: string;
+  /** The plan file the policy ran from (manifest-relative), or null. */
+  planId: string | null;
+  /** Every host read-back of the run: indicator scalars, previews and the final image. */
+  readbacks: number;
+  previews: number;
+}
+
+export interface GenerateResult {
+  jobId: string;
+  /** The final sample in model space ([C, H, W], e.g. [−1, 1]); transferred. */
+  image: Float32Array;
+  frame: Frame;
+  stats: RunStats;
+}
+
+export type DownloadEvent = {
+  type: 'download';
+  file: string;
+  loaded: number; // bytes
+  total: number; // bytes (from the manifest)
+  fromCache: boolean;
+};
+export type WarningEvent = { type: 'warning'; message: string };
+export type StepEvent = { type: 'step'; jobId: string; i: number; decision: 'compute' | 'reuse'; ms: number };
+export type PreviewEvent = { type: 'preview'; jobId: string; i: number; frame: Frame };
+export type DoneEvent = { type: 'done'; jobId: string; stats: RunStats };
+
+export type LoadEvent = DownloadEvent | WarningEvent;
+export type GenerateEvent = StepEvent | PreviewEvent | DoneEvent;
+export type RuntimeEvent = LoadEvent | GenerateEvent;
+
+/**
+ * Concurrency: one generation at a time. A generate() or load() while a generation runs is
+ * rejected with BUSY (no hidden queue: the page decides whether to wait or cancel first).
+ */
+export interface RuntimeApi {
+  load(manifestUrl: string, options?: LoadOptions, onProgress?: (e: LoadEvent) => void): Promise<ModelInfo>;
+  generate(request: GenerateRequest, onEvent?: (e: GenerateEvent) => void): Promise<GenerateResult>;
+  /** Stops the job before its next step (the promise rejects with CANCELLED). Unknown id: no-op. */
+  cancel(jobId: string): Promise<void>;
+  /** Releases sessions and GPU memory; load() may be called again afterwards. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Codes of the project (core/errors.ts), of the browser backend (MODEL_NOT_FOUND, NETWORK,
+ * WEBGPU_UNAVAILABLE, BACKEND_INIT, DEVICE_LOST: src/backend/web-errors.ts) and the runtime's own.
+ */
+export type RuntimeErrorCode =
+  | ErrorCode
+  | WebBackendErrorCode
+  | 'NOT_LOADED' // generate() before load()
+  | 'BUSY' // a generation is running (see RuntimeApi)
+  | 'NON_FINITE'; // the model produced NaN/Inf
+
+/** The error every RuntimeApi method rejects with, on either side of the worker boundary. */
+export class RuntimeError extends Error {
+  readonly code: RuntimeErrorCode;
+  readonly hint: string;
+  constructor(code: RuntimeErrorCode, message: string, hint: string) {
+    super(message);
+    this.name = 'RuntimeError';
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  code: RuntimeErrorCode;
+  hint: string;
+}
+interface Thrown {
+  value: unknown;
+}
+type ThrowWire = { isError: true; value: WireError } | { isError: boolean; value: unknown };
+
+function coded(e: unknown): e is Error & { code: RuntimeErrorCode; hint: string } {
+  const c = e as { code?: unknown; hint?: unknown } | null;
+  return e instanceof Error && typeof c?.code === 'string' && typeof c.hint === 'string';
+}
+
+const wrapped = new WeakSet<object>();
+
+/**
+ * Comlink's own 'throw' handler keeps only name/message/stack of an Error, so code and hint
+ * would be lost. This wraps it: coded errors travel as data and come back as RuntimeError.
+ * Both ends must install it (the worker and src/client do); installing twice is harmless.
+ */
+export function installRuntimeErrors(handlers: Map<string, TransferHandler<unknown, unknown>>): void {
+  const base = handlers.get('throw');
+  if (!base || wrapped.has(base)) return;
+  const handler = withRuntimeErrors(base);
+  wrapped.add(handler);
+  handlers.set('throw', handler);
+}
+
+function withRuntimeErrors(base: TransferHandler<unknown, unknown>): TransferHandler<unknown, unknown> {
+  return {
+    canHandle: (v): v is unknown => base.canHandle(v),
+    serialize(thrown) {
+      const e = (thrown as Thrown).value;
+      if (!coded(e)) return base.serialize(thrown);
+      const wire: WireError = { name: e.name, message: e.message, code: e.code, hint: e.hint };
+      if (e.stack !== undefined) wire.stack = e.stack;
+      return [{ isError: true, value: wire }, []];
+    },
+    deserialize(data) {
+      const w = data as ThrowWire;
+      const v = w.value as Partial<WireError> | null;
+      if (w.isError && typeof v?.code === 'string' && typeof v.hint === 'string') {
+        throw new RuntimeError(v.code, v.message ?? '', v.hint);
+      }
+      return base.deserialize(data);
+    },
+  };
+}

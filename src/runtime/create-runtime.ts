@@ -1,0 +1,122 @@
+// createRuntime: the RuntimeApi over core and an injected backend. It owns the only mutable
+// state of a worker — the loaded model and the running job — and enforces the concurrency rule
+// stated on RuntimeApi: one generation at a time, a second request is rejected with BUSY.
+
+import type { RuntimeBackend } from '../backend/runtime-backend.ts';
+import { isDiffusionError } from '../core/errors.ts';
+import {
+  RuntimeError,
+  type GenerateEvent, type GenerateRequest, type GenerateResult, type LoadEvent, type LoadOptions, type ModelInfo,
+  type RuntimeApi, type RuntimeErrorCode,
+} from './api.ts';
+import { loadModel, type LoadedModel } from './load-model.ts';
+import { runGeneration } from './run-generation.ts';
+
+export interface RuntimeDeps {
+  /** Marks buffers to move instead of copy (Comlink.transfer in the worker). Default: identity. */
+  transfer?: <V>(value: V, transferables: Transferable[]) => V;
+  /** Resolves relative manifest URLs. Default: the global location (the worker's URL). */
+  baseUrl?: string;
+}
+
+interface Job {
+  id: string;
+  cancelled: boolean;
+  done: Promise<unknown>;
+}
+
+const BUG_HINT = 'unexpected; please report it with the message (and the browser console)';
+
+/** Anything thrown becomes a coded error, so the page can always switch on `code`. */
+function coded(e: unknown, lost: string | null): Error {
+  if (lost !== null) return new RuntimeError('DEVICE_LOST', lost, 'reload the model (load()) or the page; '
+    + 'if it keeps happening, use provider "wasm"');
+  if (e instanceof RuntimeError || isDiffusionError(e)) return e;
+  const c = e as { code?: unknown; hint?: unknown } | null;
+  if (e instanceof Error && typeof c?.code === 'string' && typeof c.hint === 'string') return e;
+  return new RuntimeError('INTERNAL', e instanceof Error ? e.message : String(e), BUG_HINT);
+}
+
+let jobCounter = 0;
+const newJobId = () => `job-${Date.now().toString(36)}-${(++jobCounter).toString(36)}`;
+
+export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps = {}): RuntimeApi {
+  const transfer = deps.transfer ?? (<V>(v: V) => v);
+  let model: LoadedModel<T> | null = null;
+  let job: Job | null = null;
+  let loading = false;
+
+  const busy = (what: string) => new RuntimeError('BUSY', `cannot ${what}: job ${job?.id ?? '(loading)'} is running`,
+    'wait for it to finish, or cancel(jobId) it first');
+  const fail = (code: RuntimeErrorCode, message: string, hint: string) => new RuntimeError(code, message, hint);
+
+  /** Callbacks are Comlink proxies: a page whose handler throws must not break the run. */
+  const safeCall = async <E>(fn: ((e: E) => void) | undefined, event: E): Promise<void> => {
+    try {
+      await fn?.(event);
+    } catch {
+      // the page's handler failed; the generation goes on
+    }
+  };
+
+  async function release(): Promise<void> {
+    const m = model;
+    model = null;
+    if (m) await m.open.release();
+  }
+
+  return {
+    async load(manifestUrl: string, options: LoadOptions = {}, onProgress?: (e: LoadEvent) => void): Promise<ModelInfo> {
+      if (job || loading) throw busy('load');
+      loading = true;
+      try {
+        await release(); // free the old model's GPU memory before the new one claims its own
+        const base = deps.baseUrl ?? (globalThis as { location?: { href: string } }).location?.href;
+        const url = new URL(manifestUrl, base).href;
+        model = await loadModel(backend, url, options, (e) => void safeCall(onProgress, e));
+        return model.info;
+      } catch (e) {
+        throw coded(e, null);
+      } finally {
+        loading = false;
+      }
+    },
+
+    async generate(request: GenerateRequest, onEvent?: (e: GenerateEvent) => void): Promise<GenerateResult> {
+      if (job || loading) throw busy('generate');
+      if (!model) throw fail('NOT_LOADED', 'generate() was called before load()', 'await load(manifestUrl) first');
+      const lost = model.open.lostReason();
+      if (lost !== null) throw coded(null, lost);
+      const current: Job = { id: request.jobId ?? newJobId(), cancelled: false, done: Promise.resolve() };
+      job = current;
+      const ctx = {
+        backend, model, jobId: current.id,
+        isCancelled: () => current.cancelled,
+        emit: (e: GenerateEvent, transferables: Transferable[] = []) => safeCall(onEvent, transfer(e, transferables)),
+      };
+      const run = runGeneration(ctx, request);
+      current.done = run.catch(() => {});
+      try {
+        const result = await run;
+        return transfer(result, [result.image.buffer, result.frame.pixels.buffer]);
+      } catch (e) {
+        throw coded(e, model?.open.lostReason() ?? null);
+      } finally {
+        job = null;
+      }
+    },
+
+    async cancel(jobId: string): Promise<void> {
+      if (job?.id === jobId) job.cancelled = true;
+    },
+
+    async dispose(): Promise<void> {
+      const running = job;
+      if (running) {
+        running.cancelled = true;
+        await running.done; // tensors of the run are disposed by its own finally blocks
+      }
+      await release();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// generate(): one sample() call over the loaded model, with the policy (and its plan) resolved
+// at the boundary, previews read back only when asked for, and every tensor the run created
+// disposed whatever happens (cancel, error), so a worker can run generations indefinitely.
+
+import { BadInputError } from '../core/errors.ts';
+import { gaussianNoise } from '../core/rng.ts';
+import { sample } from '../core/sampler.ts';
+import { flowMatchSigmas } from '../core/schedules.ts';
+import type { CachePolicy } from '../core/types.ts';
+import { createPolicy, type PolicyOptions } from '../cache/registry.ts';
+import { findPlan, policyNeedsPlan, type PlanQuery } from '../manifest/plans.ts';
+import { resolveModelFile } from '../manifest/validate.ts';
+import type { RuntimeBackend } from '../backend/runtime-backend.ts';
+import { RuntimeError, type Frame, type GenerateEvent, type GenerateRequest, type GenerateResult } from './api.ts';
+import { firstNonFinite, toFrame } from './frames.ts';
+import { pacedByStep } from './pacing.ts';
+import type { LoadedModel } from './load-model.ts';
+
+export interface RunContext<T> {
+  backend: RuntimeBackend<T>;
+  model: LoadedModel<T>;
+  jobId: string;
+  isCancelled: () => boolean;
+  emit: (e: GenerateEvent, transfer?: Transferable[]) => Promise<void>;
+}
+
+interface Settings {
+  steps: number;
+  guidance: number;
+  previewEvery: number;
+}
+
+function check(ok: boolean, message: string, hint: string): void {
+  if (!ok) throw new BadInputError(message, hint);
+}
+
+function settingsFor(req: GenerateRequest, model: LoadedModel<unknown>): Settings {
+  const m = model.manifest;
+  const steps = req.steps ?? m.scheduler.defaultSteps;
+  const guidance = req.guidance ?? m.scheduler.defaultGuidance;
+  const previewEvery = req.previewEvery ?? 0;
+  const classes = m.conditioning.classes;
+  check(Number.isInteger(req.label) && req.label >= 0 && req.label < classes, `label ${req.label} is not a class`,
+    `use an integer in [0, ${classes - 1}]`);
+  check(Number.isInteger(req.seed) && req.seed >= 0 && req.seed <= 0xffffffff, `seed ${req.seed} is not a uint32`,
+    'use an integer in [0, 4294967295]');
+  check(Number.isInteger(steps) && steps >= 1 && steps <= 1000, `steps ${steps} is out of range`, 'use 1–1000 steps');
+  check(Number.isFinite(guidance), `guidance ${guidance} is not a number`, 'use 1 for no guidance, ~3 for strong');
+  check(Number.isInteger(previewEvery) && previewEvery >= 0, `previewEvery ${previewEvery} is invalid`,
+    'use 0 for the final image only, k for a preview every k steps');
+  return { steps, guidance, previewEvery };
+}
+
+async function policyFor<T>(ctx: RunContext<T>, req: GenerateRequest, steps: number) {
+  const kind = req.policy?.kind ?? 'none';
+  const m = ctx.model.manifest;
+  let plan: unknown;
+  let planId: string | null = null;
+  if (policyNeedsPlan(kind)) {
+    const query: PlanQuery = {};
+    if (req.policy?.budget !== undefined) query.budget = req.policy.budget;
+    if (req.policy?.space !== undefined) query.space = req.policy.space;
+    const entry = findPlan(m, kind, steps, query);
+    plan = (await ctx.backend.loadJson(resolveModelFile(m.baseUrl, entry.file), 'plan', {})).json;
+    planId = entry.file;
+  }
+  const options: PolicyOptions = { plan, steps, modelHash: m.modelHash };
+  if (req.policy?.interval !== undefined) options.interval = req.policy.interval;
+  if (req.policy?.delta !== undefined) options.delta = req.policy.delta;
+  const policy: CachePolicy = createPolicy(kind, options);
+  return { policy, planId };
+}
+
+export async function runGeneration<T>(ctx: RunContext<T>, req: GenerateRequest): Promise<GenerateResult> {
+  const { manifest, open } = ctx.model;
+  const { ops } = open;
+  const denoiser = pacedByStep(open.denoiser, ops.sync?.bind(ops));
+  const s = settingsFor(req, ctx.model as LoadedModel<unknown>);
+  const { policy, planId } = await policyFor(ctx, req, s.steps);
+  const { channels, height, width } = manifest.latent;
+  const shape = { channels, height, width };
+  const frameOf = (data: Float32Array): Frame => toFrame(data, shape, manifest.preview);
+  const readbacks0 = ops.readbacks;
+  let previews = 0;
+
+  const noise = ops.fromHost(gaussianNoise(req.seed, channels * height * width), [1, channels, height, width]);
+  let x: T | null = null;
+  try {
+    const result = await sample({
+      denoiser, ops, policy, noise, guidance: s.guidance, previewEvery: s.previewEvery, timeMode: req.timeMode ?? 'actual',
+      sigmas: flowMatchSigmas(s.steps, manifest.scheduler.shift),
+      cond: { label: req.label, nullLabel: manifest.conditioning.nullLabel },
+      isCancelled: ctx.isCancelled,
+      onStep: (info) => void ctx.emit({ type: 'step', jobId: ctx.jobId, i: info.i, decision: info.decision, ms: info.ms }),
+      onPreview: async (i, x0hat) => {
+        const frame = frameOf(await ops.read(x0hat));
+        previews++;
+        await ctx.emit({ type: 'preview', jobId: ctx.jobId, i, frame }, [frame.pixels.buffer]);
+      },
+    });
+    x = result.x;
+    const image = await ops.read(x);
+    const bad = firstNonFinite(image);
+    if (bad >= 0) {
+      throw new RuntimeError('NON_FINITE', `the model produced ${image[bad]} at pixel ${bad}`,
+        'the weights or the GPU produced NaN/Inf; try provider "wasm" to tell a GPU problem from a model problem');
+    }
+    const stats = {
+      ...result.stats, readbacks: ops.readbacks - readbacks0, previews,
+      provider: open.provider.used, policy: policy.kind, planId,
+    };
+    await ctx.emit({ type: 'done', jobId: ctx.jobId, stats });
+    return { jobId: ctx.jobId, image, frame: frameOf(image), stats };
+  } finally {
+    if (x !== null) ops.dispose(x);
+    ops.dispose(noise);
+  }
+}

@@ -1,0 +1,71 @@
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+
+// ONNX Runtime Web loads its .wasm/.mjs at run time from env.wasm.wasmPaths. Mixing versions
+// fails at init and a CDN is not allowed (offline, reproducible), so the project serves the
+// exact files of the installed package at /ort/ — from node_modules in dev, copied into the
+// build otherwise. src/backend/web.ts imports 'onnxruntime-web/webgpu' (native WebGPU EP + WASM,
+// the "asyncify" binaries); the 'onnxruntime-web-use-extern-wasm' condition picks ORT's build that
+// loads them from env.wasm.wasmPaths instead of inlining/bundling a second copy.
+const ORT_DIST = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', import.meta.url));
+const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+const ORT_PREFIX = '/ort/';
+
+// Cross-origin isolation (COOP/COEP) enables SharedArrayBuffer, hence WASM threads.
+// 'require-corp' is fine because every resource is same-origin.
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+function contentType(file: string): string {
+  return file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+}
+
+function serveOrtFiles(): Plugin {
+  return {
+    name: 'erta:serve-ort-files',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const path = (req.url ?? '').split('?')[0] ?? '';
+        const file = path.startsWith(ORT_PREFIX) ? path.slice(ORT_PREFIX.length) : '';
+        if (!ORT_FILES.includes(file)) return next();
+        res.setHeader('Content-Type', contentType(file));
+        res.setHeader('Content-Length', statSync(ORT_DIST + file).size);
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+        createReadStream(ORT_DIST + file).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const file of ORT_FILES) {
+        this.emitFile({ type: 'asset', fileName: ORT_PREFIX.slice(1) + file, source: readFileSync(ORT_DIST + file) });
+      }
+    },
+  };
+}
+
+// `vite build` makes the demo site in dist/; `vite build --mode element` adds a self-contained
+// dist/erta-diffusion.js (worker in dist/assets/, ORT in dist/ort/). base './' keeps every URL
+// relative, so the folder works from any static server, under a sub-path too.
+export default defineConfig(({ mode }) => ({
+  base: './',
+  plugins: [serveOrtFiles()],
+  // 'mpa': an unknown URL is a 404, not index.html — a wrong model URL must fail as such.
+  appType: 'mpa',
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
+  // ERTA_E2E=1 (playwright.config.ts): no HMR, so edits made while tests run cannot reload a page
+  // in the middle of a generation.
+  server: { headers: ISOLATION_HEADERS, port: 5173, strictPort: true, hmr: !process.env.ERTA_E2E },
+  preview: { headers: ISOLATION_HEADERS, port: 4173, strictPort: true },
+  worker: { format: 'es' },
+  // Pre-bundling would rewrite ORT's import.meta.url-relative lookups; keep it as shipped. The
+  // worker's other dependencies are listed so that discovering them cannot reload a test page.
+  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['comlink', 'idb-keyval'], entries: ['e2e/**/*.html'] },
+  build: mode === 'element'
+    ? {
+        target: 'es2022', emptyOutDir: false, copyPublicDir: false,
+        lib: { entry: 'src/element/define.ts', formats: ['es'], fileName: () => 'erta-diffusion.js' },
+      }
+    : { target: 'es2022' },
+}));
