@@ -6,9 +6,12 @@ import { cliGenerate, expect, generate, load, maxAbsDiff, ok, smallestErtaPlan, 
 
 // SwiftShader runs a step in ~2 s, WASM in ~0.15 s: keep WebGPU runs short.
 const stepsFor = (provider: string) => (provider === 'webgpu' ? 4 : 8);
-// fp32 graphs on three engines (ORT CPU in Node, ORT WASM, WGSL + ORT WebGPU); measured
-// differences are ~1e-6, so 1e-3 catches any real divergence (a wrong step is ≫ 0.01).
-const TOLERANCE = 1e-3;
+// fp32 graphs on three engines (ORT CPU in Node, ORT WASM, WGSL + ORT WebGPU). WASM matches the
+// CLI to ~1e-6. WebGPU on SwiftShader sums in another order; on the trained model, with guidance
+// w = 3 amplifying every difference 5×, its max abs difference from the CLI measured 3e-3 (none,
+// 4 steps) and 8e-3 (ertacache, 8 steps) on [−1, 1] pixels. A wrong step, a missed rectification
+// or a wrong φ moves pixels by ≫ 0.05, so these bounds still catch any real divergence.
+const TOLERANCE: Record<string, number> = { wasm: 1e-3, webgpu: 2.5e-2 };
 
 test('none: frames in order, final image equals the CLI', async ({ harness, provider }) => {
   const info = ok(await load(harness, { provider }));
@@ -37,7 +40,7 @@ test('none: frames in order, final image equals the CLI', async ({ harness, prov
     .toBeGreaterThan(0);
 
   const reference = await cliGenerate({ label: 3, seed: 7, steps, guidance: 3, policy: 'none' });
-  expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE);
+  expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE[provider]!);
 });
 
 test('ertacache: reuses exactly the plan\'s steps, with no extra read-back', async ({ harness, provider }) => {
@@ -57,7 +60,7 @@ test('ertacache: reuses exactly the plan\'s steps, with no extra read-back', asy
 
   const reference = await cliGenerate({ label: 5, seed: 11, steps: plan!.steps, guidance: 3,
     policy: 'ertacache', budget: plan!.budget });
-  expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE);
+  expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE[provider]!);
 });
 
 test('the single graph (model.onnx) gives the split graphs\' image', async ({ harness, provider }) => {
@@ -68,5 +71,5 @@ test('the single graph (model.onnx) gives the split graphs\' image', async ({ ha
   expect(single.graphs).toBe('single');
   const whole = ok(await generate(harness, req));
   expect(whole.stats.readbacks).toBe(1);
-  expect(maxAbsDiff(whole.image, split.image)).toBeLessThan(TOLERANCE);
+  expect(maxAbsDiff(whole.image, split.image)).toBeLessThan(TOLERANCE[provider]!);
 });
