@@ -9,6 +9,7 @@ import os
 
 def dit_card(man, ev):
     a, tr, fl = man["architecture"], ev.get("train", {}), man["flops"]
+    stages = ", then ".join(f"{st['steps']} steps at peak lr {st['lr']} ({st['seconds']} s)" for st in tr.get("stages", [tr]))
     total = sum(g["bytes"] for g in man["graphs"].values())
     sweep = "\n".join(f"| {s['guidance']} | {s['classAccuracy']*100:.0f} % | {s['fd']:.2f} |" for s in ev.get("sweep", []))
     return f"""# mnist-dit — the embedded default model
@@ -37,7 +38,8 @@ class embedding with a null class (index 10) for classifier-free guidance.
 {fl['counted']}. Shipped graph bytes: {total:,} (fp32, opset 17, `y` is int32).
 
 ## Training
-{tr.get('steps')} steps of AdamW (lr {tr.get('lr')}, cosine, 200 warm-up), batch {tr.get('batch')}, logit-normal σ,
+{tr.get('steps')} steps of AdamW, batch {tr.get('batch')}, in {len(tr.get('stages', [1]))} stage(s): {stages}; each stage
+a cosine schedule after 200 warm-up steps, a later stage starting from the previous EMA weights; logit-normal σ,
 label dropout {tr.get('p_uncond')}, EMA {tr.get('ema')} (the shipped weights are the EMA), seed {tr.get('seed')}.
 {tr.get('seconds')} s on {tr.get('device')} (2 cores, Debian's PyTorch 1.13 + OpenBLAS).
 Final training loss (EMA of batch MSE): **{tr.get('final_loss_avg', float('nan')):.4f}**.

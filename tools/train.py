@@ -56,9 +56,12 @@ def lr_at(step, total, base, warmup=200):
     return base * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
-def train_dit(args, dev, tr_x, tr_y, log):
-    torch.manual_seed(args.seed)
+def train_dit(args, dev, tr_x, tr_y, log, resume=None):
+    torch.manual_seed(args.seed + (resume["train"]["steps"] if resume else 0))
     model = DiT(dim=args.dim, depth=args.depth, heads=args.heads, patch=args.patch).to(dev)
+    if resume:  # continue from the saved EMA weights (a fresh optimizer, a new warm-up)
+        model.load_state_dict(resume["state"])
+    offset = resume["train"]["steps"] if resume else 0
     ema = copy.deepcopy(model).eval()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
@@ -80,13 +83,13 @@ def train_dit(args, dev, tr_x, tr_y, log):
         opt.zero_grad(); loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        decay = min(args.ema, (1 + step) / (10 + step))
+        decay = args.ema if resume else min(args.ema, (1 + step) / (10 + step))
         with torch.no_grad():
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         if step % args.log_every == 0 or step == args.steps - 1:
-            log_line(log, {"phase": "dit", "step": step, "loss": loss.item(), "loss_avg": running,
+            log_line(log, {"phase": "dit", "step": offset + step, "loss": loss.item(), "loss_avg": running,
                            "lr": lr_at(step, args.steps, args.lr),
                            "elapsed_s": round(time.time() - t0, 1)})
     return ema.cpu(), running, time.time() - t0
@@ -108,23 +111,33 @@ def main():
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--resume", action="store_true",
+                    help="continue training <out>/dit.pt for --steps more steps; keeps the classifier and the log")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     os.makedirs(args.out, exist_ok=True)
     log = os.path.join(args.out, "train-log.jsonl")
-    open(log, "w").close()
+    resume = torch.load(os.path.join(args.out, "dit.pt"), map_location="cpu") if args.resume else None
+    if resume:
+        cfg = resume["config"]
+        args.dim, args.depth, args.heads, args.patch = cfg["dim"], cfg["depth"], cfg["heads"], cfg["patch"]
+    else:
+        open(log, "w").close()
     tr_x, tr_y, te_x, te_y = load_split()
     log_line(log, {"phase": "data", "train": tr_x.shape[0], "held_out": te_x.shape[0],
-                   "device": dev, "torch": torch.__version__, "threads": args.threads})
-    clf, clf_acc = train_classifier(args, dev, tr_x, tr_y, te_x, te_y, log)
-    torch.save({"state": clf.state_dict(), "held_out_acc": clf_acc}, os.path.join(args.out, "classifier.pt"))
-    ema, final_loss, secs = train_dit(args, dev, tr_x, tr_y, log)
+                   "device": dev, "torch": torch.__version__, "threads": args.threads, "resume": bool(resume)})
+    if not resume:
+        clf, clf_acc = train_classifier(args, dev, tr_x, tr_y, te_x, te_y, log)
+        torch.save({"state": clf.state_dict(), "held_out_acc": clf_acc}, os.path.join(args.out, "classifier.pt"))
+    ema, final_loss, secs = train_dit(args, dev, tr_x, tr_y, log, resume)
     cfg = {"dim": args.dim, "depth": args.depth, "heads": args.heads, "patch": args.patch}
+    prev = resume["train"] if resume else {"steps": 0, "seconds": 0}
+    stages = prev.get("stages", [prev] if resume else []) + [{"steps": args.steps, "lr": args.lr, "seconds": round(secs)}]
     torch.save({"state": ema.state_dict(), "config": cfg,
-                "train": {"steps": args.steps, "batch": args.batch, "lr": args.lr, "ema": args.ema,
-                          "p_uncond": args.p_uncond, "seconds": round(secs), "device": dev,
-                          "final_loss_avg": final_loss, "seed": args.seed}},
+                "train": {"steps": prev["steps"] + args.steps, "batch": args.batch, "lr": args.lr, "ema": args.ema,
+                          "p_uncond": args.p_uncond, "seconds": prev["seconds"] + round(secs), "device": dev,
+                          "final_loss_avg": final_loss, "seed": args.seed, "stages": stages}},
                os.path.join(args.out, "dit.pt"))
     log_line(log, {"phase": "done", "seconds": round(secs), "final_loss_avg": final_loss})
 
