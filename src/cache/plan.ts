@@ -54,6 +54,7 @@ export interface ErtaCachePlan extends PlanHeader {
   lambda: number; // the ℓ1rel threshold the search settled on
   reuse: number[]; // S, ascending; never step 0 or the last step
   phi: number[]; // φ_i for every step (1 where the step computes)
+  phiMode?: 'paper' | 'lsq'; // how φ was fitted (src/calibrate/fit.ts); absent = 'paper'
   rectification: RectificationPlan | null;
 }
 

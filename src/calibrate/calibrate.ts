@@ -15,7 +15,7 @@ import { createHostModel, makeBatch } from './batch.ts';
 import type { CalibBatch } from './batch.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { EvalSetup } from './evaluate.ts';
-import { fitReusedSteps } from './fit.ts';
+import { fitReusedSteps, type PhiMode } from './fit.ts';
 import { magnitudeRatios, searchMagCacheDelta } from './magcache-fit.ts';
 import { profileTrajectories } from './profile.ts';
 import type { Profile } from './profile.ts';
@@ -41,6 +41,8 @@ export interface CalibrateOptions {
   nullLabel?: number;
   /** Rectification spaces to fit, one ERTACache plan each. Default ['output']. */
   spaces?: ('output' | 'hidden')[];
+  /** How φ is fitted: 'paper' (default, ertacache.md (b)) or the 'lsq' experiment (fit.ts). */
+  phiMode?: PhiMode;
   /** Default 'actual' (ertacache.md (b)). Must match the runtime's. */
   timeMode?: TimeMode;
   /** Samples per graph call (memory vs calls). Default: the whole batch at once. */
@@ -119,9 +121,11 @@ async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCacheP
   ctx.log(`ertacache budget ${budget}: λ = ${trace.lambda.toPrecision(4)} → ${trace.computed} computed, S = [${trace.reuse}]`);
   const plans: ErtaCachePlan[] = [];
   for (const space of ctx.options.spaces ?? ['output']) {
-    const fit = await fitReusedSteps(ctx.setup, trace.reuse, space, ctx.profile);
+    const phiMode = ctx.options.phiMode ?? 'paper';
+    const fit = await fitReusedSteps(ctx.setup, trace.reuse, space, ctx.profile, phiMode);
     const plan: ErtaCachePlan = {
       ...header(ctx, budget, trace.computed, {}), kind: 'ertacache', lambda: trace.lambda, reuse: trace.reuse, phi: fit.phi,
+      ...(phiMode === 'paper' ? {} : { phiMode }),
       rectification: { space, channels: channelsOf(ctx, space), steps: fit.rectification },
     };
     if (ctx.options.evaluate ?? true) {

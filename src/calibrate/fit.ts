@@ -14,6 +14,29 @@ import type { SimSetup } from './search.ts';
 /** Guards φ's denominator where the reference velocity does not change. */
 export const PHI_EPS = 1e-8;
 
+/**
+ * How φ is fitted. 'paper' is ertacache.md (b). 'lsq' is this project's experiment: the scalar
+ * that best maps the reused step onto the true one, argmin_φ ‖φ·ṽ − v‖₂ = ⟨ṽ, v⟩ / ‖ṽ‖₂²
+ * (clipped to [0, 1]); measured side by side in the bench, never the default.
+ */
+export type PhiMode = 'paper' | 'lsq';
+
+/** φ_i = clip(⟨ṽ, v⟩ / ⟨ṽ, ṽ⟩, 0, 1) per sample, averaged over the batch. */
+export function phiLeastSquares(vTilde: Float32Array, vTrue: Float32Array, samples: number): number {
+  const n = vTilde.length / samples;
+  let total = 0;
+  for (let p = 0; p < samples; p++) {
+    let dot = 0;
+    let norm = 0;
+    for (let k = p * n; k < (p + 1) * n; k++) {
+      dot += vTilde[k]! * vTrue[k]!;
+      norm += vTilde[k]! * vTilde[k]!;
+    }
+    total += norm > 0 ? Math.min(1, Math.max(0, dot / norm)) : 1;
+  }
+  return total / samples;
+}
+
 export interface Affine {
   a: Float32Array;
   b: Float32Array;
@@ -68,7 +91,7 @@ export interface ReuseFit {
 
 /** Pass 2 over the batch with S fixed, fitting in `space`. */
 export async function fitReusedSteps(setup: SimSetup, reuse: number[], space: 'output' | 'hidden',
-  profile: Profile): Promise<ReuseFit> {
+  profile: Profile, phiMode: PhiMode = 'paper'): Promise<ReuseFit> {
   const { model, sigmas } = setup;
   const steps = sigmas.length - 1;
   const S = new Set(reuse);
@@ -85,7 +108,9 @@ export async function fitReusedSteps(setup: SimSetup, reuse: number[], space: 'o
     let v = vTrue;
     if (S.has(i) && rCache !== null) {
       const step = await fitStep(setup, e, rCache, rTrue, vTrue, space);
-      phi[i] = phiForStep(step.vTilde, vTrue, profile.vRef[i]!, profile.vRef[i + 1]!, model.batch.samples);
+      phi[i] = phiMode === 'lsq'
+        ? phiLeastSquares(step.vTilde, vTrue, model.batch.samples)
+        : phiForStep(step.vTilde, vTrue, profile.vRef[i]!, profile.vRef[i + 1]!, model.batch.samples);
       rectification.push({ step: i, a: Array.from(step.fit.a), b: Array.from(step.fit.b) });
       v = step.vRect;
     } else {

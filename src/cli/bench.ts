@@ -15,6 +15,7 @@ import { classAccuracy, argmaxRows } from '../core/metrics.ts';
 import type { BenchArgs } from './bench-args.ts';
 import { loadHeldOutDigits } from './mnist-digits.ts';
 import { readPlanFor } from './plan-files.ts';
+import type { PlanQuery } from '../manifest/plans.ts';
 
 /** The policies compared at one budget; plan-driven ones are skipped (with a note) when no plan exists. */
 async function policiesAt(model: NodeModel, steps: number, budget: number, log: (m: string) => void): Promise<PolicyUnderTest[]> {
@@ -23,14 +24,18 @@ async function policiesAt(model: NodeModel, steps: number, budget: number, log: 
   const out: PolicyUnderTest[] = [
     { policy: 'uniform', budget, create: () => createPolicy('uniform', { uniformBudget: budget }) },
   ];
-  const planned: [string, string, 'output' | 'hidden' | undefined][] = [
-    ['teacache', 'teacache', undefined], ['magcache', 'magcache', undefined],
-    ['ertacache-schedule', 'ertacache-schedule', 'output'], ['ertacache-schedule+dt', 'ertacache-schedule+dt', 'output'],
-    ['ertacache', 'ertacache', 'output'], ['ertacache (hidden)', 'ertacache', 'hidden'],
+  const planned: [string, string, PlanQuery][] = [
+    ['teacache', 'teacache', {}], ['magcache', 'magcache', {}],
+    ['ertacache-schedule', 'ertacache-schedule', {}], ['ertacache-schedule+dt', 'ertacache-schedule+dt', {}],
+    ['ertacache', 'ertacache', {}], ['ertacache (hidden)', 'ertacache', { space: 'hidden' }],
+    // the φ experiment (src/calibrate/fit.ts), present only when calibrated with --phi lsq
+    ['ertacache-schedule+dt (φ lsq)', 'ertacache-schedule+dt', { phi: 'lsq' }],
+    ['ertacache (φ lsq)', 'ertacache', { phi: 'lsq' }],
+    ['ertacache (hidden, φ lsq)', 'ertacache', { space: 'hidden', phi: 'lsq' }],
   ];
-  for (const [name, kind, space] of planned) {
+  for (const [name, kind, query] of planned) {
     try {
-      const { plan } = await readPlanFor(m, kind, steps, space ? { budget, space } : { budget });
+      const { plan } = await readPlanFor(m, kind, steps, { budget, ...query });
       out.push({ policy: name, budget, create: () => createPolicy(kind, { ...base, plan }) });
     } catch (e) {
       log(`bench: no ${name} plan for budget ${budget} (${(e as Error).message}); skipped`);

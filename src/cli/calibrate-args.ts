@@ -18,6 +18,8 @@ them to <model>/plans/ and lists them in <model>/manifest.json (rewritten atomic
   --guidance <w>       CFG weight to calibrate at (default: the manifest's)
   --space <s>          output | hidden | both: where ERTACache's rectification is fitted (default output)
   --time-mode <m>      actual | nominal (default actual; must match the runtime's)
+  --phi <m>            paper | lsq: how ERTACache's step factor φ is fitted (default paper, ertacache.md;
+                       lsq is an experiment: argmin ‖φ·ṽ − v‖, plans named …-lsq.json)
   --skip-eval          skip measuring each plan's error with the real sampler (faster; no error report)
   --threads <n>        onnxruntime intra-op threads
   --json               print one JSON object (λ, S, errors per plan) as the last stdout line
@@ -32,6 +34,7 @@ export interface CalibrateArgs {
   guidance?: number;
   spaces?: RectificationSpace[];
   timeMode: TimeMode;
+  phi: 'paper' | 'lsq';
   evaluate: boolean;
   threads?: number;
   json: boolean;
@@ -46,6 +49,7 @@ const OPTIONS = {
   guidance: { type: 'string' },
   space: { type: 'string' },
   'time-mode': { type: 'string' },
+  phi: { type: 'string' },
   'skip-eval': { type: 'boolean' },
   threads: { type: 'string' },
   json: { type: 'boolean' },
@@ -68,6 +72,7 @@ export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | nul
     model: r.str('model') ?? DEFAULT_MODEL_DIR,
     budgets,
     timeMode: r.oneOf('time-mode', ['actual', 'nominal'], 'actual'),
+    phi: r.oneOf('phi', ['paper', 'lsq'], 'paper'),
     evaluate: !r.flag('skip-eval'),
     json: r.flag('json'),
   };

@@ -58,6 +58,7 @@ function calibrateOptions(args: CalibrateArgs, m: ModelManifest, steps: number, 
   if (args.seeds) o.seeds = args.seeds;
   if (args.labels) o.labels = args.labels;
   if (args.spaces) o.spaces = args.spaces;
+  if (args.phi !== 'paper') o.phiMode = args.phi;
   return o;
 }
 

@@ -37,9 +37,9 @@ export async function readPlanFor(m: ModelManifest, policy: string, steps: numbe
 }
 
 /** Plan file inside the model directory: plans/ertacache-50-b25.json, …-b25-hidden.json, teacache-50.json. */
-export function planFileName(kind: string, steps: number, budget?: number, space?: RectificationSpace): string {
+export function planFileName(kind: string, steps: number, budget?: number, space?: RectificationSpace, phi?: 'paper' | 'lsq'): string {
   const b = budget === undefined ? '' : `-b${budget}`;
-  return `plans/${kind}-${steps}${b}${space === 'hidden' ? '-hidden' : ''}.json`;
+  return `plans/${kind}-${steps}${b}${space === 'hidden' ? '-hidden' : ''}${phi === 'lsq' ? '-lsq' : ''}.json`;
 }
 
 /** Writes a file atomically: a temp file in the same directory, then rename over the target. */
@@ -57,7 +57,8 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
 
 const sameSlot = (a: PlanEntry, b: PlanEntry) =>
   a.file === b.file ||
-  (a.kind === b.kind && a.steps === b.steps && a.budget === b.budget && (a.space ?? 'output') === (b.space ?? 'output'));
+  (a.kind === b.kind && a.steps === b.steps && a.budget === b.budget && (a.space ?? 'output') === (b.space ?? 'output')
+    && (a.phi ?? 'paper') === (b.phi ?? 'paper'));
 
 /**
  * Adds plan entries to <dir>/manifest.json, replacing entries for the same file or the same
@@ -77,9 +78,11 @@ export async function addPlansToManifest(dir: string, entries: readonly PlanEntr
 /** Writes one plan file (atomically) and returns its manifest entry; named by its budget and space. */
 export async function writePlanFile(dir: string, plan: CachePlan): Promise<PlanEntry> {
   const space = plan.kind === 'ertacache' ? plan.rectification?.space : undefined;
-  const file = planFileName(plan.kind, plan.steps, plan.budget, space);
+  const phi = plan.kind === 'ertacache' ? plan.phiMode : undefined;
+  const file = planFileName(plan.kind, plan.steps, plan.budget, space, phi);
   await writeFileAtomic(join(dir, file), `${JSON.stringify(plan)}\n`);
   const entry: PlanEntry = { file, kind: plan.kind, steps: plan.steps, budget: plan.budget };
   if (space === 'hidden') entry.space = space;
+  if (phi === 'lsq') entry.phi = phi;
   return entry;
 }

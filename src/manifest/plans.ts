@@ -35,6 +35,8 @@ export interface PlanQuery {
   budget?: number;
   /** ERTACache rectification space; default DEFAULT_RECTIFICATION_SPACE. */
   space?: RectificationSpace;
+  /** ERTACache φ fit; default 'paper'. */
+  phi?: 'paper' | 'lsq';
 }
 
 const label = (p: PlanEntry) =>
@@ -45,7 +47,8 @@ export function findPlan(m: ModelManifest, kind: string, steps: number, query: P
   const planKind = planKindFor(kind);
   const space = query.space ?? DEFAULT_RECTIFICATION_SPACE;
   const candidates = m.plans.filter(
-    (p) => p.kind === planKind && p.steps === steps && (planKind !== 'ertacache' || (p.space ?? 'output') === space),
+    (p) => p.kind === planKind && p.steps === steps
+      && (planKind !== 'ertacache' || ((p.space ?? 'output') === space && (p.phi ?? 'paper') === (query.phi ?? 'paper'))),
   );
   const budgets = [...new Set(candidates.map((p) => p.budget).filter((b) => b !== undefined))];
   if (query.budget === undefined && budgets.length > 1) {

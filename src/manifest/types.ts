@@ -38,6 +38,8 @@ export interface PlanEntry {
   budget?: number;
   /** ERTACache only: where the rectification was fitted. Absent means 'output'. */
   space?: RectificationSpace;
+  /** ERTACache only: how φ was fitted ('lsq' is an experiment, see src/calibrate/fit.ts). Absent means 'paper'. */
+  phi?: 'paper' | 'lsq';
 }
 
 export type RectificationSpace = 'output' | 'hidden';

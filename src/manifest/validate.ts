@@ -125,6 +125,9 @@ function parsePlans(r: FieldReader): PlanEntry[] {
       invalidField(WHERE, `plans[${k}].space`, '"output" or "hidden"', space);
     }
     if (space !== undefined) entry.space = space;
+    const phi = e.optStr('phi');
+    if (phi !== undefined && phi !== 'paper' && phi !== 'lsq') invalidField(WHERE, `plans[${k}].phi`, '"paper" or "lsq"', phi);
+    if (phi !== undefined) entry.phi = phi;
     return entry;
   });
 }
