@@ -75,12 +75,16 @@ export async function addPlansToManifest(dir: string, entries: readonly PlanEntr
   return plans;
 }
 
+/** Plans hold float32-sized data (φ, a, b): 7 significant digits keep every bit that matters and
+ *  halve the file (hidden-space plans carry 2 × D numbers per reused step). */
+const roundFloat = (_key: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(7)) : v);
+
 /** Writes one plan file (atomically) and returns its manifest entry; named by its budget and space. */
 export async function writePlanFile(dir: string, plan: CachePlan): Promise<PlanEntry> {
   const space = plan.kind === 'ertacache' ? plan.rectification?.space : undefined;
   const phi = plan.kind === 'ertacache' ? plan.phiMode : undefined;
   const file = planFileName(plan.kind, plan.steps, plan.budget, space, phi);
-  await writeFileAtomic(join(dir, file), `${JSON.stringify(plan)}\n`);
+  await writeFileAtomic(join(dir, file), `${JSON.stringify(plan, roundFloat)}\n`);
   const entry: PlanEntry = { file, kind: plan.kind, steps: plan.steps, budget: plan.budget };
   if (space === 'hidden') entry.space = space;
   if (phi === 'lsq') entry.phi = phi;
