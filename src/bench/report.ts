@@ -65,5 +65,5 @@ export function benchMarkdown(r: BenchReport): string {
     `digits) under the evaluation classifier (${(r.classifierHeldOutAccuracy * 100).toFixed(1)} % on held-out digits). ` +
     `Speedup: wall clock of \`none\` / the policy, interleaved A/B, median; ideal = T / (computed + reused × reuse cost).\n\n` +
     `${overhead}Reuse-step cost relative to a compute step: ${reuse.length ? `${fmt(Math.min(...reuse), 3)}–${fmt(Math.max(...reuse), 3)}` : '–'}.\n\n` +
-    `${rowsMarkdown(r.rows, r.steps)}\n`;
+    `![quality vs speedup](chart.svg)\n\n${rowsMarkdown(r.rows, r.steps)}\n`;
 }

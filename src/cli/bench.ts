@@ -9,6 +9,7 @@ import { loadNodeClassifier } from '../backend/node-classifier.ts';
 import { loadNodeModel, type NodeModel } from '../backend/node-model.ts';
 import { evaluateFidelity, evaluationCases, type FidelityRow, type PolicyUnderTest } from '../bench/fidelity.ts';
 import { measureOverhead } from '../bench/overhead.ts';
+import { qualitySpeedSvg } from '../bench/chart.ts';
 import { benchMarkdown, type BenchReport, type BenchRow } from '../bench/report.ts';
 import { measureSpeed, timeRun, type SpeedRow } from '../bench/speed.ts';
 import { classAccuracy, argmaxRows } from '../core/metrics.ts';
@@ -100,4 +101,6 @@ async function writeReport(dir: string, r: BenchReport): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'results.json'), `${JSON.stringify(r, null, 1)}\n`);
   await writeFile(join(dir, 'report.md'), benchMarkdown(r));
+  await writeFile(join(dir, 'chart.svg'), qualitySpeedSvg(r.rows,
+    `${r.model}: PSNR vs speedup, ${r.steps} steps, onnxruntime-node (${r.date.slice(0, 10)})`));
 }
