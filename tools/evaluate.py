@@ -117,7 +117,8 @@ def main():
     ap.add_argument("--work", default="tools/out")
     ap.add_argument("--models", default="public/models")
     ap.add_argument("--golden", default="tools/golden")
-    ap.add_argument("--guidance", type=float, default=3.0)
+    ap.add_argument("--guidance", default="3.0",
+                    help="CFG weight, or 'auto': sweep 1-5 and take the best class accuracy (then the lower FD)")
     ap.add_argument("--sweep", action="store_true", help="also report accuracy/FD for several guidance scales")
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count())
@@ -129,12 +130,21 @@ def main():
                              os.path.join(args.golden, "mnist-classifier"))
     labels = [c for c in range(10) for _ in range(10)]
     seeds = [1000 + s for c in range(10) for s in range(10)]
-    result = {"guidance": args.guidance, "classifierHeldOutAcc": cc["held_out_acc"], "sweep": []}
-    for w in ([1.0, 2.0, 3.0, 4.0, 5.0] if args.sweep else []):
-        acc, fd = score(clf, sample(dit, labels, seeds, guidance=w), labels, real_feats)
+    auto = args.guidance == "auto"
+    result = {"classifierHeldOutAcc": cc["held_out_acc"], "sweep": []}
+    by_w = {}
+    for w in ([1.0, 2.0, 3.0, 4.0, 5.0] if args.sweep or auto else []):
+        by_w[w] = sample(dit, labels, seeds, guidance=w)
+        acc, fd = score(clf, by_w[w], labels, real_feats)
         result["sweep"].append({"guidance": w, "classAccuracy": acc, "fd": fd})
         print(json.dumps(result["sweep"][-1]), flush=True)
-    imgs = sample(dit, labels, seeds, guidance=args.guidance)
+    if auto:
+        best = max(result["sweep"], key=lambda r: (round(r["classAccuracy"], 3), -r["fd"]))
+        guidance = best["guidance"]
+    else:
+        guidance = float(args.guidance)
+    result["guidance"] = guidance
+    imgs = by_w[guidance] if guidance in by_w else sample(dit, labels, seeds, guidance=guidance)
     result["classAccuracy"], result["fd"] = score(clf, imgs, labels, real_feats)
     # reference point for FD: real training digits against the held-out digits
     tr_x, _, _, _ = load_split()
@@ -142,6 +152,13 @@ def main():
         result["fdRealTrainVsHeldOut"] = frechet(clf(tr_x[::9][:1000])[1], real_feats)
     dit_dir = os.path.join(args.models, "mnist-dit")
     os.makedirs(dit_dir, exist_ok=True)
+    man_path = os.path.join(dit_dir, "manifest.json")
+    if auto and os.path.exists(man_path):  # the sampled guidance becomes the manifest's default
+        with open(man_path) as f:
+            man = json.load(f)
+        man["scheduler"]["defaultGuidance"] = guidance
+        with open(man_path, "w") as f:
+            json.dump(man, f, indent=2)
     save_grid(imgs, os.path.join(dit_dir, "samples.png"))
     save_loss_curve(os.path.join(args.work, "train-log.jsonl"), os.path.join(dit_dir, "loss.png"))
     result["train"] = ck.get("train", {})
