@@ -36,7 +36,7 @@ export function qualitySpeedSvg(rows: BenchRow[], title: string): string {
     `<text x="14" y="${(PAD.t + H - PAD.b) / 2}" transform="rotate(-90 14 ${(PAD.t + H - PAD.b) / 2})" text-anchor="middle">PSNR vs full compute (dB)</text>`);
   policies.forEach((p, k) => {
     const c = COLORS[k % COLORS.length]!;
-    const line = pts.filter((r) => r.policy === p).sort((a, b) => a.speedup! - b.speedup!);
+    const line = pts.filter((r) => r.policy === p).sort((a, b) => b.budget! - a.budget!); // along the budgets, 1.5× → 3×
     out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${line.map((r) => `${px(r.speedup!)},${py(r.psnr)}`).join(' ')}"/>`);
     for (const r of line) out.push(`<circle cx="${px(r.speedup!)}" cy="${py(r.psnr)}" r="3.5" fill="${c}"><title>${esc(`${p}, budget ${r.budget}: ${r.speedup!.toFixed(2)}×, ${r.psnr.toFixed(2)} dB`)}</title></circle>`);
     out.push(`<rect x="${W - PAD.r + 12}" y="${PAD.t + k * 18}" width="12" height="3" fill="${c}"/>`,
