@@ -88,6 +88,11 @@ def train_dit(args, dev, tr_x, tr_y, log, resume=None):
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        if args.save_every and step > 0 and step % args.save_every == 0:
+            # a session can end at any time: keep the EMA weights so far, resumable with --resume
+            torch.save({"state": ema.state_dict(), "config": {"dim": args.dim, "depth": args.depth,
+                        "heads": args.heads, "patch": args.patch}, "train": {"steps": offset + step, "seconds": 0}},
+                       os.path.join(args.out, "dit-partial.pt"))
         if step % args.log_every == 0 or step == args.steps - 1:
             log_line(log, {"phase": "dit", "step": offset + step, "loss": loss.item(), "loss_avg": running,
                            "lr": lr_at(step, args.steps, args.lr),
@@ -109,6 +114,7 @@ def main():
     ap.add_argument("--patch", type=int, default=4)
     ap.add_argument("--clf-epochs", type=int, default=8)
     ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--save-every", type=int, default=500, help="write <out>/dit-partial.pt every N steps (0: never)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--resume", action="store_true",
