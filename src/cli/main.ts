@@ -25,40 +25,30 @@ commands:
   calibrate   fit cache plans for a model       (npm run calibrate -- --help)
   bench       fidelity of every policy          (npm run bench -- --help)`;
 
-async function generate(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseGenerateArgs(argv);
-  if (!args) {
-    io.out(GENERATE_USAGE);
+type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
+
+/** A command: parse (null = --help), run, print JSON or the human summary. */
+function command<A extends { json: boolean }, R>(parse: (argv: readonly string[]) => A | null, usage: string,
+  run: (args: A, argv: readonly string[], io: CliIo) => Promise<R>, describe: (r: R, args: A) => string): Command {
+  return async (argv, io) => {
+    const args = parse(argv);
+    if (!args) {
+      io.out(usage);
+      return 0;
+    }
+    const r = await run(args, argv, io);
+    io.out(args.json ? JSON.stringify(r) : describe(r, args));
     return 0;
-  }
-  const r = await runGenerate(args);
-  io.out(args.json ? JSON.stringify(r) : describeRun(r, args));
-  return 0;
+  };
 }
 
-async function calibrate(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseCalibrateArgs(argv);
-  if (!args) {
-    io.out(CALIBRATE_USAGE);
-    return 0;
-  }
-  const r = await runCalibrate(args, args.json ? () => {} : io.err);
-  io.out(args.json ? JSON.stringify(r) : describeCalibration(r));
-  return 0;
-}
+const generate = command(parseGenerateArgs, GENERATE_USAGE, (a) => runGenerate(a), describeRun);
+const calibrate = command(parseCalibrateArgs, CALIBRATE_USAGE,
+  (a, _argv, io) => runCalibrate(a, a.json ? () => {} : io.err), (r) => describeCalibration(r));
+const bench = command(parseBenchArgs, BENCH_USAGE, (a, argv, io) => runBench(a, argv, io.err),
+  (r) => rowsMarkdown(r.rows, r.steps));
 
-async function bench(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseBenchArgs(argv);
-  if (!args) {
-    io.out(BENCH_USAGE);
-    return 0;
-  }
-  const r = await runBench(args, argv, io.err);
-  io.out(args.json ? JSON.stringify(r) : rowsMarkdown(r.rows, r.steps));
-  return 0;
-}
-
-const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = { generate, calibrate, bench };
+const COMMANDS: Record<string, Command> = { generate, calibrate, bench };
 
 /** Exit status 0 on success, 2 on a usage error, 1 on any other error. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

@@ -77,12 +77,17 @@ export function renderError(e: TypedErrorLike): HTMLElement {
     hint.textContent = `What to do: ${e.hint}`;
     box.append(hint);
   }
+  box.append(dismissButton(box, 'Dismiss message'));
+  return box;
+}
+
+/** The × that removes a message box from the page. */
+export function dismissButton(box: HTMLElement, label: string): HTMLButtonElement {
   const close = document.createElement('button');
   close.type = 'button';
   close.className = 'dismiss';
-  close.setAttribute('aria-label', 'Dismiss message');
+  close.setAttribute('aria-label', label);
   close.textContent = '×';
   close.addEventListener('click', () => box.remove());
-  box.append(close);
-  return box;
+  return close;
 }

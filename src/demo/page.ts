@@ -1,6 +1,7 @@
 // Small page helpers shared by the demo modules: element lookup, notices, run summaries.
 
 import type { GenerateResult } from '../runtime/api.ts';
+import { dismissButton } from './errors.ts';
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -21,13 +22,7 @@ export function showNotice(container: HTMLElement, text: string, kind: string): 
   box.setAttribute('role', 'note');
   const p = document.createElement('p');
   p.textContent = text;
-  const close = document.createElement('button');
-  close.type = 'button';
-  close.className = 'dismiss';
-  close.setAttribute('aria-label', 'Dismiss note');
-  close.textContent = '×';
-  close.addEventListener('click', () => box.remove());
-  box.append(p, close);
+  box.append(p, dismissButton(box, 'Dismiss note'));
   container.append(box);
 }
 
