@@ -61,7 +61,7 @@ export default defineConfig(({ mode }) => ({
   worker: { format: 'es' },
   // Pre-bundling would rewrite ORT's import.meta.url-relative lookups; keep it as shipped. The
   // worker's other dependencies are listed so that discovering them cannot reload a test page.
-  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['comlink', 'idb-keyval'], entries: ['e2e/**/*.html'] },
+  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['comlink', 'idb-keyval'], entries: ['e2e/**/*.html', 'src/bench/browser/*.html'] },
   build: mode === 'element'
     ? {
         target: 'es2022', emptyOutDir: false, copyPublicDir: false,

@@ -40,7 +40,7 @@ export const median = (xs: number[]): number => {
 };
 
 /** One timed generation (label 0…9 rotates with the repeat so no single digit is favoured). */
-export async function timeRun<T>(s: SpeedSetup<T>, policy: CachePolicy, k: number): Promise<{ ms: number; stats: SampleStats }> {
+export async function timeRun<T>(s: SpeedSetup<T>, policy: CachePolicy, k: number): Promise<TimedRun> {
   const n = s.xDims.reduce((p, d) => p * d, 1);
   const noise = s.ops.fromHost(gaussianNoise(2000 + k, n), s.xDims);
   try {
@@ -65,33 +65,61 @@ function stepMedians(stats: SampleStats[]): { compute: number; reuse: number } {
   return { compute: median(c), reuse: r.length ? median(r) : 0 };
 }
 
-/** Interleaved A/B timing of each case against `none`; `repeats` pairs after one warm-up pair. */
-export async function measureSpeed<T>(s: SpeedSetup<T>, none: () => CachePolicy, cases: SpeedCase[],
-  repeats: number, onProgress?: (m: string) => void): Promise<SpeedRow[]> {
-  const steps = s.sigmas.length - 1;
+/** One timed run: wall-clock ms and the run's stats. */
+export interface TimedRun {
+  ms: number;
+  stats: SampleStats;
+}
+
+/**
+ * The interleaved A/B protocol, independent of where the runs happen (in-process sampler, a
+ * browser worker): one warm-up pair per case (or, with `warmup: 'first-case'`, before the first
+ * case only: for runs so slow that one warm-up is all the budget allows), then `repeats` pairs
+ * none/policy with the same seed index k, medians of each side.
+ */
+export async function measureInterleaved<C extends { policy: string; budget: number | null }>(
+  steps: number, cases: C[], runNone: (k: number) => Promise<TimedRun>, runCase: (c: C, k: number) => Promise<TimedRun>,
+  repeats: number, onProgress?: (m: string) => void, warmup: 'every-case' | 'first-case' = 'every-case',
+): Promise<SpeedRow[]> {
   const rows: SpeedRow[] = [];
-  for (const c of cases) {
+  for (const [i, c] of cases.entries()) {
     onProgress?.(`speed: ${c.policy} budget ${c.budget}`);
-    await timeRun(s, none(), 0);
-    await timeRun(s, c.create(), 0);
+    if (i === 0 || warmup === 'every-case') {
+      await runNone(0);
+      await runCase(c, 0);
+    }
     const a: number[] = [];
     const b: number[] = [];
     const stats: SampleStats[] = [];
     for (let k = 1; k <= repeats; k++) {
-      a.push((await timeRun(s, none(), k)).ms);
-      const run = await timeRun(s, c.create(), k);
+      const none = await runNone(k);
+      const run = await runCase(c, k);
+      a.push(none.ms);
       b.push(run.ms);
       stats.push(run.stats);
     }
-    const computed = stats.reduce((p, st) => p + st.computedSteps, 0) / stats.length;
-    const { compute, reuse } = stepMedians(stats);
-    const reuseCost = compute > 0 ? reuse / compute : 0;
-    const ideal = steps / (computed + (steps - computed) * reuseCost);
-    const speedup = median(a) / median(b);
-    rows.push({
-      policy: c.policy, budget: c.budget, computedSteps: computed, msNone: median(a), msPolicy: median(b),
-      speedup, reuseCost, idealSpeedup: ideal, efficiency: speedup / ideal,
-    });
+    rows.push(speedRow(c.policy, c.budget, steps, a, b, stats));
   }
   return rows;
+}
+
+/** The speed row of one case from its timed pairs. */
+export function speedRow(policy: string, budget: number | null, steps: number, msNone: number[], msPolicy: number[],
+  stats: SampleStats[]): SpeedRow {
+  const computed = stats.reduce((p, st) => p + st.computedSteps, 0) / stats.length;
+  const { compute, reuse } = stepMedians(stats);
+  const reuseCost = compute > 0 ? reuse / compute : 0;
+  const ideal = steps / (computed + (steps - computed) * reuseCost);
+  const speedup = median(msNone) / median(msPolicy);
+  return {
+    policy, budget, computedSteps: computed, msNone: median(msNone), msPolicy: median(msPolicy),
+    speedup, reuseCost, idealSpeedup: ideal, efficiency: speedup / ideal,
+  };
+}
+
+/** Interleaved A/B timing of each case against `none`, in this process (see measureInterleaved). */
+export async function measureSpeed<T>(s: SpeedSetup<T>, none: () => CachePolicy, cases: SpeedCase[],
+  repeats: number, onProgress?: (m: string) => void): Promise<SpeedRow[]> {
+  return measureInterleaved(s.sigmas.length - 1, cases, (k) => timeRun(s, none(), k), (c, k) => timeRun(s, c.create(), k),
+    repeats, onProgress);
 }

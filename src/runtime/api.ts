@@ -44,7 +44,10 @@ export interface ModelInfo {
 export interface PolicyRequest {
   /** A registry kind: 'none' (default), 'uniform', 'teacache', 'magcache', 'ertacache', … */
   kind: string;
-  /** Computed-step budget that selects among the manifest's ertacache plans for these steps. */
+  /**
+   * Computed-step budget: selects among the manifest's plans for these steps (ertacache,
+   * teacache, magcache); for uniform, computes exactly this many evenly spread steps.
+   */
   budget?: number;
   /** ertacache: which plan's rectification space, 'output' (default) or 'hidden'. */
   space?: 'output' | 'hidden';

@@ -1,0 +1,96 @@
+// The browser side of the speed benchmark: the page `npm run bench` opens in Chromium. It times
+// the real runtime (worker, Comlink, ONNX Runtime Web) with the same interleaved A/B protocol
+// as the Node bench (src/bench/speed.ts); the wall clock of a generation is what a page sees,
+// from generate() to the final image. PSNR/SSIM are taken on the timed pairs themselves.
+
+import { createRuntimeClient } from '../../client/runtime-client.ts';
+import { psnr, ssim, toUnitRange } from '../../core/metrics.ts';
+import type { ProviderReport, ProviderName } from '../../runtime/api.ts';
+import { measureInterleaved, median, type SpeedRow, type TimedRun } from '../speed.ts';
+
+export interface BrowserCase {
+  /** Row name, e.g. 'ertacache'. */
+  policy: string;
+  /** Registry kind the worker builds. */
+  kind: string;
+  budget: number;
+}
+
+export interface BrowserBenchConfig {
+  manifestUrl: string;
+  provider: ProviderName;
+  steps: number;
+  cases: BrowserCase[];
+  repeats: number;
+  warmup: 'every-case' | 'first-case';
+}
+
+export interface BrowserSpeedRow extends SpeedRow {
+  /** Mean PSNR / SSIM of the timed pairs (policy vs none, same seed and label). */
+  psnr: number;
+  ssim: number;
+  pairs: number;
+}
+
+export interface BrowserBenchResult {
+  provider: ProviderReport;
+  userAgent: string;
+  steps: number;
+  loadMs: number;
+  /** Median ms of a full-compute generation over every timed `none` run. */
+  msNone: number;
+  rows: BrowserSpeedRow[];
+}
+
+async function runBench(cfg: BrowserBenchConfig): Promise<BrowserBenchResult> {
+  const client = createRuntimeClient();
+  try {
+    const info = await client.load(cfg.manifestUrl, { provider: cfg.provider });
+    const [, h, w] = [info.latent.channels, info.latent.height, info.latent.width];
+    const run = async (kind: string, budget: number | undefined, k: number): Promise<TimedRun & { image: Float32Array }> => {
+      const t0 = performance.now();
+      const r = await client.generate({
+        label: k % info.classes, seed: 2000 + k, steps: cfg.steps,
+        policy: budget === undefined ? { kind } : { kind, budget },
+      });
+      return { ms: performance.now() - t0, stats: r.stats, image: r.image };
+    };
+    const noneImages = new Map<number, Float32Array>();
+    const quality = new Map<BrowserCase, { psnr: number[]; ssim: number[] }>();
+    const noneMs: number[] = [];
+    const rows = await measureInterleaved(cfg.steps, cfg.cases,
+      async (k) => {
+        const r = await run('none', undefined, k);
+        noneImages.set(k, r.image);
+        if (k > 0) noneMs.push(r.ms);
+        return r;
+      },
+      async (c, k) => {
+        const r = await run(c.kind, c.budget, k);
+        const ref = noneImages.get(k);
+        if (k > 0 && ref) {
+          const q = quality.get(c) ?? { psnr: [], ssim: [] };
+          const a = toUnitRange(r.image);
+          const b = toUnitRange(ref);
+          q.psnr.push(psnr(a, b));
+          q.ssim.push(ssim(a, b, w, h));
+          quality.set(c, q);
+        }
+        return r;
+      },
+      cfg.repeats, (m) => console.log(`[${cfg.provider}] ${m}`), cfg.warmup);
+    const mean = (xs: number[]) => xs.reduce((p, v) => p + v, 0) / xs.length;
+    return {
+      provider: info.provider, userAgent: navigator.userAgent, steps: cfg.steps, loadMs: info.loadMs,
+      msNone: median(noneMs),
+      rows: rows.map((r, i) => {
+        const q = quality.get(cfg.cases[i]!)!;
+        return { ...r, psnr: mean(q.psnr), ssim: mean(q.ssim), pairs: q.psnr.length };
+      }),
+    };
+  } finally {
+    await client.terminate();
+  }
+}
+
+(globalThis as unknown as { ertaBench: { run: typeof runBench } }).ertaBench = { run: runBench };

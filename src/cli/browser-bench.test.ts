@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { browserRuns, manifestUrlFor } from './browser-bench.ts';
+
+const plan = (kind: string, steps: number, budget: number, extra: object = {}) => ({ file: `${kind}-${steps}-${budget}.json`, kind, steps, budget, ...extra });
+const manifest = {
+  scheduler: { defaultSteps: 50 } as never,
+  plans: [
+    ...[34, 25, 17].flatMap((b) => ['teacache', 'magcache', 'ertacache'].map((k) => plan(k, 50, b))),
+    plan('ertacache', 50, 25, { space: 'hidden' }),
+    plan('ertacache', 8, 5), plan('magcache', 8, 5), plan('teacache', 8, 5),
+  ],
+};
+
+describe('browserRuns', () => {
+  it('times every peer at every budget on WASM and ertacache against the best peer on the short WebGPU plan', () => {
+    const [wasm, webgpu] = browserRuns(manifest, [34, 25, 17], false, 5, 'teacache');
+    expect(wasm!.provider).toBe('wasm');
+    expect(wasm!.steps).toBe(50);
+    expect(wasm!.cases.map((c) => `${c.kind}@${c.budget}`)).toEqual([34, 25, 17].flatMap((b) =>
+      ['uniform', 'teacache', 'magcache', 'ertacache'].map((k) => `${k}@${b}`)));
+    expect(webgpu).toMatchObject({ provider: 'webgpu', steps: 8, repeats: 3, warmup: 'first-case' });
+    expect(webgpu!.cases.map((c) => c.kind)).toEqual(['teacache', 'ertacache']);
+  });
+
+  it('with --quick: budget 25 only on WASM, ertacache alone on WebGPU', () => {
+    const runs = browserRuns(manifest, [34, 25, 17], true, 3, 'magcache');
+    expect(runs[0]!.cases.map((c) => c.budget)).toEqual([25, 25, 25, 25]);
+    expect(runs[1]!.cases.map((c) => c.kind)).toEqual(['ertacache']);
+    expect(runs[1]!.repeats).toBe(1);
+  });
+
+  it('drops WebGPU when no short ertacache plan exists, and policies without a plan', () => {
+    const runs = browserRuns({ ...manifest, plans: [plan('ertacache', 50, 25)] }, [25], false, 3, 'magcache');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.cases.map((c) => c.kind)).toEqual(['uniform', 'ertacache']);
+  });
+});
+
+describe('manifestUrlFor', () => {
+  it('maps a model under public/ to the URL the dev server serves it at', () => {
+    expect(manifestUrlFor('public/models/mnist-dit')).toBe('/models/mnist-dit/manifest.json');
+    expect(manifestUrlFor('/abs/repo/public/models/x/')).toBe('/models/x/manifest.json');
+    expect(manifestUrlFor('/tmp/elsewhere')).toBeNull();
+  });
+});

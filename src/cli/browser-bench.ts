@@ -1,0 +1,99 @@
+// The Chromium half of `npm run bench`: serves the project with Vite (as `npm start` does, COOP/
+// COEP included), opens src/bench/browser/bench.html in Debian's Chromium through Playwright and
+// runs the interleaved A/B speed protocol in the page against the real worker, once per provider.
+// WebGPU here is SwiftShader (a CPU rasteriser): its absolute times mean nothing.
+
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from '@playwright/test';
+import { createServer, type ViteDevServer } from 'vite';
+import { CHROMIUM, chromiumArgs } from '../../e2e/browser.ts';
+import type { BrowserBenchConfig, BrowserBenchResult, BrowserCase } from '../bench/browser/page.ts';
+import type { ModelManifest } from '../manifest/types.ts';
+import type { ProviderName } from '../runtime/api.ts';
+
+export interface BrowserRun {
+  provider: ProviderName;
+  steps: number;
+  cases: BrowserCase[];
+  repeats: number;
+  warmup: 'every-case' | 'first-case';
+}
+
+export interface BrowserBenchOutcome {
+  results: BrowserBenchResult[];
+  /** Why the browser part did not run (e.g. no Chromium), or null. */
+  skipped: string | null;
+}
+
+const PAGE = 'src/bench/browser/bench.html';
+
+/** The model's URL as the dev server serves it (public/ is the web root). */
+export function manifestUrlFor(modelDir: string): string | null {
+  const m = /(?:^|\/)public\/(.+?)\/?$/.exec(modelDir.replace(/\\/g, '/'));
+  return m ? `/${m[1]}/manifest.json` : null;
+}
+
+export async function runBrowserBench(modelDir: string, runs: BrowserRun[], log: (m: string) => void): Promise<BrowserBenchOutcome> {
+  const url = manifestUrlFor(modelDir);
+  if (!url) return { results: [], skipped: `the browser bench serves models from public/; ${modelDir} is not under it` };
+  if (!existsSync(CHROMIUM)) {
+    return { results: [], skipped: `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)` };
+  }
+  let server: ViteDevServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    server = await createServer({ configFile: 'vite.config.ts', logLevel: 'warn', server: { port: 5198, strictPort: false, hmr: false } });
+    await server.listen();
+    const base = server.resolvedUrls?.local[0] ?? 'http://localhost:5198/';
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs({ webgpu: true }) });
+    const results: BrowserBenchResult[] = [];
+    for (const r of runs) {
+      const page = await browser.newPage();
+      page.on('console', (m) => log(`chromium: ${m.text()}`));
+      page.on('pageerror', (e) => log(`chromium page error: ${e.message}`));
+      await page.goto(new URL(PAGE, base).href);
+      await page.waitForFunction(() => 'ertaBench' in globalThis);
+      const cfg: BrowserBenchConfig = { manifestUrl: url, ...r };
+      log(`bench: Chromium ${r.provider}, ${r.steps} steps, ${r.cases.length} cases × ${r.repeats} pairs`);
+      results.push(await page.evaluate((c) => (globalThis as unknown as {
+        ertaBench: { run: (c: BrowserBenchConfig) => Promise<BrowserBenchResult> };
+      }).ertaBench.run(c), cfg));
+      await page.close();
+    }
+    return { results, skipped: null };
+  } finally {
+    await browser?.close();
+    await server?.close();
+  }
+}
+
+/** The policy kinds timed in Chromium: ERTACache and the peers a user would pick instead. */
+const BROWSER_KINDS = ['uniform', 'teacache', 'magcache', 'ertacache'] as const;
+
+/**
+ * What Chromium runs. WASM: the default step count at the bench's budgets (only 25, or the
+ * middle one, with --quick). WebGPU on SwiftShader runs ~10× slower than WASM, so it uses the
+ * shortest step count the manifest has an ertacache plan for (8 steps here), warms up once, and
+ * times ertacache against `bestPeer` (ertacache alone with --quick).
+ */
+export function browserRuns(m: Pick<ModelManifest, 'plans' | 'scheduler'>, budgets: number[], quick: boolean,
+  repeats: number, bestPeer: string): BrowserRun[] {
+  const has = (kind: string, steps: number, budget: number) =>
+    kind === 'uniform' || m.plans.some((p) => p.kind === kind && p.steps === steps && p.budget === budget && (p.space ?? 'output') === 'output' && (p.phi ?? 'paper') === 'paper');
+  const steps = m.scheduler.defaultSteps;
+  const wasmBudgets = quick ? [budgets.includes(25) ? 25 : budgets[Math.floor(budgets.length / 2)]!] : budgets;
+  const runs: BrowserRun[] = [{
+    provider: 'wasm', steps, repeats: quick ? 2 : repeats, warmup: 'every-case',
+    cases: wasmBudgets.flatMap((budget) => BROWSER_KINDS.filter((k) => has(k, steps, budget)).map((kind) => ({ policy: kind, kind, budget }))),
+  }];
+  const short = m.plans.filter((p) => p.kind === 'ertacache' && p.steps < steps && p.budget !== undefined)
+    .sort((a, b) => a.steps - b.steps)[0];
+  if (short) {
+    const kinds = quick ? ['ertacache'] : [bestPeer, 'ertacache'];
+    runs.push({
+      provider: 'webgpu', steps: short.steps, repeats: quick ? 1 : Math.min(repeats, 3), warmup: 'first-case',
+      cases: kinds.filter((k) => has(k, short.steps, short.budget!)).map((kind) => ({ policy: kind, kind, budget: short.budget! })),
+    });
+  }
+  return runs.filter((r) => r.cases.length > 0);
+}
