@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { qualitySpeedSvg } from './chart.ts';
-import { rowsMarkdown, type BenchRow } from './report.ts';
+import { headline, rowsMarkdown, type BenchRow } from './report.ts';
 
 const row = (policy: string, budget: number | null, speedup: number, psnr: number): BenchRow => ({
   policy, provider: 'onnxruntime-node', steps: 50, budget, computedSteps: budget ?? 50, speedup,
@@ -15,7 +15,7 @@ describe('bench report', () => {
     const md = rowsMarkdown(rows, 50);
     expect(md.match(/### Budget/g)).toHaveLength(2);
     expect(md.match(/\| none \|/g)).toHaveLength(2);
-    expect(md).toContain('| ertacache | 25.0 / 50 | 1.80× | 2.00× | 40.00 |');
+    expect(md).toContain('| ertacache | 25.0 / 50 | 1.80× | 2.00× | 0.90 | 40.00 |');
   });
 
   it('draws one line per policy with a point per budget, and leaves out the reference', () => {
@@ -23,5 +23,12 @@ describe('bench report', () => {
     expect(svg.match(/<polyline/g)).toHaveLength(2);
     expect(svg.match(/<circle/g)).toHaveLength(4);
     expect(svg).not.toContain('>none<');
+  });
+
+  it('puts ertacache and the best peer at budget 25 in the headline', () => {
+    const h = headline([...rows, row('magcache', 25, 1.85, 35), row('teacache', 25, 2.0, 31)]);
+    expect(h).toContain('At budget 25 of 50');
+    expect(h).toContain('**ertacache** 1.80× (ideal 2.00×), 40.00 dB');
+    expect(h).toContain('the best peer, **magcache** 1.85×');
   });
 });

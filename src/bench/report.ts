@@ -1,8 +1,11 @@
 // Bench reports: the machine-readable shape (results.json) and the markdown for people.
 
+import { ertacacheVerdicts, type PhiSummary } from './analysis.ts';
+import type { BrowserBenchResult } from './browser/page.ts';
 import type { FidelityRow } from './fidelity.ts';
 import type { OverheadResult } from './overhead.ts';
 import type { SpeedRow } from './speed.ts';
+import { scalingMarkdown, type ScalingResult } from './scaling.ts';
 
 /** One row of the combined report (issue 6's JSON contract). */
 export interface BenchRow {
@@ -22,6 +25,12 @@ export interface BenchRow {
 export interface BenchReport {
   rows: BenchRow[];
   overhead: OverheadResult | null;
+  /** Step time and ERTACache speedup on random-weight DiTs (null: not asked for). */
+  scaling: ScalingResult | null;
+  /** The Chromium runs (null: --no-browser). */
+  browser: { results: BrowserBenchResult[]; skipped: string | null } | null;
+  /** φ of each budget's ertacache plan, for the analysis. */
+  phi: PhiSummary[];
   speed: SpeedRow[];
   fidelity: FidelityRow[];
   date: string;
@@ -37,8 +46,11 @@ export interface BenchReport {
 const fmt = (v: number | null, digits: number) => (v === null ? '–' : Number.isFinite(v) ? v.toFixed(digits) : '∞');
 const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(0)} %`);
 
+const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+
 function row(r: BenchRow, steps: number): string {
   return `| ${r.policy} | ${fmt(r.computedSteps, 1)} / ${steps} | ${fmt(r.speedup, 2)}× | ${fmt(r.idealSpeedup, 2)}× | ` +
+    `${fmt(ratio(r.speedup, r.idealSpeedup), 2)} | ` +
     `${fmt(r.psnr, 2)} | ${fmt(r.ssim, 4)} | ${pct(r.classAccuracy)} | ${fmt(r.fd, 2)} |`;
 }
 
@@ -46,9 +58,43 @@ function row(r: BenchRow, steps: number): string {
 export function rowsMarkdown(rows: BenchRow[], steps: number): string {
   const ref = rows.find((r) => r.budget === null);
   const budgets = [...new Set(rows.filter((r) => r.budget !== null).map((r) => r.budget!))];
-  const head = '| policy | computed steps | speedup | ideal | PSNR (dB) | SSIM | class acc. | FD |\n|---|---|---|---|---|---|---|---|';
+  const head = '| policy | computed steps | speedup | ideal | measured/ideal | PSNR (dB) | SSIM | class acc. | FD |\n|---|---|---|---|---|---|---|---|---|';
   return budgets.map((b) => [`### Budget ${b} of ${steps} computed steps`, '', head,
     ...(ref ? [row(ref, steps)] : []), ...rows.filter((r) => r.budget === b).map((r) => row(r, steps))].join('\n')).join('\n\n');
+}
+
+/** The README's headline: ertacache at budget 25 (or the middle budget) and the best peer there. */
+export function headline(rows: BenchRow[]): string {
+  const node = rows.filter((r) => r.provider === 'onnxruntime-node');
+  const budgets = [...new Set(node.filter((r) => r.budget !== null).map((r) => r.budget!))];
+  const b = budgets.includes(25) ? 25 : budgets[Math.floor(budgets.length / 2)];
+  const erta = node.find((r) => r.budget === b && r.policy === 'ertacache');
+  const peer = node.filter((r) => r.budget === b && ['uniform', 'teacache', 'magcache'].includes(r.policy))
+    .sort((x, y) => y.psnr - x.psnr)[0];
+  if (!erta || !peer) return '';
+  const one = (r: BenchRow) => `**${r.policy}** ${fmt(r.speedup, 2)}× (ideal ${fmt(r.idealSpeedup, 2)}×), ` +
+    `${fmt(r.psnr, 2)} dB PSNR, SSIM ${fmt(r.ssim, 4)}`;
+  return `At budget ${b} of ${erta.steps} computed steps (onnxruntime-node): ${one(erta)}; the best peer, ${one(peer)}.`;
+}
+
+function browserMarkdown(b: NonNullable<BenchReport['browser']>): string {
+  if (b.skipped) return `## Speed in Chromium\n\nNot measured: ${b.skipped}.\n`;
+  const parts = ['## Speed in Chromium', '',
+    'Debian\'s Chromium driven by Playwright, the page timing the real worker (`generate()` to final image, ' +
+    'Comlink and read-back included), interleaved A/B against `none`, median; PSNR/SSIM on the timed pairs only. ' +
+    '**WebGPU runs on SwiftShader, a CPU rasteriser: its absolute times mean nothing**, and its ratios only say ' +
+    'that skipped steps are skipped on that path too.'];
+  for (const res of b.results) {
+    const p = res.provider;
+    parts.push('', `### ${p.used === 'webgpu' ? 'WebGPU (SwiftShader)' : 'WASM'}, ${res.steps} steps`, '',
+      `${p.reason}; ${p.threads} WASM thread(s), cross-origin isolated: ${p.crossOriginIsolated}. ` +
+      `Full compute: ${fmt(res.msNone, 0)} ms per image (median).`, '',
+      '| policy | budget | computed steps | speedup | ideal | measured/ideal | reuse cost | PSNR (dB) | SSIM | pairs |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...res.rows.map((r) => `| ${r.policy} | ${r.budget} | ${fmt(r.computedSteps, 1)} / ${res.steps} | ${fmt(r.speedup, 2)}× | ` +
+        `${fmt(r.idealSpeedup, 2)}× | ${fmt(r.efficiency, 2)} | ${fmt(r.reuseCost, 3)} | ${fmt(r.psnr, 2)} | ${fmt(r.ssim, 4)} | ${r.pairs} |`));
+  }
+  return `${parts.join('\n')}\n`;
 }
 
 export function benchMarkdown(r: BenchReport): string {
@@ -58,12 +104,18 @@ export function benchMarkdown(r: BenchReport): string {
     ? `Runtime overhead (no-cache sampler vs a bare loop of session.run calls on the same graphs): ` +
       `${fmt(o.msRuntime, 0)} ms vs ${fmt(o.msBare, 0)} ms per image, ${(o.overhead * 100).toFixed(1)} %.\n`
     : '';
+  const node = r.rows.filter((x) => x.provider === 'onnxruntime-node');
+  const verdicts = ertacacheVerdicts(node, r.phi);
   return `# Benchmark: speed and fidelity of every policy\n\n` +
     `Made by \`${r.command}\` on ${r.date.slice(0, 10)}: ${r.model} (${r.steps} steps, guidance ${r.guidance}), ` +
-    `${r.cases} samples (10 classes, seeds from 1000), onnxruntime-node on this machine's CPU.\n` +
+    `${r.cases} samples (10 classes, seeds from 1000). Fidelity and the first speed column: onnxruntime-node on this machine's CPU.\n` +
     `PSNR/SSIM against the full-compute image of the same seed; class accuracy and Fréchet distance (vs 1,000 held-out ` +
     `digits) under the evaluation classifier (${(r.classifierHeldOutAccuracy * 100).toFixed(1)} % on held-out digits). ` +
     `Speedup: wall clock of \`none\` / the policy, interleaved A/B, median; ideal = T / (computed + reused × reuse cost).\n\n` +
+    `${headline(r.rows)}\n\n` +
     `${overhead}Reuse-step cost relative to a compute step: ${reuse.length ? `${fmt(Math.min(...reuse), 3)}–${fmt(Math.max(...reuse), 3)}` : '–'}.\n\n` +
-    `![quality vs speedup](chart.svg)\n\n${rowsMarkdown(r.rows, r.steps)}\n`;
+    `![quality vs speedup](chart.svg)\n\n${rowsMarkdown(node, r.steps)}\n\n` +
+    (verdicts.length ? `## Where ERTACache wins, and where it does not\n\n${verdicts.join('\n\n')}\n\n` : '') +
+    (r.browser ? `${browserMarkdown(r.browser)}\n` : '') +
+    (r.scaling ? `${scalingMarkdown(r.scaling)}\n` : '');
 }

@@ -6,15 +6,21 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
 
 Fidelity of every cache policy against full compute on the evaluation set (10 classes ×
 seeds 1000–1009, 50 steps), at matched computed-step budgets, with onnxruntime-node.
-Then the wall-clock speedup of each against none, interleaved A/B, median of repeats, and
-the runtime's overhead against a bare session.run loop. Writes bench/results.json and bench/report.md.
+Then the wall-clock speedup of each against none, interleaved A/B, median of repeats, in
+this process and in Debian's Chromium (WASM, and WebGPU on SwiftShader: 8-step plans), the
+runtime's overhead against a bare session.run loop, and step time and speedup on random-weight
+DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart.svg.
 
   --model <dir>        model directory (default ${DEFAULT_MODEL_DIR})
   --classifier <dir>   evaluation classifier (default public/models/mnist-classifier)
   --budgets <list>     computed-step budgets (default 34,25,17)
   --seeds <n>          seeds per class, from 1000 (default 10; --quick: 2)
   --repeats <n>        timed A/B pairs per policy for the speed table (default 7; --quick: 3)
-  --quick              a short run: 2 seeds per class, 3 timed pairs
+  --quick              a short run (under ~5 minutes): 2 seeds per class, 3 timed pairs,
+                       no hidden-space / φ-lsq variants, Chromium at budget 25 only,
+                       3 scaling variants
+  --no-browser         skip the Chromium speed runs (WASM and WebGPU)
+  --no-scaling         skip the scaling study on random-weight DiTs (needs Python + PyTorch)
   --out <dir>          where the report goes (default bench)
   --json               print one JSON object as the last stdout line
   --help               show this message`;
@@ -28,6 +34,8 @@ export interface BenchArgs {
   quick: boolean;
   out: string;
   json: boolean;
+  browser: boolean;
+  scaling: boolean;
 }
 
 const OPTIONS = {
@@ -39,6 +47,8 @@ const OPTIONS = {
   quick: { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  'no-browser': { type: 'boolean' },
+  'no-scaling': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
@@ -57,5 +67,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | null {
     quick,
     out: r.str('out') ?? 'bench',
     json: r.flag('json'),
+    browser: !r.flag('no-browser'),
+    scaling: !r.flag('no-scaling'),
   };
 }

@@ -14,12 +14,21 @@ import { benchMarkdown, type BenchReport, type BenchRow } from '../bench/report.
 import { measureSpeed, timeRun, type SpeedRow } from '../bench/speed.ts';
 import { classAccuracy, argmaxRows } from '../core/metrics.ts';
 import type { BenchArgs } from './bench-args.ts';
+import type { BrowserBenchResult } from '../bench/browser/page.ts';
 import { loadHeldOutDigits } from './mnist-digits.ts';
 import { readPlanFor } from './plan-files.ts';
 import type { PlanQuery } from '../manifest/plans.ts';
+import { browserRuns, runBrowserBench } from './browser-bench.ts';
+import { runScaling } from '../bench/scaling.ts';
+import { summarisePhi, type PhiSummary } from '../bench/analysis.ts';
+import type { ErtaCachePlan } from '../cache/plan.ts';
 
-/** The policies compared at one budget; plan-driven ones are skipped (with a note) when no plan exists. */
-async function policiesAt(model: NodeModel, steps: number, budget: number, log: (m: string) => void): Promise<PolicyUnderTest[]> {
+/**
+ * The policies compared at one budget; plan-driven ones are skipped (with a note) when no plan
+ * exists. `variants` adds the hidden-space and φ-lsq experiments (left out by --quick).
+ */
+async function policiesAt(model: NodeModel, steps: number, budget: number, variants: boolean,
+  log: (m: string) => void): Promise<PolicyUnderTest[]> {
   const m = model.manifest;
   const base: PolicyOptions = { steps, modelHash: m.modelHash };
   const out: PolicyUnderTest[] = [
@@ -35,6 +44,7 @@ async function policiesAt(model: NodeModel, steps: number, budget: number, log: 
     ['ertacache (hidden, φ lsq)', 'ertacache', { space: 'hidden', phi: 'lsq' }],
   ];
   for (const [name, kind, query] of planned) {
+    if (!variants && Object.keys(query).length > 0) continue;
     try {
       const { plan } = await readPlanFor(m, kind, steps, { budget, ...query });
       out.push({ policy: name, budget, create: () => createPolicy(kind, { ...base, plan }) });
@@ -54,7 +64,7 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     const real = await loadHeldOutDigits();
     const realScored = await clf.classify(real.images, real.labels.length);
     const policies = [];
-    for (const b of args.budgets) policies.push(...(await policiesAt(model, steps, b, log)));
+    for (const b of args.budgets) policies.push(...(await policiesAt(model, steps, b, !args.quick, log)));
     const setup = {
       denoiser: model.denoiser, ops: model.ops, sigmas: flowMatchSigmas(steps, m.scheduler.shift),
       guidance: m.scheduler.defaultGuidance, nullLabel: m.conditioning.nullLabel,
@@ -69,9 +79,32 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     log('overhead: runtime vs bare session.run loop');
     const overhead = await measureOverhead({ ...setup, ort: model.ort, sessions: model.sessions },
       async (k) => (await timeRun(setup, none(), k)).ms, args.repeats);
+    const rows = combineRows(fidelity, speed, model.provider === 'cpu' ? 'onnxruntime-node' : model.provider, steps);
+    let browser: BenchReport['browser'] = null;
+    if (args.browser) {
+      const mid = args.budgets.includes(25) ? 25 : args.budgets[Math.floor(args.budgets.length / 2)]!;
+      const runs = browserRuns(m, args.budgets, args.quick, args.repeats, bestPeerAt(fidelity, mid));
+      browser = await runBrowserBench(args.model, runs, log);
+      if (browser.skipped) log(`bench: Chromium runs skipped: ${browser.skipped}`);
+      rows.push(...browserRows(browser.results));
+    }
+    const phi: PhiSummary[] = [];
+    for (const b of args.budgets) {
+      try {
+        const { plan } = await readPlanFor(m, 'ertacache', steps, { budget: b });
+        const p = plan as ErtaCachePlan;
+        phi.push(summarisePhi(b, p.phi, p.reuse));
+      } catch {
+        // no ertacache plan at this budget: policiesAt already said so
+      }
+    }
+    let scaling: BenchReport['scaling'] = null;
+    if (args.scaling) {
+      scaling = await runScaling({ quick: args.quick, repeats: args.quick ? 3 : args.repeats }, log);
+      if (scaling.skipped) log(`bench: scaling study skipped: ${scaling.skipped}`);
+    }
     const report: BenchReport = {
-      rows: combineRows(fidelity, speed, model.provider === 'cpu' ? 'onnxruntime-node' : model.provider, steps),
-      overhead, speed, fidelity,
+      rows, overhead, scaling, browser, phi, speed, fidelity,
       date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(),
       model: m.name, modelHash: m.modelHash, steps, guidance: m.scheduler.defaultGuidance,
       cases: m.conditioning.classes * args.seedsPerClass,
@@ -83,6 +116,21 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     await clf.release();
     await model.release();
   }
+}
+
+/** The peer (not ERTACache) with the best PSNR at a budget: the one ERTACache must beat. */
+export function bestPeerAt(fidelity: FidelityRow[], budget: number): string {
+  const peers = fidelity.filter((f) => f.budget === budget && ['uniform', 'teacache', 'magcache'].includes(f.policy));
+  return peers.sort((a, b) => b.psnr - a.psnr)[0]?.policy ?? 'magcache';
+}
+
+/** Report rows of the Chromium runs: speed plus PSNR/SSIM on the timed pairs (no class metrics). */
+function browserRows(results: BrowserBenchResult[]): BenchRow[] {
+  return results.flatMap((res) => res.rows.map((r) => ({
+    policy: r.policy, provider: `chromium-${res.provider.used}`, steps: res.steps, budget: r.budget,
+    computedSteps: r.computedSteps, speedup: r.speedup, idealSpeedup: r.idealSpeedup, psnr: r.psnr, ssim: r.ssim,
+    classAccuracy: null, fd: null,
+  })));
 }
 
 function combineRows(fidelity: FidelityRow[], speed: SpeedRow[], provider: string, steps: number): BenchRow[] {
@@ -101,6 +149,6 @@ async function writeReport(dir: string, r: BenchReport): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'results.json'), `${JSON.stringify(r, null, 1)}\n`);
   await writeFile(join(dir, 'report.md'), benchMarkdown(r));
-  await writeFile(join(dir, 'chart.svg'), qualitySpeedSvg(r.rows,
+  await writeFile(join(dir, 'chart.svg'), qualitySpeedSvg(r.rows.filter((row) => row.provider === 'onnxruntime-node'),
     `${r.model}: PSNR vs speedup, ${r.steps} steps, onnxruntime-node (${r.date.slice(0, 10)})`));
 }

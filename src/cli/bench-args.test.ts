@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from './args.ts';
+import { parseBenchArgs } from './bench-args.ts';
+
+describe('parseBenchArgs', () => {
+  it('defaults to the full evaluation set, every part on', () => {
+    expect(parseBenchArgs([])).toMatchObject({
+      budgets: [34, 25, 17], seedsPerClass: 10, repeats: 7, quick: false, json: false, browser: true, scaling: true,
+    });
+  });
+
+  it('--quick shortens the run; explicit numbers still win', () => {
+    expect(parseBenchArgs(['--quick'])).toMatchObject({ seedsPerClass: 2, repeats: 3, quick: true });
+    expect(parseBenchArgs(['--quick', '--seeds', '5'])).toMatchObject({ seedsPerClass: 5, quick: true });
+  });
+
+  it('--no-browser and --no-scaling turn those parts off; budgets are deduplicated, largest first', () => {
+    expect(parseBenchArgs(['--no-browser', '--no-scaling', '--budgets', '17,34,17'])).toMatchObject({
+      browser: false, scaling: false, budgets: [34, 17],
+    });
+  });
+
+  it('rejects unknown flags and bad numbers with the usage', () => {
+    expect(() => parseBenchArgs(['--fast'])).toThrow(UsageError);
+    expect(() => parseBenchArgs(['--seeds', '0'])).toThrow(UsageError);
+  });
+});
