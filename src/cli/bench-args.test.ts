@@ -5,7 +5,7 @@ import { parseBenchArgs } from './bench-args.ts';
 describe('parseBenchArgs', () => {
   it('defaults to the full evaluation set, every part on', () => {
     expect(parseBenchArgs([])).toMatchObject({
-      budgets: [34, 25, 17], seedsPerClass: 10, repeats: 7, quick: false, json: false, browser: true, scaling: true,
+      budgets: [34, 25, 17], seedsPerClass: 10, repeats: 7, quick: false, json: false, browser: true, scaling: true, threads: 1,
     });
   });
 
@@ -23,5 +23,6 @@ describe('parseBenchArgs', () => {
   it('rejects unknown flags and bad numbers with the usage', () => {
     expect(() => parseBenchArgs(['--fast'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['--seeds', '0'])).toThrow(UsageError);
+    expect(() => parseBenchArgs(['--threads', '0'])).toThrow(UsageError);
   });
 });

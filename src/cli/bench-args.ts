@@ -19,6 +19,8 @@ DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart
   --quick              a short run (under ~5 minutes): 2 seeds per class, 3 timed pairs,
                        no hidden-space / φ-lsq variants, Chromium at budget 25 only,
                        3 scaling variants
+  --threads <n>        onnxruntime-node intra-op threads for the timed runs (default 1:
+                       steadier ratios on a small shared CPU; fidelity uses ORT's default)
   --no-browser         skip the Chromium speed runs (WASM and WebGPU)
   --no-scaling         skip the scaling study on random-weight DiTs (needs Python + PyTorch)
   --out <dir>          where the report goes (default bench)
@@ -36,6 +38,7 @@ export interface BenchArgs {
   json: boolean;
   browser: boolean;
   scaling: boolean;
+  threads: number;
 }
 
 const OPTIONS = {
@@ -47,6 +50,7 @@ const OPTIONS = {
   quick: { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  threads: { type: 'string' },
   'no-browser': { type: 'boolean' },
   'no-scaling': { type: 'boolean' },
   help: { type: 'boolean' },
@@ -69,5 +73,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | null {
     json: r.flag('json'),
     browser: !r.flag('no-browser'),
     scaling: !r.flag('no-scaling'),
+    threads: r.int('threads', 1, 64) ?? 1,
   };
 }

@@ -75,10 +75,21 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
       ...setup, cases: evaluationCases(m.conditioning.classes, args.seedsPerClass), policies,
       classify: (images, n) => clf.classify(images, n), realFeatures: realScored.features, onProgress: log,
     }, { policy: 'none', budget: null, create: none });
-    const speed = await measureSpeed(setup, none, policies, args.repeats, log);
-    log('overhead: runtime vs bare session.run loop');
-    const overhead = await measureOverhead({ ...setup, ort: model.ort, sessions: model.sessions },
-      async (k) => (await timeRun(setup, none(), k)).ms, args.repeats);
+    // Timing runs on sessions of their own with `--threads` intra-op threads (default 1): with
+    // ORT's thread pool on a small shared CPU, the same run varies by ±20 %; single-threaded, the
+    // ratios are steady (measured/ideal within a few %).
+    const timed = await loadNodeModel(args.model, { sessionOptions: { intraOpNumThreads: args.threads } });
+    let speed: SpeedRow[];
+    let overhead: BenchReport['overhead'];
+    try {
+      const timedSetup = { ...setup, denoiser: timed.denoiser, ops: timed.ops };
+      speed = await measureSpeed(timedSetup, none, policies, args.repeats, log);
+      log('overhead: runtime vs bare session.run loop');
+      overhead = await measureOverhead({ ...timedSetup, ort: timed.ort, sessions: timed.sessions },
+        async (k) => (await timeRun(timedSetup, none(), k)).ms, args.repeats);
+    } finally {
+      await timed.release();
+    }
     const rows = combineRows(fidelity, speed, model.provider === 'cpu' ? 'onnxruntime-node' : model.provider, steps);
     let browser: BenchReport['browser'] = null;
     if (args.browser) {
@@ -100,12 +111,12 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     }
     let scaling: BenchReport['scaling'] = null;
     if (args.scaling) {
-      scaling = await runScaling({ quick: args.quick, repeats: args.quick ? 3 : args.repeats }, log);
+      scaling = await runScaling({ quick: args.quick, repeats: args.quick ? 3 : args.repeats, threads: args.threads }, log);
       if (scaling.skipped) log(`bench: scaling study skipped: ${scaling.skipped}`);
     }
     const report: BenchReport = {
       rows, overhead, scaling, browser, phi, speed, fidelity,
-      date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(),
+      threads: args.threads, date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(),
       model: m.name, modelHash: m.modelHash, steps, guidance: m.scheduler.defaultGuidance,
       cases: m.conditioning.classes * args.seedsPerClass,
       classifierHeldOutAccuracy: classAccuracy(argmaxRows(realScored.logits, 10), real.labels),
