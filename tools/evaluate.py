@@ -65,7 +65,7 @@ def score(clf, imgs, labels, real_feats):
     return acc, frechet(feats, real_feats)
 
 
-def save_grid(imgs, path, cols=10, scale=2):
+def save_grid(imgs, path, cols=10, scale=1):
     n = imgs.shape[0]
     rows = (n + cols - 1) // cols
     grid = Image.new("L", (cols * 28 * scale, rows * 28 * scale))
@@ -73,7 +73,7 @@ def save_grid(imgs, path, cols=10, scale=2):
         a = ((imgs[k, 0] + 1) * 127.5).round().clamp(0, 255).byte().numpy()
         tile = Image.fromarray(a, "L").resize((28 * scale, 28 * scale), Image.NEAREST)
         grid.paste(tile, ((k % cols) * 28 * scale, (k // cols) * 28 * scale))
-    grid.save(path)
+    grid.save(path, optimize=True)
 
 
 def save_loss_curve(log_path, out_path, w=480, h=200):
