@@ -13,7 +13,19 @@ export interface PhiSummary {
   nearZero: number;
 }
 
-const PEERS = ['uniform', 'teacache', 'magcache'];
+/** The policies a user would pick instead of ERTACache (shared/design/baselines.md). */
+export const PEERS: readonly string[] = ['uniform', 'teacache', 'magcache'];
+
+/** The budget a headline quotes: 25 (2×) when measured, else the middle one. */
+export function headlineBudget(budgets: readonly number[]): number | undefined {
+  return budgets.includes(25) ? 25 : budgets[Math.floor(budgets.length / 2)];
+}
+
+/** The peer with the best PSNR at a budget: the one ERTACache has to beat. */
+export function bestPeer<R extends { policy: string; budget: number | null; psnr: number }>(rows: readonly R[],
+  budget: number): R | undefined {
+  return rows.filter((r) => r.budget === budget && PEERS.includes(r.policy)).sort((x, y) => y.psnr - x.psnr)[0];
+}
 const db = (v: number) => `${v.toFixed(2)} dB`;
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} dB`;
 
@@ -24,8 +36,7 @@ export function ertacacheVerdicts(rows: BenchRow[], phi: PhiSummary[] = []): str
   for (const b of budgets) {
     const at = (p: string) => rows.find((r) => r.budget === b && r.policy === p);
     const erta = at('ertacache');
-    const peers = PEERS.map(at).filter((r): r is BenchRow => r !== undefined).sort((x, y) => y.psnr - x.psnr);
-    const best = peers[0];
+    const best = bestPeer(rows, b);
     if (!erta || !best) continue;
     const schedule = at('ertacache-schedule');
     const dt = at('ertacache-schedule+dt');

@@ -1,6 +1,6 @@
 // Bench reports: the machine-readable shape (results.json) and the markdown for people.
 
-import { ertacacheVerdicts, type PhiSummary } from './analysis.ts';
+import { bestPeer, ertacacheVerdicts, headlineBudget, type PhiSummary } from './analysis.ts';
 import type { BrowserBenchResult } from './browser/page.ts';
 import type { FidelityRow } from './fidelity.ts';
 import type { OverheadResult } from './overhead.ts';
@@ -69,10 +69,9 @@ export function rowsMarkdown(rows: BenchRow[], steps: number): string {
 export function headline(rows: BenchRow[]): string {
   const node = rows.filter((r) => r.provider === 'onnxruntime-node');
   const budgets = [...new Set(node.filter((r) => r.budget !== null).map((r) => r.budget!))];
-  const b = budgets.includes(25) ? 25 : budgets[Math.floor(budgets.length / 2)];
+  const b = headlineBudget(budgets);
   const erta = node.find((r) => r.budget === b && r.policy === 'ertacache');
-  const peer = node.filter((r) => r.budget === b && ['uniform', 'teacache', 'magcache'].includes(r.policy))
-    .sort((x, y) => y.psnr - x.psnr)[0];
+  const peer = b === undefined ? undefined : bestPeer(node, b);
   if (!erta || !peer) return '';
   const one = (r: BenchRow) => `**${r.policy}** ${fmt(r.speedup, 2)}× (ideal ${fmt(r.idealSpeedup, 2)}×), ` +
     `${fmt(r.psnr, 2)} dB PSNR, SSIM ${fmt(r.ssim, 4)}`;

@@ -20,7 +20,7 @@ import { readPlanFor } from './plan-files.ts';
 import type { PlanQuery } from '../manifest/plans.ts';
 import { browserRuns, runBrowserBench } from './browser-bench.ts';
 import { runScaling } from '../bench/scaling.ts';
-import { summarisePhi, type PhiSummary } from '../bench/analysis.ts';
+import { bestPeer, headlineBudget, summarisePhi, type PhiSummary } from '../bench/analysis.ts';
 import type { ErtaCachePlan } from '../cache/plan.ts';
 
 /**
@@ -93,8 +93,8 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     const rows = combineRows(fidelity, speed, model.provider === 'cpu' ? 'onnxruntime-node' : model.provider, steps);
     let browser: BenchReport['browser'] = null;
     if (args.browser) {
-      const mid = args.budgets.includes(25) ? 25 : args.budgets[Math.floor(args.budgets.length / 2)]!;
-      const runs = browserRuns(m, args.budgets, args.quick, args.repeats, bestPeerAt(fidelity, mid));
+      const peer = bestPeer(fidelity, headlineBudget(args.budgets)!)?.policy ?? 'magcache';
+      const runs = browserRuns(m, args.budgets, args.quick, args.repeats, peer);
       browser = await runBrowserBench(args.model, runs, log);
       if (browser.skipped) log(`bench: Chromium runs skipped: ${browser.skipped}`);
       rows.push(...browserRows(browser.results));
@@ -127,12 +127,6 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     await clf.release();
     await model.release();
   }
-}
-
-/** The peer (not ERTACache) with the best PSNR at a budget: the one ERTACache must beat. */
-export function bestPeerAt(fidelity: FidelityRow[], budget: number): string {
-  const peers = fidelity.filter((f) => f.budget === budget && ['uniform', 'teacache', 'magcache'].includes(f.policy));
-  return peers.sort((a, b) => b.psnr - a.psnr)[0]?.policy ?? 'magcache';
 }
 
 /** Report rows of the Chromium runs: speed plus PSNR/SSIM on the timed pairs (no class metrics). */

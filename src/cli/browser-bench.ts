@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
 import { CHROMIUM, chromiumArgs } from '../../e2e/browser.ts';
+import { headlineBudget, PEERS } from '../bench/analysis.ts';
 import type { BrowserBenchConfig, BrowserBenchResult, BrowserCase } from '../bench/browser/page.ts';
 import type { ModelManifest } from '../manifest/types.ts';
 import type { ProviderName } from '../runtime/api.ts';
@@ -68,7 +69,7 @@ export async function runBrowserBench(modelDir: string, runs: BrowserRun[], log:
 }
 
 /** The policy kinds timed in Chromium: ERTACache and the peers a user would pick instead. */
-const BROWSER_KINDS = ['uniform', 'teacache', 'magcache', 'ertacache'] as const;
+const BROWSER_KINDS = [...PEERS, 'ertacache'];
 
 /**
  * What Chromium runs. WASM: the default step count at the bench's budgets (only 25, or the
@@ -81,7 +82,7 @@ export function browserRuns(m: Pick<ModelManifest, 'plans' | 'scheduler'>, budge
   const has = (kind: string, steps: number, budget: number) =>
     kind === 'uniform' || m.plans.some((p) => p.kind === kind && p.steps === steps && p.budget === budget && (p.space ?? 'output') === 'output' && (p.phi ?? 'paper') === 'paper');
   const steps = m.scheduler.defaultSteps;
-  const wasmBudgets = quick ? [budgets.includes(25) ? 25 : budgets[Math.floor(budgets.length / 2)]!] : budgets;
+  const wasmBudgets = quick ? [headlineBudget(budgets)!] : budgets;
   const runs: BrowserRun[] = [{
     provider: 'wasm', steps, repeats: quick ? 2 : repeats, warmup: 'every-case',
     cases: wasmBudgets.flatMap((budget) => BROWSER_KINDS.filter((k) => has(k, steps, budget)).map((kind) => ({ policy: kind, kind, budget }))),

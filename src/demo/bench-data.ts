@@ -3,18 +3,17 @@
 // bundled into the demo at build time. The glob matches nothing until the benchmark has been
 // run and committed, which is a normal state: the chart then says so instead of failing.
 
-/** One row of bench/results.json (issue 6: {rows: [...], overhead, scaling}). */
-export interface BenchRow {
-  policy: string;
-  provider: string;
-  steps: number;
-  budget: number | null;
-  computedSteps: number;
+import type { BenchRow as ReportRow } from '../bench/report.ts';
+
+/**
+ * One row of bench/results.json as the chart reads it: the report's row (src/bench/report.ts)
+ * after JSON, which turns an infinite PSNR into null; rows without a speedup are dropped.
+ */
+export type BenchRow = Omit<ReportRow, 'speedup' | 'psnr' | 'ssim' | 'classAccuracy' | 'fd'> & {
   speedup: number;
-  idealSpeedup: number | null;
   psnr: number | null;
   ssim: number | null;
-}
+};
 
 export type BenchLoad =
   | { state: 'missing' }
