@@ -39,15 +39,22 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** One timed generation (label 0…9 rotates with the repeat so no single digit is favoured). */
+/**
+ * The sample of timed pair k, the same in Node and in the browser: seeds from 2000 (never the
+ * evaluation or calibration seeds); the label rotates so that no single digit is favoured.
+ */
+export const timedSample = (k: number, classes = 10) => ({ seed: 2000 + k, label: k % classes });
+
+/** One timed generation of timedSample(k). */
 export async function timeRun<T>(s: SpeedSetup<T>, policy: CachePolicy, k: number): Promise<TimedRun> {
   const n = s.xDims.reduce((p, d) => p * d, 1);
-  const noise = s.ops.fromHost(gaussianNoise(2000 + k, n), s.xDims);
+  const { seed, label } = timedSample(k);
+  const noise = s.ops.fromHost(gaussianNoise(seed, n), s.xDims);
   try {
     const t0 = performance.now();
     const { x, stats } = await sample({
       denoiser: s.denoiser, ops: s.ops, sigmas: s.sigmas, policy, noise,
-      cond: { label: k % 10, nullLabel: s.nullLabel }, guidance: s.guidance,
+      cond: { label, nullLabel: s.nullLabel }, guidance: s.guidance,
     });
     await s.ops.read(x); // the final image is part of a generation
     const ms = performance.now() - t0;

@@ -6,7 +6,7 @@
 import { createRuntimeClient } from '../../client/runtime-client.ts';
 import { psnr, ssim, toUnitRange } from '../../core/metrics.ts';
 import type { ProviderReport, ProviderName } from '../../runtime/api.ts';
-import { measureInterleaved, median, type SpeedRow, type TimedRun } from '../speed.ts';
+import { measureInterleaved, median, timedSample, type SpeedRow, type TimedRun } from '../speed.ts';
 
 export interface BrowserCase {
   /** Row name, e.g. 'ertacache'. */
@@ -46,11 +46,11 @@ async function runBench(cfg: BrowserBenchConfig): Promise<BrowserBenchResult> {
   const client = createRuntimeClient();
   try {
     const info = await client.load(cfg.manifestUrl, { provider: cfg.provider });
-    const [, h, w] = [info.latent.channels, info.latent.height, info.latent.width];
+    const { height: h, width: w } = info.latent;
     const run = async (kind: string, budget: number | undefined, k: number): Promise<TimedRun & { image: Float32Array }> => {
       const t0 = performance.now();
       const r = await client.generate({
-        label: k % info.classes, seed: 2000 + k, steps: cfg.steps,
+        ...timedSample(k, info.classes), steps: cfg.steps,
         policy: budget === undefined ? { kind } : { kind, budget },
       });
       return { ms: performance.now() - t0, stats: r.stats, image: r.image };
