@@ -2,8 +2,9 @@ import { defineConfig } from '@playwright/test';
 import { CHROMIUM, chromiumArgs } from './e2e/browser.ts';
 import type { Provider } from './e2e/fixtures.ts';
 
-// Its own port, so a developer's `npm start` on 5173 is never mistaken for the test server.
-const PORT = 5199;
+// Its own port, so a developer's `npm start` on 5173 is never mistaken for the test server;
+// ERTA_E2E_PORT moves it (two checkouts testing side by side must not share a server).
+const PORT = Number(process.env.ERTA_E2E_PORT ?? 5199);
 
 // Browser tests in Debian's Chromium (never a downloaded browser): WebGPU runs on SwiftShader,
 // a software adapter ~30× slower than WASM here, so WebGPU tests keep step counts small.
