@@ -3,6 +3,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BadInputError } from '../core/errors.ts';
+import { OptionError } from '../node/options.ts';
 
 export const DEFAULT_MODEL_DIR = 'public/models/mnist-dit';
 
@@ -13,6 +14,15 @@ export class UsageError extends BadInputError {
   ) {
     super(message, 'see the usage above');
   }
+}
+
+/**
+ * A bad option reported by the Node API (src/node) as the flag it came from, with the command's
+ * usage: `label must be below 10` → `--class must be below 10`. Other errors pass unchanged.
+ */
+export function asUsageError(e: unknown, flags: Record<string, string>, usage: string): unknown {
+  if (!(e instanceof OptionError)) return e;
+  return new UsageError(`--${flags[e.option] ?? e.option} ${e.problem}`, usage);
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -14,6 +14,13 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['--quick', '--seeds', '5'])).toMatchObject({ seedsPerClass: 5, quick: true });
   });
 
+  it('--quick writes to bench/quick, never over the committed full report, unless --out says so', () => {
+    expect(parseBenchArgs([])!.out).toBe('bench');
+    expect(parseBenchArgs(['--quick'])!.out).toBe('bench/quick');
+    expect(parseBenchArgs(['--quick', '--out', 'bench'])!.out).toBe('bench');
+    expect(parseBenchArgs(['--out', '/tmp/b'])!.out).toBe('/tmp/b');
+  });
+
   it('--no-browser and --no-scaling turn those parts off; budgets are deduplicated, largest first', () => {
     expect(parseBenchArgs(['--no-browser', '--no-scaling', '--budgets', '17,34,17'])).toMatchObject({
       browser: false, scaling: false, budgets: [34, 17],

@@ -23,9 +23,14 @@ DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart
                        steadier ratios on a small shared CPU; fidelity uses ORT's default)
   --no-browser         skip the Chromium speed runs (WASM and WebGPU)
   --no-scaling         skip the scaling study on random-weight DiTs (needs Python + PyTorch)
-  --out <dir>          where the report goes (default bench)
+  --out <dir>          where the report goes (default bench; --quick: bench/quick, so a
+                       quick run never overwrites the committed full report)
   --json               print one JSON object as the last stdout line
   --help               show this message`;
+
+/** The committed full report, and where --quick runs write unless --out says otherwise. */
+export const FULL_OUT = 'bench';
+export const QUICK_OUT = 'bench/quick';
 
 export interface BenchArgs {
   model: string;
@@ -69,7 +74,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | null {
     seedsPerClass: r.int('seeds', 1, 10) ?? (quick ? 2 : 10),
     repeats: r.int('repeats', 1, 100) ?? (quick ? 3 : 7),
     quick,
-    out: r.str('out') ?? 'bench',
+    out: r.str('out') ?? (quick ? QUICK_OUT : FULL_OUT),
     json: r.flag('json'),
     browser: !r.flag('no-browser'),
     scaling: !r.flag('no-scaling'),

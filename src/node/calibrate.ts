@@ -1,0 +1,166 @@
+// calibrate(): fit cache plans for a model directory with onnxruntime-node (calibrateModel),
+// write them to <dir>/plans/ and list them in <dir>/manifest.json. `npm run calibrate`
+// (src/cli/calibrate.ts) is a thin adapter over it.
+
+import type { CachePlan, VariantError } from '../cache/plan.ts';
+import { calibrateModel, type CalibrateOptions } from '../calibrate/calibrate.ts';
+import { loadNodeModel } from '../backend/node-model.ts';
+import type { TimeMode } from '../core/schedules.ts';
+import type { ModelManifest, PlanEntry, RectificationSpace } from '../manifest/types.ts';
+import { addPlansToManifest, writePlanFile } from '../cli/plan-files.ts';
+import { checkInt, checkNumber, checkOneOf, OptionError, PACKAGED_MODEL_DIR } from './options.ts';
+
+/** What to calibrate. Only `budgets` is required. */
+export interface NodeCalibrateOptions {
+  /** Model directory (written to: plans/ and manifest.json). Default: the packaged model. */
+  model?: string;
+  /** Computed steps per plan, each in [2, steps]; one plan per budget and policy. */
+  budgets: number[];
+  /** Sampling steps the plans are for (default: the manifest's scheduler.defaultSteps). */
+  steps?: number;
+  /** Calibration noise seeds (default [0, 1]; the evaluation seeds 1000–1009 are refused). */
+  seeds?: number[];
+  /** Classes in the calibration batch (default: every class). */
+  labels?: number[];
+  /** CFG weight to calibrate at (default: the manifest's). */
+  guidance?: number;
+  /** Where ERTACache's rectification is fitted, one plan each (default ['output']). */
+  spaces?: RectificationSpace[];
+  /** Default 'actual'; must match the runtime's. */
+  timeMode?: TimeMode;
+  /** How ERTACache's step factor φ is fitted: 'paper' (default) or the 'lsq' experiment. */
+  phi?: 'paper' | 'lsq';
+  /** Measure each plan's error with the real sampler (default true; false is faster). */
+  evaluate?: boolean;
+  /** onnxruntime-node intra-op threads. */
+  threads?: number;
+  /** Progress lines (profiling, search, fits). */
+  onProgress?: (line: string) => void;
+}
+
+/** One written plan. */
+export interface PlanSummary {
+  file: string;
+  kind: string;
+  budget: number;
+  computedSteps: number;
+  space?: string;
+  /** ERTACache threshold λ. */
+  lambda?: number;
+  /** ERTACache reuse set S. */
+  reuse?: number[];
+  /** TeaCache / MagCache threshold δ. */
+  delta?: number;
+  error: Record<string, VariantError>;
+}
+
+export interface CalibrateReport {
+  model: string;
+  modelHash: string;
+  steps: number;
+  guidance: number;
+  samples: number;
+  ms: number;
+  plans: PlanSummary[];
+}
+
+function checkOptions(o: NodeCalibrateOptions): void {
+  if (!Array.isArray(o.budgets) || o.budgets.length === 0) throw new OptionError('budgets', 'must list at least one budget (e.g. [25] for 25 computed steps of 50)');
+  o.budgets.forEach((b) => checkInt('budgets', b, 2));
+  checkInt('steps', o.steps, 2, 10_000);
+  o.seeds?.forEach((s) => checkInt('seeds', s, 0, 2 ** 32 - 1));
+  o.labels?.forEach((l) => checkInt('labels', l, 0));
+  checkNumber('guidance', o.guidance);
+  o.spaces?.forEach((s) => checkOneOf('spaces', s, ['output', 'hidden']));
+  checkOneOf('timeMode', o.timeMode, ['actual', 'nominal']);
+  checkOneOf('phi', o.phi, ['paper', 'lsq']);
+  checkInt('threads', o.threads, 1, 1024);
+}
+
+function checkAgainstModel(o: NodeCalibrateOptions, m: ModelManifest, steps: number): void {
+  const tooBig = o.budgets.filter((b) => b > steps);
+  if (tooBig.length > 0) throw new OptionError('budgets', `${tooBig.join(', ')} exceeds steps ${steps}`);
+  const badLabels = (o.labels ?? []).filter((l) => l >= m.conditioning.classes);
+  if (badLabels.length > 0) {
+    throw new OptionError('labels', `${badLabels.join(', ')}: ${m.name} has classes 0-${m.conditioning.classes - 1}`);
+  }
+}
+
+function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: number): CalibrateOptions {
+  const c: CalibrateOptions = {
+    modelHash: m.modelHash,
+    steps,
+    shift: m.scheduler.shift,
+    guidance: o.guidance ?? m.scheduler.defaultGuidance,
+    budgets: [...new Set(o.budgets)].sort((a, b) => b - a),
+    xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
+    nullLabel: m.conditioning.nullLabel,
+    timeMode: o.timeMode ?? 'actual',
+    evaluate: o.evaluate ?? true,
+    pixelRange: m.preview.from,
+    onProgress: o.onProgress ?? (() => {}),
+  };
+  if (o.seeds) c.seeds = o.seeds;
+  if (o.labels) c.labels = o.labels;
+  if (o.spaces) c.spaces = o.spaces;
+  if (o.phi !== undefined && o.phi !== 'paper') c.phiMode = o.phi;
+  return c;
+}
+
+function summarize(file: string, plan: CachePlan): PlanSummary {
+  const s: PlanSummary = {
+    file,
+    kind: plan.kind,
+    budget: plan.budget,
+    computedSteps: plan.computedSteps,
+    error: plan.calibration.error,
+  };
+  if (plan.kind === 'ertacache') {
+    Object.assign(s, { lambda: plan.lambda, reuse: plan.reuse });
+    if (plan.rectification) s.space = plan.rectification.space;
+  } else {
+    s.delta = plan.delta;
+  }
+  return s;
+}
+
+/**
+ * Fits ERTACache, TeaCache and MagCache plans per budget on full-compute trajectories, writes
+ * them to `<model>/plans/` and lists them in `<model>/manifest.json` (rewritten atomically).
+ *
+ * @example
+ * ```ts
+ * import { calibrate } from 'erta-diffusion/node';
+ * const r = await calibrate({ model: './my-model', steps: 20, budgets: [10] });
+ * console.log(r.plans.map((p) => p.file));
+ * ```
+ */
+export async function calibrate(options: NodeCalibrateOptions): Promise<CalibrateReport> {
+  checkOptions(options);
+  const t0 = performance.now();
+  const dir = options.model ?? PACKAGED_MODEL_DIR;
+  const sessionOptions = options.threads === undefined ? undefined : { intraOpNumThreads: options.threads };
+  const model = await loadNodeModel(dir, { graphs: 'split', sessionOptions });
+  try {
+    const m = model.manifest;
+    const steps = options.steps ?? m.scheduler.defaultSteps;
+    checkAgainstModel(options, m, steps);
+    const c = calibrateOptions(options, m, steps);
+    const result = await calibrateModel(model.denoiser, model.ops, c);
+    const plans: CachePlan[] = [...result.ertacache, ...result.teacache, ...result.magcache];
+    const entries: PlanEntry[] = [];
+    for (const plan of plans) entries.push(await writePlanFile(dir, plan));
+    await addPlansToManifest(dir, entries);
+    return {
+      model: dir,
+      modelHash: m.modelHash,
+      steps,
+      guidance: c.guidance,
+      samples: plans[0]?.calibration.samples ?? 0,
+      ms: Math.round(performance.now() - t0),
+      plans: plans.map((p, k) => summarize(entries[k]!.file, p)),
+    };
+  } finally {
+    await model.release();
+  }
+}

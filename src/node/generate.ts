@@ -1,0 +1,207 @@
+// generate(): one image from a model directory with onnxruntime-node, through the same core
+// sampler and policies as the browser. Noise is gaussianNoise(seed, C·H·W), so a seed gives the
+// same image on every backend. `npm run generate` (src/cli/generate.ts) is a thin adapter over it.
+
+import { createPolicy, type PolicyOptions } from '../cache/registry.ts';
+import { UnsupportedError } from '../core/errors.ts';
+import { gaussianNoise } from '../core/rng.ts';
+import { sample } from '../core/sampler.ts';
+import { flowMatchSigmas, type TimeMode } from '../core/schedules.ts';
+import type { SampleStats } from '../core/types.ts';
+import { loadNodeModel, type NodeModel } from '../backend/node-model.ts';
+import { policyNeedsPlan, type PlanQuery } from '../manifest/plans.ts';
+import type { GraphMode, ModelManifest } from '../manifest/types.ts';
+import { readPlanFor, type LoadedPlan } from '../cli/plan-files.ts';
+import { encodeGrayPng, toGray8 } from '../cli/png.ts';
+import { checkInt, checkNumber, checkOneOf, OptionError, PACKAGED_MODEL_DIR } from './options.ts';
+
+/** What to generate. Only `label` is required; model-dependent defaults come from the manifest. */
+export interface NodeGenerateOptions {
+  /** Model directory holding manifest.json. Default: the model shipped in the package (mnist-dit). */
+  model?: string;
+  /** Class to draw, 0 … classes − 1. */
+  label: number;
+  /** Noise seed, a uint32 (default 0). The same seed gives the same image on every backend. */
+  seed?: number;
+  /** Sampling steps (default: the manifest's scheduler.defaultSteps). */
+  steps?: number;
+  /** Classifier-free guidance weight (default: the manifest's; 1 = off, half the compute). */
+  guidance?: number;
+  /** Cache policy kind: 'none' (default), 'uniform', 'teacache', 'magcache', 'ertacache', … */
+  policy?: string;
+  /** Computed-step budget: picks the manifest's plan for it (uniform: exactly this many steps). */
+  budget?: number;
+  /** ertacache: which plan's rectification space (default 'output'). */
+  space?: 'output' | 'hidden';
+  /** uniform: compute every n-th step (default 3). */
+  interval?: number;
+  /** teacache / magcache: override the plan's threshold δ (higher = faster, worse). */
+  delta?: number;
+  /** σ the model sees after a shortened step (default 'actual'). */
+  timeMode?: TimeMode;
+  /** 'split' (default: embed | blocks | head) or 'single' (model.onnx, output-level caching only). */
+  graphs?: GraphMode;
+  /** onnxruntime-node intra-op threads (default: onnxruntime's choice). */
+  threads?: number;
+}
+
+/** A run's numbers. Keys are a contract with scripts (the CLI's --json line): add, never rename. */
+export interface GenerateReport {
+  policy: string;
+  steps: number;
+  computedSteps: number;
+  reusedSteps: number;
+  budget: number | null;
+  plan: string | null;
+  ms: number;
+  provider: string;
+  label: number;
+  seed: number;
+  guidance: number;
+  graphs: string;
+  timeMode: string;
+  /** One letter per step: C = compute, R = reuse. */
+  decisions: string;
+  readbacks: number;
+  loadMs: number;
+}
+
+/** The generated sample and the run's report. */
+export interface NodeGenerateResult {
+  /** The final sample in model space, channels × height × width float32 values. */
+  image: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+  report: GenerateReport;
+  /** The sample as an 8-bit grayscale PNG (the manifest's preview range → 0…255). Single-channel models only. */
+  png(): Uint8Array;
+}
+
+function checkOptions(o: NodeGenerateOptions): void {
+  checkInt('label', o.label, 0);
+  checkInt('seed', o.seed, 0, 2 ** 32 - 1);
+  checkInt('steps', o.steps, 1, 10_000);
+  checkNumber('guidance', o.guidance);
+  checkInt('budget', o.budget, 1);
+  checkOneOf('space', o.space, ['output', 'hidden']);
+  checkInt('interval', o.interval, 1);
+  checkNumber('delta', o.delta);
+  checkOneOf('timeMode', o.timeMode, ['actual', 'nominal']);
+  checkOneOf('graphs', o.graphs, ['split', 'single']);
+  checkInt('threads', o.threads, 1, 1024);
+}
+
+function planQuery(o: NodeGenerateOptions): PlanQuery {
+  const q: PlanQuery = {};
+  if (o.budget !== undefined) q.budget = o.budget;
+  if (o.space !== undefined) q.space = o.space;
+  return q;
+}
+
+async function policyFor(o: NodeGenerateOptions, kind: string, m: ModelManifest, steps: number) {
+  const loaded: LoadedPlan | null = policyNeedsPlan(kind) ? await readPlanFor(m, kind, steps, planQuery(o)) : null;
+  const options: PolicyOptions = { steps, modelHash: m.modelHash };
+  if (loaded) options.plan = loaded.plan;
+  if (o.interval !== undefined) options.interval = o.interval;
+  if (o.delta !== undefined) options.delta = o.delta;
+  return { policy: createPolicy(kind, options), loaded };
+}
+
+interface Run {
+  label: number;
+  seed: number;
+  policy: string;
+  steps: number;
+  guidance: number;
+  timeMode: TimeMode;
+}
+
+async function sampleOnce(model: NodeModel, o: NodeGenerateOptions, run: Run) {
+  const m = model.manifest;
+  const { policy, loaded } = await policyFor(o, run.policy, m, run.steps);
+  const { channels, height, width } = m.latent;
+  const noise = model.ops.fromHost(gaussianNoise(run.seed, channels * height * width), [1, channels, height, width]);
+  const result = await sample({
+    denoiser: model.denoiser,
+    ops: model.ops,
+    sigmas: flowMatchSigmas(run.steps, m.scheduler.shift),
+    policy,
+    noise,
+    cond: { label: run.label, nullLabel: m.conditioning.nullLabel },
+    guidance: run.guidance,
+    timeMode: run.timeMode,
+  });
+  const x = await model.ops.read(result.x);
+  model.ops.dispose(result.x);
+  return { x, stats: result.stats, loaded };
+}
+
+function report(o: NodeGenerateOptions, model: NodeModel, run: Run, sampled: { stats: SampleStats; loaded: LoadedPlan | null },
+  loadMs: number): GenerateReport {
+  const { stats, loaded } = sampled;
+  return {
+    policy: run.policy,
+    steps: stats.steps,
+    computedSteps: stats.computedSteps,
+    reusedSteps: stats.reusedSteps,
+    budget: loaded?.entry.budget ?? o.budget ?? null,
+    plan: loaded?.entry.file ?? null,
+    ms: Math.round(stats.totalMs * 10) / 10,
+    provider: model.provider,
+    label: run.label,
+    seed: run.seed,
+    guidance: run.guidance,
+    graphs: model.mode,
+    timeMode: run.timeMode,
+    decisions: stats.decisions.map((d) => (d === 'compute' ? 'C' : 'R')).join(''),
+    readbacks: stats.readbacks,
+    loadMs: Math.round(loadMs),
+  };
+}
+
+function pngOf(m: ModelManifest, x: Float32Array): () => Uint8Array {
+  return () => {
+    if (m.latent.channels !== 1) {
+      throw new UnsupportedError(`${m.name} has ${m.latent.channels} channels`, 'png() writes grayscale images only; use image (float32)');
+    }
+    return encodeGrayPng(toGray8(x, m.preview.from, m.preview.to), m.latent.width, m.latent.height);
+  };
+}
+
+/**
+ * Generates one sample with onnxruntime-node (a peer dependency: install it beside this package).
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import { generate } from 'erta-diffusion/node';
+ * const r = await generate({ label: 7, seed: 3, policy: 'ertacache', budget: 25 });
+ * await writeFile('seven.png', r.png());
+ * ```
+ * @throws a DiffusionError (code BAD_INPUT, PLAN_NOT_FOUND, MODEL_FILE_MISSING, …) with a hint.
+ */
+export async function generate(options: NodeGenerateOptions): Promise<NodeGenerateResult> {
+  checkOptions(options);
+  const t0 = performance.now();
+  const sessionOptions = options.threads === undefined ? undefined : { intraOpNumThreads: options.threads };
+  const model = await loadNodeModel(options.model ?? PACKAGED_MODEL_DIR, { graphs: options.graphs ?? 'split', sessionOptions });
+  try {
+    const loadMs = performance.now() - t0;
+    const m = model.manifest;
+    if (options.label >= m.conditioning.classes) throw new OptionError('label', `must be below ${m.conditioning.classes} for ${m.name}`);
+    const run: Run = {
+      label: options.label,
+      seed: options.seed ?? 0,
+      policy: options.policy ?? 'none',
+      steps: options.steps ?? m.scheduler.defaultSteps,
+      guidance: options.guidance ?? m.scheduler.defaultGuidance,
+      timeMode: options.timeMode ?? 'actual',
+    };
+    const sampled = await sampleOnce(model, options, run);
+    const { channels, height, width } = m.latent;
+    return { image: sampled.x, channels, height, width, report: report(options, model, run, sampled, loadMs), png: pngOf(m, sampled.x) };
+  } finally {
+    await model.release();
+  }
+}
