@@ -9,6 +9,7 @@ import type { GraphName, LabelDtype, ModelManifest } from '../manifest/types.ts'
 import type { OrtNamespace, OrtSession, OrtTensorLike } from './ort-types.ts';
 import { createRunQueue, type RunQueue } from './run-queue.ts';
 import { sessionFor, type GraphSessions } from './sessions.ts';
+import { classConditioning } from '../manifest/conditioning.ts';
 
 export interface DenoiserOptions {
   /** The queue every session.run goes through. Default: a fresh queue per denoiser; pass one to
@@ -16,8 +17,8 @@ export interface DenoiserOptions {
   queue?: RunQueue;
 }
 
-/** Runs one graph through the queue; disposes outputs the caller did not ask for. */
-function graphRunner<T extends OrtTensorLike>(name: GraphName, session: OrtSession<T>, queue: RunQueue) {
+/** Runs one graph through the queue; disposes outputs the caller did not ask for. Shared with the pipeline graphs (text-pipeline.ts). */
+export function graphRunner<T extends OrtTensorLike>(name: GraphName, session: OrtSession<T>, queue: RunQueue) {
   return async (feeds: Record<string, T>, outputs: readonly string[]): Promise<Record<string, T>> => {
     const result = await queue.enqueue(() => session.run(feeds));
     const picked: Record<string, T> = {};
@@ -73,7 +74,7 @@ export function createSplitDenoiser<T extends OrtTensorLike>(
     outputLayout: output,
     async embed(x, sigma, labels) {
       checkBatch(x, labels);
-      const { t, y } = timeAndLabels(ort, sigma, labels, manifest.conditioning.labelDtype);
+      const { t, y } = timeAndLabels(ort, sigma, labels, classConditioning(manifest).labelDtype);
       try {
         const r = await embed({ x, t, y }, ['h', 'c', 'mod0']);
         return { h: r['h']!, c: r['c']!, mod0: r['mod0']! };
@@ -99,7 +100,7 @@ export function createSingleDenoiser<T extends OrtTensorLike>(
     outputLayout: layouts(manifest).output,
     async forward(x, sigma, labels) {
       checkBatch(x, labels);
-      const { t, y } = timeAndLabels(ort, sigma, labels, manifest.conditioning.labelDtype);
+      const { t, y } = timeAndLabels(ort, sigma, labels, classConditioning(manifest).labelDtype);
       try {
         return (await model({ x, t, y }, ['v']))['v']!;
       } finally {

@@ -46,7 +46,7 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 /** The bytes of a graph file, or MODEL_FILE_HASH_MISMATCH if they are not the exported ones. */
-export async function readVerifiedGraph(dir: string, entry: GraphEntry): Promise<Uint8Array> {
+export async function readVerifiedGraph(dir: string, entry: Pick<GraphEntry, 'file' | 'sha256' | 'bytes'>): Promise<Uint8Array> {
   const path = join(dir, entry.file);
   const bytes = await readOrExplain(
     path,

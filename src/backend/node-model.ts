@@ -13,6 +13,9 @@ import { ortCpuOps, type OrtCpuOps } from './ort-cpu-ops.ts';
 import type { OrtNamespace } from './ort-types.ts';
 import { createRunQueue, type RunQueue } from './run-queue.ts';
 import { createGraphSessions, releaseSessions, type GraphSessions, type SessionOptionsFor } from './sessions.ts';
+import { createPipelineGraphs, type PipelineGraphs } from './text-pipeline.ts';
+import { pipelineGraphNames } from '../manifest/pipeline.ts';
+import { createPromptTokenizer, type PromptTokenizer } from '../runtime/prompts.ts';
 
 export type NodeTensor = OrtNode.Tensor;
 
@@ -33,6 +36,10 @@ export interface NodeModel {
   readonly ort: OrtNamespace<NodeTensor>;
   readonly sessions: GraphSessions<NodeTensor>;
   readonly queue: RunQueue;
+  /** Text models: the encoder, bound transformer, VAE decoder and preview; null for class models. */
+  readonly pipeline: PipelineGraphs<NodeTensor> | null;
+  /** Text models: the model's tokenizer (truncates / pads to the encoder's length). */
+  readonly tokenizer: PromptTokenizer | null;
   /** Execution provider that runs the graphs (onnxruntime-node here: 'cpu'). */
   readonly provider: string;
   release(): Promise<void>;
@@ -56,20 +63,26 @@ export async function loadNodeSessions(
 export async function loadNodeModel(dir: string, options: NodeModelOptions = {}): Promise<NodeModel> {
   const mode = options.graphs ?? 'split';
   const manifest = await readManifestFile(dir);
-  const names = Object.keys(requireGraphs(manifest, mode)) as GraphName[];
+  const names = [...Object.keys(requireGraphs(manifest, mode)), ...pipelineGraphNames(manifest)] as GraphName[];
   const ort = options.ort ?? ((await import('onnxruntime-node')) as OrtNamespace<NodeTensor>);
+  const tokenizer = manifest.pipeline ? await readTokenizer(manifest) : null;
   const sessions = await loadNodeSessions(ort, manifest, names, options.sessionOptions);
   const queue = createRunQueue();
   try {
-    const denoiser =
-      mode === 'split'
+    const ops = ortCpuOps(ort);
+    const pipeline = manifest.pipeline ? createPipelineGraphs({ ort, sessions, manifest, mode, ops, queue }) : null;
+    const denoiser = pipeline
+      ? pipeline.bind([])
+      : mode === 'split'
         ? createSplitDenoiser(ort, sessions, manifest, { queue })
         : createSingleDenoiser(ort, sessions, manifest, { queue });
     return {
       manifest,
       mode,
       denoiser,
-      ops: ortCpuOps(ort),
+      pipeline,
+      tokenizer,
+      ops,
       ort,
       sessions,
       queue,
@@ -80,4 +93,11 @@ export async function loadNodeModel(dir: string, options: NodeModelOptions = {})
     await releaseSessions(sessions);
     throw e;
   }
+}
+
+/** The text model's tokenizer.json, verified against the manifest's sha256. */
+async function readTokenizer(m: ModelManifest): Promise<PromptTokenizer> {
+  const t = m.pipeline!.tokenizer;
+  const bytes = await readVerifiedGraph(m.baseUrl, t);
+  return createPromptTokenizer(JSON.parse(new TextDecoder().decode(bytes)), t.maxLength, t.padId);
 }

@@ -5,6 +5,7 @@
 import type { Denoiser, TensorOps } from '../core/types.ts';
 import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
 import type { ProviderReport, ProviderRequest } from './providers.ts';
+import type { PipelineGraphs } from './text-pipeline.ts';
 import type { FileSpec, LoadedFile, LoadedJson, LoadFileOptions } from './weight-store.ts';
 
 export interface BackendOps<T> extends TensorOps<T> {
@@ -20,7 +21,10 @@ export interface BackendOps<T> extends TensorOps<T> {
 
 /** One model opened on one execution provider. */
 export interface OpenModel<T> {
+  /** Class models: the transformer. Text models: use pipeline.bind(contexts) instead. */
   readonly denoiser: Denoiser<T>;
+  /** Text models: encoder, bound transformer, VAE decoder, preview map. Absent or null for class models. */
+  readonly pipeline?: PipelineGraphs<T> | null;
   readonly ops: BackendOps<T>;
   readonly provider: ProviderReport;
   /** Why the device is gone (GPU device lost), or null while it is usable. */

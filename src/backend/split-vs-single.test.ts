@@ -11,6 +11,7 @@ import { sample } from '../core/sampler.ts';
 import { flowMatchSigmas } from '../core/schedules.ts';
 import { loadNodeModel } from './node-model.ts';
 import { HAVE_MODEL, MODEL_DIR, maxAbsDiff, skipReason } from './test-model.ts';
+import { classConditioning } from '../manifest/conditioning.ts';
 
 const STEPS = 12; // short: the point is agreement, not image quality
 const GUIDANCE = 3;
@@ -32,7 +33,7 @@ async function plainLoop(): Promise<Float32Array> {
       const out = await session.run({
         x: new ort.Tensor('float32', batch, [2, 1, 28, 28]),
         t: new ort.Tensor('float32', Float32Array.of(sigmas[i]!, sigmas[i]!), [2]),
-        y: new ort.Tensor('int32', Int32Array.of(LABEL, m.manifest.conditioning.nullLabel), [2]),
+        y: new ort.Tensor('int32', Int32Array.of(LABEL, classConditioning(m.manifest).nullLabel), [2]),
       });
       const v = out['v']!.data as Float32Array;
       const dt = sigmas[i]! - sigmas[i + 1]!;
@@ -54,7 +55,7 @@ async function splitSampler(): Promise<Float32Array> {
       sigmas: flowMatchSigmas(STEPS, m.manifest.scheduler.shift),
       policy: createPolicy('none'),
       noise,
-      cond: { label: LABEL, nullLabel: m.manifest.conditioning.nullLabel },
+      cond: { label: LABEL, nullLabel: classConditioning(m.manifest).nullLabel },
       guidance: GUIDANCE,
     });
     expect(stats.computedSteps).toBe(STEPS);

@@ -19,6 +19,8 @@ import type { BackendOps, OpenModel, RuntimeBackend } from './runtime-backend.ts
 import { createGraphSessions, releaseSessions, type GraphSessions } from './sessions.ts';
 import { describe, WebBackendError } from './web-errors.ts';
 import { createWebGpuOps } from './webgpu-ops.ts';
+import { createWebGpuPreview } from './webgpu-preview.ts';
+import { createPipelineGraphs } from './text-pipeline.ts';
 import { loadJsonDocument, loadModelFile, type KeyValueStore } from './weight-store.ts';
 
 export type WebTensor = ort.Tensor;
@@ -88,14 +90,20 @@ function buildModel(manifest: ModelManifest, mode: GraphMode, opened: Awaited<Re
   provider: ProviderReport): OpenModel<WebTensor> {
   const { sessions, ops, device } = opened;
   const queue = createRunQueue();
-  const denoiser = mode === 'split'
-    ? createSplitDenoiser(ORT, sessions, manifest, { queue })
-    : createSingleDenoiser(ORT, sessions, manifest, { queue }); // checks session I/O names
+  const pipeline = manifest.pipeline
+    ? createPipelineGraphs({ ort: ORT, sessions, manifest, mode, ops, queue,
+      ...(device ? { devicePreview: createWebGpuPreview(ort, device) } : {}) })
+    : null;
+  const denoiser = pipeline
+    ? pipeline.bind([]) // text models bind their prompts per run (run-generation.ts)
+    : mode === 'split'
+      ? createSplitDenoiser(ORT, sessions, manifest, { queue })
+      : createSingleDenoiser(ORT, sessions, manifest, { queue }); // checks session I/O names
   let lost: string | null = null;
   let released = false;
   void device?.lost.then((info) => { if (!released) lost = `GPU device lost (${info.reason}): ${info.message}`; });
   return {
-    denoiser, ops, provider,
+    denoiser, pipeline, ops, provider,
     lostReason: () => lost,
     async release() {
       released = true;

@@ -14,6 +14,7 @@ import {
   type DiTShape, type PreparedVariant,
 } from '../cli/scaling-variants.ts';
 import { measureSpeed, median, timeRun, type SpeedSetup } from './speed.ts';
+import { classConditioning } from '../manifest/conditioning.ts';
 
 export { scalingMarkdown, scalingFindings } from './scaling-report.ts';
 
@@ -139,13 +140,13 @@ async function measureVariant(v: ScalingVariant, p: PreparedVariant, o: MeasureO
     // the plan only has to be a real plan for this model, its quality is not measured here.
     const calibration = await calibrateModel(model.denoiser, model.ops, {
       modelHash: m.modelHash, steps: o.steps, shift: m.scheduler.shift, guidance, budgets: [o.budget],
-      xDims, nullLabel: m.conditioning.nullLabel, seeds: [0], labels: [0], evaluate: false,
+      xDims, nullLabel: classConditioning(m).nullLabel, seeds: [0], labels: [0], evaluate: false,
     });
     const calibrationMs = performance.now() - t0;
     const plan = calibration.ertacache[0]!;
     const setup: SpeedSetup<NodeTensor> = {
       denoiser: model.denoiser, ops: model.ops, sigmas: flowMatchSigmas(o.steps, m.scheduler.shift),
-      guidance, nullLabel: m.conditioning.nullLabel, xDims,
+      guidance, nullLabel: classConditioning(m).nullLabel, xDims,
     };
     const none = () => createPolicy('none');
     const [speed] = await measureSpeed(setup, none, [{

@@ -20,7 +20,8 @@ describe('CLI argument errors', () => {
   const cases: [string, string[], RegExp][] = [
     ['no command', [], /commands:/],
     ['an unknown command', ['paint'], /unknown command "paint"/],
-    ['generate without --class', ['generate'], /--class is required/],
+    ['generate without --class', ['generate'], /--class \(class models\) or --prompt \(text models\) is required/],
+    ['both --class and --prompt', ['generate', '--class', '7', '--prompt', 'a cat'], /--class and --prompt exclude each other/],
     ['a non-integer class', ['generate', '--class', 'seven'], /--class must be an integer/],
     ['an unknown flag', ['generate', '--class', '7', '--colour', 'red'], /Unknown option '--colour'/],
     ['an unknown policy', ['generate', '--class', '7', '--policy', 'deepcache'], /--policy must be one of none/],

@@ -22,6 +22,7 @@ import { browserRuns, runBrowserBench } from './browser-bench.ts';
 import { runScaling } from '../bench/scaling.ts';
 import { bestPeer, headlineBudget, summarisePhi, type PhiSummary } from '../bench/analysis.ts';
 import type { ErtaCachePlan } from '../cache/plan.ts';
+import { classConditioning } from '../manifest/conditioning.ts';
 
 /**
  * The policies compared at one budget; plan-driven ones are skipped (with a note) when no plan
@@ -67,12 +68,12 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     for (const b of args.budgets) policies.push(...(await policiesAt(model, steps, b, !args.quick, log)));
     const setup = {
       denoiser: model.denoiser, ops: model.ops, sigmas: flowMatchSigmas(steps, m.scheduler.shift),
-      guidance: m.scheduler.defaultGuidance, nullLabel: m.conditioning.nullLabel,
+      guidance: m.scheduler.defaultGuidance, nullLabel: classConditioning(m, 'the bench').nullLabel,
       xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
     };
     const none = () => createPolicy('none');
     const fidelity = await evaluateFidelity({
-      ...setup, cases: evaluationCases(m.conditioning.classes, args.seedsPerClass), policies,
+      ...setup, cases: evaluationCases(classConditioning(m, 'the bench').classes, args.seedsPerClass), policies,
       classify: (images, n) => clf.classify(images, n), realFeatures: realScored.features, onProgress: log,
     }, { policy: 'none', budget: null, create: none });
     // Timing runs on sessions of their own with `--threads` intra-op threads (default 1): with
@@ -118,7 +119,7 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
       rows, overhead, scaling, browser, phi, speed, fidelity,
       threads: args.threads, date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(),
       model: m.name, modelHash: m.modelHash, steps, guidance: m.scheduler.defaultGuidance,
-      cases: m.conditioning.classes * args.seedsPerClass,
+      cases: classConditioning(m, 'the bench').classes * args.seedsPerClass,
       classifierHeldOutAccuracy: classAccuracy(argmaxRows(realScored.logits, 10), real.labels),
     };
     await writeReport(args.out, report);

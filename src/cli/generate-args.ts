@@ -7,9 +7,12 @@ import type { GraphMode } from '../manifest/types.ts';
 import { ArgReader, DEFAULT_MODEL_DIR, parseOrUsage } from './args.ts';
 
 export const GENERATE_USAGE = `usage: npm run generate -- --class <0-9> [options]
+       npm run generate -- --model <text model dir> --prompt "<text>" [options]
 
   --model <dir>        model directory with manifest.json (default ${DEFAULT_MODEL_DIR})
-  --class <n>          digit to draw (required)
+  --class <n>          class models: the digit to draw (required for them)
+  --prompt <text>      text models: what to draw (required for them, e.g. public/models/tiny-t2i)
+  --negative-prompt <text>  text models: the unconditional branch of CFG (default: the manifest's, "")
   --seed <n>           noise seed (default 0); same seed → same image on every backend
   --steps <n>          sampling steps (default: the manifest's scheduler.defaultSteps)
   --guidance <w>       classifier-free guidance weight (default: the manifest's; 1 = off, half the compute)
@@ -21,14 +24,16 @@ export const GENERATE_USAGE = `usage: npm run generate -- --class <0-9> [options
   --time-mode <m>      actual | nominal: σ the model sees after shortened steps (default actual)
   --graphs <g>         split | single: embed|blocks|head, or model.onnx (output-level caching only)
   --threads <n>        onnxruntime intra-op threads (default: onnxruntime's choice)
-  --out <file.png>     write the sample as an 8-bit grayscale PNG
-  --raw <file.f32>     write the final sample as little-endian float32 in model space
+  --out <file.png>     write the image as an 8-bit PNG (grayscale, or RGB for text models)
+  --raw <file.f32>     write the final image as little-endian float32 in model space (planar C×H×W)
   --json               print one JSON object with the run's stats as the last stdout line
   --help               show this message`;
 
 export interface GenerateArgs {
   model: string;
-  label: number;
+  label?: number;
+  prompt?: string;
+  negativePrompt?: string;
   seed: number;
   steps?: number;
   guidance?: number;
@@ -48,6 +53,8 @@ export interface GenerateArgs {
 const OPTIONS = {
   model: { type: 'string' },
   class: { type: 'string' },
+  prompt: { type: 'string' },
+  'negative-prompt': { type: 'string' },
   seed: { type: 'string' },
   steps: { type: 'string' },
   guidance: { type: 'string' },
@@ -70,10 +77,11 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs | null 
   const r: ArgReader = new ArgReader(parseOrUsage(argv, OPTIONS, GENERATE_USAGE), GENERATE_USAGE);
   if (r.flag('help')) return null;
   const label = r.int('class', 0);
-  if (label === undefined) r.fail('--class is required');
+  const prompt = r.str('prompt');
+  if (label === undefined && prompt === undefined) r.fail('--class (class models) or --prompt (text models) is required');
+  if (label !== undefined && prompt !== undefined) r.fail('--class and --prompt exclude each other: a model takes one or the other');
   const args: GenerateArgs = {
     model: r.str('model') ?? DEFAULT_MODEL_DIR,
-    label,
     seed: r.int('seed', 0, 2 ** 32 - 1) ?? 0,
     policy: r.oneOf('policy', POLICY_KINDS, 'none'),
     timeMode: r.oneOf('time-mode', ['actual', 'nominal'], 'actual'),
@@ -81,6 +89,9 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs | null 
     json: r.flag('json'),
   };
   const optional = {
+    label,
+    prompt,
+    negativePrompt: r.str('negative-prompt'),
     steps: r.int('steps', 1, 10_000),
     guidance: r.num('guidance'),
     budget: r.int('budget', 1),

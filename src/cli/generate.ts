@@ -17,7 +17,7 @@ export function float32LE(values: Float32Array): Uint8Array {
 }
 
 /** The API's option names as this command's flags (for errors worded as flags). */
-const FLAGS: Record<string, string> = { label: 'class', timeMode: 'time-mode' };
+const FLAGS: Record<string, string> = { label: 'class', timeMode: 'time-mode', negativePrompt: 'negative-prompt' };
 
 export async function runGenerate(args: GenerateArgs): Promise<GenerateReport> {
   const { out, raw, json: _json, ...options } = args;
@@ -31,6 +31,8 @@ export async function runGenerate(args: GenerateArgs): Promise<GenerateReport> {
 export function describeRun(r: GenerateReport, args: GenerateArgs): string {
   const files = [args.out, args.raw].filter(Boolean).join(', ') || 'no file (use --out / --raw)';
   const plan = r.plan ? `, plan ${r.plan}` : '';
-  return `${files}: class ${r.label}, seed ${r.seed}, ${r.policy}${plan}; ${r.steps} steps = ` +
-    `${r.computedSteps} computed + ${r.reusedSteps} reused, ${r.ms} ms on ${r.provider} (${r.graphs} graphs)`;
+  const what = r.prompt === null ? `class ${r.label}` : `prompt "${r.prompt}"`;
+  const warnings = r.warnings.map((w) => `\nwarning: ${w}`).join('');
+  return `${files}: ${what}, seed ${r.seed}, ${r.policy}${plan}; ${r.steps} steps = ` +
+    `${r.computedSteps} computed + ${r.reusedSteps} reused, ${r.ms} ms on ${r.provider} (${r.graphs} graphs)${warnings}`;
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'PLAN_INVALID' // a plan file that does not match the plan schema
   | 'PLAN_MISMATCH' // a valid plan fitted for another model / step count
   | 'CALIBRATION_SEED' // calibration asked to use evaluation seeds
+  | 'CONDITIONING_MISMATCH' // a prompt for a class model, or a label for a text model
   // model artifacts (src/manifest, src/backend)
   | 'MANIFEST_FIELD_MISSING' // manifest.json lacks a required field
   | 'MANIFEST_FIELD_INVALID' // a manifest field has the wrong type or range
@@ -61,6 +62,13 @@ export class UnsupportedError extends DiffusionError {
 export class BadInputError extends DiffusionError {
   constructor(message: string, hint: string) {
     super('BAD_INPUT', message, hint);
+  }
+}
+
+/** A request's conditioning does not fit the model's (a prompt for a class model, a label for a text model). */
+export class ConditioningError extends DiffusionError {
+  constructor(message: string, hint: string) {
+    super('CONDITIONING_MISMATCH', message, hint);
   }
 }
 

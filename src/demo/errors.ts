@@ -22,6 +22,7 @@ const TITLES: Record<RuntimeErrorCode, string> = {
   PLAN_MISMATCH: 'The plan was fitted for another model or step count',
   PLAN_NOT_FOUND: 'No calibrated plan for these settings',
   CALIBRATION_SEED: 'Calibration used evaluation seeds',
+  CONDITIONING_MISMATCH: 'This model takes a prompt, not a class (or the other way round)',
   MANIFEST_FIELD_MISSING: 'The model manifest is incomplete',
   MANIFEST_FIELD_INVALID: 'The model manifest has a bad value',
   MANIFEST_FORMAT: 'That URL is not an erta-diffusion model manifest',

@@ -4,6 +4,9 @@
 import { manifestError } from './errors.ts';
 import type { GraphEntry, GraphName, LabelDtype, TensorSpec } from './types.ts';
 
+/** The graphs of a class-conditional model (model.md); pipeline graphs are checked in pipeline.ts. */
+export type ClassGraphName = Exclude<GraphName, 'textEncoder' | 'context' | 'vaeDecoder'>;
+
 /**
  * Dimension symbols: B = batch (dynamic), C/H/W = latent, N/D = hidden tokens/dim,
  * K = number of classes, F = free (classifier feature width). 'label' = conditioning.labelDtype.
@@ -22,7 +25,7 @@ const f32 = (...shape: DimSymbol[]): IoContract => ({ dtype: 'float32', shape })
 const image = f32('B', 'C', 'H', 'W');
 const tokens = f32('B', 'N', 'D');
 
-export const GRAPH_CONTRACT: Readonly<Record<GraphName, GraphContract>> = {
+export const GRAPH_CONTRACT: Readonly<Record<ClassGraphName, GraphContract>> = {
   embed: {
     inputs: { x: image, t: f32('B'), y: { dtype: 'label', shape: ['B'] } },
     outputs: { h: tokens, c: f32('B', 'D'), mod0: tokens },
@@ -77,7 +80,7 @@ function checkSpec(where: string, io: IoContract, spec: TensorSpec, sizes: Contr
 }
 
 /** Checks one graph's declared inputs/outputs against the contract (names, dtypes, shapes). */
-export function checkGraphContract(name: GraphName, entry: GraphEntry, sizes: ContractSizes): void {
+export function checkGraphContract(name: ClassGraphName, entry: GraphEntry, sizes: ContractSizes): void {
   const contract = GRAPH_CONTRACT[name];
   for (const side of ['inputs', 'outputs'] as const) {
     for (const [io, spec] of Object.entries(contract[side])) {

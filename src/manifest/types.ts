@@ -2,7 +2,10 @@
 // extended by `npm run calibrate` (the "plans" list). Pure types; validation is in validate.ts.
 
 export const MANIFEST_FORMAT = 'erta-diffusion-manifest';
+/** Version 1: a class-conditional DiT (graphs only). Version 2: components (pipelines.md). */
 export const MANIFEST_VERSION = 1;
+export const PIPELINE_MANIFEST_VERSION = 2;
+export const MANIFEST_VERSIONS: readonly number[] = [MANIFEST_VERSION, PIPELINE_MANIFEST_VERSION];
 
 /** Tensor element types a graph boundary may use. */
 export type TensorDtype = 'float32' | 'int32' | 'int64';
@@ -15,7 +18,9 @@ export interface TensorSpec {
   shape: (number | string)[];
 }
 
-export type GraphName = 'embed' | 'blocks' | 'head' | 'model' | 'classifier';
+/** Transformer graphs (embed | blocks | head, or model), the classifier, and a pipeline's other graphs. */
+export type GraphName = 'embed' | 'blocks' | 'head' | 'model' | 'classifier' | PipelineGraphName;
+export type PipelineGraphName = 'textEncoder' | 'context' | 'vaeDecoder';
 
 export interface GraphEntry {
   /** File name relative to the manifest's directory. */
@@ -44,16 +49,83 @@ export interface PlanEntry {
 
 export type RectificationSpace = 'output' | 'hidden';
 
+/** A class-conditional model: labels 0 … classes−1, nullLabel is the unconditional branch. */
+export interface ClassConditioning {
+  type: 'class';
+  classes: number;
+  nullLabel: number;
+  labelDtype: LabelDtype;
+}
+
+/** A text-conditioned model: prompts → tokenizer → text encoder (→ context graph) → blocks. */
+export interface TextConditioning {
+  type: 'text';
+  /** Tokens the encoder reads; longer prompts are truncated (with a warning event). */
+  maxTokens: number;
+  /** Width of one context token as the blocks read it. */
+  contextDim: number;
+  /** The unconditional branch of CFG when a request names no negative prompt (usually ""). */
+  defaultNegativePrompt: string;
+}
+
+export type Conditioning = ClassConditioning | TextConditioning;
+
+/** A file the manifest lists that is not a graph (tokenizer.json). */
+export interface FileEntry {
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * The components of a text-to-image pipeline beyond the transformer (manifest version 2,
+ * shared/design/pipelines.md). Graph I/O names are data: each `io` maps the role the runtime
+ * feeds or reads onto the graph's own input/output name.
+ */
+export interface TextPipeline {
+  tokenizer: FileEntry & { maxLength: number; padId: number };
+  textEncoder: { graph: 'textEncoder'; io: { inputIds: string; hiddenStates: string } };
+  /** Optional per-prompt projection (PixArt's caption_projection) between encoder and blocks. */
+  context: { graph: 'context'; io: { hiddenStates: string; context: string } } | null;
+  /** Names of the transformer graphs' inputs and outputs, by role. */
+  transformerIo: TransformerIo;
+  vaeDecoder: {
+    graph: 'vaeDecoder';
+    io: { latent: string; image: string };
+    /** The decoder reads latent / scalingFactor + shiftFactor (diffusers' convention). */
+    scalingFactor: number;
+    shiftFactor: number;
+  };
+  /** Cheap x̂₀ previews: RGB = Mᵀ·latent + bias per pixel (a C×3 matrix, as ComfyUI's previews). */
+  preview: { type: 'linear'; matrix: number[][]; bias: number[] };
+}
+
+export interface TransformerIo {
+  latent: string;
+  sigma: string;
+  hidden: string;
+  temb: string;
+  mod0: string;
+  context: string;
+  hiddenOut: string;
+  velocity: string;
+}
+
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
-  version: typeof MANIFEST_VERSION;
+  /** 1 (class DiT, graphs only) or 2 (components; pipelines.md). */
+  version: number;
   name: string;
   /** sha256 over the graphs' sha256 values (export.py); plans are bound to it. */
   modelHash: string;
   architecture: Record<string, unknown>;
   latent: { channels: number; height: number; width: number };
+  /** The final image the model produces: the latent itself (version 1) or the VAE's output. */
+  image: { channels: number; height: number; width: number };
   hidden: { tokens: number; dim: number };
-  conditioning: { type: 'class'; classes: number; nullLabel: number; labelDtype: LabelDtype };
+  conditioning: Conditioning;
+  /** Text models only: tokenizer, encoder, context, VAE decoder and preview map. */
+  pipeline: TextPipeline | null;
   graphs: Partial<Record<GraphName, GraphEntry>>;
   scheduler: {
     type: 'flow-match-euler';
@@ -62,9 +134,11 @@ export interface ModelManifest {
     defaultSteps: number;
     defaultGuidance: number;
   };
-  /** Model-space range `from` maps linearly onto pixel range `to`. */
+  /** Model-space range `from` of the final image maps linearly onto pixel range `to`. */
   preview: { from: [number, number]; to: [number, number]; channels: number };
   plans: PlanEntry[];
+  /** Text models: a manifest-relative JSON file of calibration prompts (never evaluation prompts). */
+  calibrationPrompts?: string;
   /** Free-form provenance ("trained", "random (timing only)"). */
   weights?: string;
   /** Where the manifest was loaded from (a directory path or a URL); files resolve against it. */

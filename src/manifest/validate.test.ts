@@ -6,6 +6,7 @@ import { DiffusionError } from '../core/errors.ts';
 import type { ModelErrorCode } from './errors.ts';
 import { manifestFixture } from './fixture.ts';
 import { parseManifest, requireGraphs, resolveModelFile } from './validate.ts';
+import { classConditioning } from './conditioning.ts';
 
 function rejection(json: unknown): DiffusionError {
   try {
@@ -29,7 +30,7 @@ describe('parseManifest', () => {
     const m = parseManifest(manifestFixture(), '/models/m');
     expect(m.baseUrl).toBe('/models/m');
     expect(m.hidden).toEqual({ tokens: 49, dim: 128 });
-    expect(m.conditioning.labelDtype).toBe('int32');
+    expect(classConditioning(m).labelDtype).toBe('int32');
     expect(m.graphs.embed?.inputs['y']).toEqual({ dtype: 'int32', shape: ['B'] });
     expect(m.plans).toHaveLength(2);
     expect(m.plans[0]).toEqual({ file: 'plans/ertacache-50-b25.json', kind: 'ertacache', steps: 50, budget: 25 });
@@ -65,8 +66,8 @@ describe('parseManifest', () => {
     j['format'] = 'onnx-model-zoo';
     expectCode(j, 'MANIFEST_FORMAT', /onnx-model-zoo/);
     const k = manifestFixture();
-    k['version'] = 2;
-    expectCode(k, 'MANIFEST_VERSION', /version 2/);
+    k['version'] = 3;
+    expectCode(k, 'MANIFEST_VERSION', /version 3/);
   });
 
   it('needs the split graphs or model.onnx', () => {
@@ -103,7 +104,7 @@ describe('parseManifest', () => {
     j['conditioning'].labelDtype = 'int64';
     expectCode(j, 'GRAPH_SPEC_MISMATCH', /inputs\.y: dtype is int32, expected int64/);
     for (const g of ['embed', 'model']) j['graphs'][g].inputs.y.dtype = 'int64';
-    expect(parseManifest(j, '.').conditioning.labelDtype).toBe('int64');
+    expect(classConditioning(parseManifest(j, '.')).labelDtype).toBe('int64');
   });
 
   it('rejects a label dtype the denoiser cannot feed', () => {

@@ -1,12 +1,14 @@
 // parseManifest: untrusted JSON → ModelManifest, or a typed ModelError that says how to fix it.
 
-import { checkGraphContract, type ContractSizes } from './contract.ts';
+import { checkGraphContract, type ClassGraphName, type ContractSizes } from './contract.ts';
 import { manifestError } from './errors.ts';
 import { invalidField, reader, type FieldReader } from './fields.ts';
+import { boundedInt, checkPipelineContract, PIPELINE_LIMITS, parseTextComponents, parseTextConditioning, transformerGraphs } from './pipeline.ts';
 import {
   GRAPHS_FOR_MODE,
   MANIFEST_FORMAT,
-  MANIFEST_VERSION,
+  MANIFEST_VERSIONS,
+  PIPELINE_MANIFEST_VERSION,
   type GraphEntry,
   type GraphMode,
   type GraphName,
@@ -23,7 +25,7 @@ const DTYPES: readonly string[] = ['float32', 'int32', 'int64'] satisfies Tensor
 const LABEL_DTYPES: readonly string[] = ['int32', 'int64'] satisfies LabelDtype[];
 const SHA256 = /^[0-9a-f]{64}$/;
 
-function parseHeader(r: FieldReader): void {
+function parseHeader(r: FieldReader): number {
   const format = r.str('format');
   if (format !== MANIFEST_FORMAT) {
     throw manifestError(
@@ -33,13 +35,14 @@ function parseHeader(r: FieldReader): void {
     );
   }
   const version = r.int('version');
-  if (version !== MANIFEST_VERSION) {
+  if (!MANIFEST_VERSIONS.includes(version)) {
     throw manifestError(
       'MANIFEST_VERSION',
-      `${WHERE}: version ${version} is not supported (this runtime reads version ${MANIFEST_VERSION})`,
-      'Re-export the model with the tools/export.py that ships with this runtime.',
+      `${WHERE}: version ${version} is not supported (this runtime reads versions ${MANIFEST_VERSIONS.join(' and ')})`,
+      'Re-export the model with the tools/export.py (or export_t2i.py) that ships with this runtime.',
     );
   }
+  return version;
 }
 
 function parseSpec(r: FieldReader, name: string): TensorSpec {
@@ -75,8 +78,7 @@ function parseGraph(g: FieldReader): GraphEntry {
   return entry;
 }
 
-function parseGraphs(r: FieldReader): Partial<Record<GraphName, GraphEntry>> {
-  const graphs = r.obj('graphs');
+function parseGraphs(graphs: FieldReader): Partial<Record<GraphName, GraphEntry>> {
   const out: Partial<Record<GraphName, GraphEntry>> = {};
   for (const name of GRAPH_NAMES) if (graphs.has(name)) out[name] = parseGraph(graphs.obj(name));
   const complete = (Object.keys(GRAPHS_FOR_MODE) as GraphMode[]).some((m) => GRAPHS_FOR_MODE[m].every((g) => out[g]));
@@ -132,7 +134,14 @@ function parsePlans(r: FieldReader): PlanEntry[] {
   });
 }
 
-function parseBody(r: FieldReader, baseUrl: string): ModelManifest {
+/** Version 2 with text conditioning: the transformer and the pipeline's components. */
+function parseTextModel(r: FieldReader, latentChannels: number) {
+  const graphs = parseGraphs(transformerGraphs(r));
+  const { pipeline, graphs: extra } = parseTextComponents(r, parseGraph, latentChannels);
+  return { conditioning: parseTextConditioning(r), graphs: { ...graphs, ...extra }, pipeline };
+}
+
+function parseBody(r: FieldReader, baseUrl: string, version: number): ModelManifest {
   const latent = r.obj('latent');
   const hidden = r.obj('hidden');
   const scheduler = r.obj('scheduler');
@@ -140,16 +149,30 @@ function parseBody(r: FieldReader, baseUrl: string): ModelManifest {
   if (scheduler.str('type') !== 'flow-match-euler') {
     invalidField(WHERE, 'scheduler.type', '"flow-match-euler"', scheduler.value['type']);
   }
+  const size = { channels: latent.int('channels'), height: latent.int('height'), width: latent.int('width') };
+  const text = version === PIPELINE_MANIFEST_VERSION && r.obj('conditioning').value['type'] === 'text';
+  if (text) {
+    boundedInt(latent, 'channels', 1, 64);
+    boundedInt(latent, 'height', 1, 1024);
+    boundedInt(latent, 'width', 1, 1024);
+  }
+  const parts = text
+    ? parseTextModel(r, size.channels)
+    : {
+      conditioning: parseConditioning(r),
+      graphs: parseGraphs(version === PIPELINE_MANIFEST_VERSION ? transformerGraphs(r) : r.obj('graphs')),
+      pipeline: null,
+    };
   const m: ModelManifest = {
     format: MANIFEST_FORMAT,
-    version: MANIFEST_VERSION,
+    version,
     name: r.str('name'),
     modelHash: r.str('modelHash'),
     architecture: r.obj('architecture').value,
-    latent: { channels: latent.int('channels'), height: latent.int('height'), width: latent.int('width') },
+    latent: size,
+    image: { ...size },
     hidden: { tokens: hidden.int('tokens'), dim: hidden.int('dim') },
-    conditioning: parseConditioning(r),
-    graphs: parseGraphs(r),
+    ...parts,
     scheduler: {
       type: 'flow-match-euler',
       shift: scheduler.num('shift'),
@@ -162,6 +185,8 @@ function parseBody(r: FieldReader, baseUrl: string): ModelManifest {
   };
   const weights = r.optStr('weights');
   if (weights !== undefined) m.weights = weights;
+  const prompts = r.optStr('calibrationPrompts');
+  if (prompts !== undefined) m.calibrationPrompts = prompts;
   return m;
 }
 
@@ -171,8 +196,9 @@ function parseBody(r: FieldReader, baseUrl: string): ModelManifest {
  */
 export function parseManifest(json: unknown, baseUrl: string): ModelManifest {
   const r = reader(json, WHERE); // rejects non-objects (arrays, null, strings) first
-  parseHeader(r);
-  const m = parseBody(r, baseUrl);
+  const version = parseHeader(r);
+  const m = parseBody(r, baseUrl, version);
+  if (m.conditioning.type === 'text') return checkTextModel(m);
   const sizes: ContractSizes = {
     C: m.latent.channels,
     H: m.latent.height,
@@ -182,9 +208,31 @@ export function parseManifest(json: unknown, baseUrl: string): ModelManifest {
     K: m.conditioning.classes,
     labelDtype: m.conditioning.labelDtype,
   };
-  for (const [name, entry] of Object.entries(m.graphs) as [GraphName, GraphEntry][]) {
+  for (const [name, entry] of Object.entries(m.graphs) as [ClassGraphName, GraphEntry][]) {
     checkGraphContract(name, entry, sizes);
   }
+  return m;
+}
+
+/** Role contract of a text model; fixes `image` to the VAE decoder's output size. */
+function checkTextModel(m: ModelManifest): ModelManifest {
+  const p = m.pipeline!;
+  const c = m.conditioning as Extract<ModelManifest['conditioning'], { type: 'text' }>;
+  if (p.tokenizer.maxLength !== c.maxTokens) {
+    invalidField(WHERE, 'components.tokenizer.maxLength', `conditioning.maxTokens (${c.maxTokens})`, p.tokenizer.maxLength);
+  }
+  checkPipelineContract(p, m.graphs, {
+    C: m.latent.channels, H: m.latent.height, W: m.latent.width, N: m.hidden.tokens, D: m.hidden.dim,
+    L: c.maxTokens, X: c.contextDim,
+  });
+  const out = m.graphs.vaeDecoder!.outputs[p.vaeDecoder.io.image]!.shape as number[];
+  const [channels, height, width] = out.slice(1) as [number, number, number];
+  if (channels !== 3 || height > PIPELINE_LIMITS.imageSide || width > PIPELINE_LIMITS.imageSide) {
+    invalidField(WHERE, `components.vaeDecoder.graph.outputs.${p.vaeDecoder.io.image}.shape`,
+      `[1, 3, H, W] with H, W ≤ ${PIPELINE_LIMITS.imageSide}`, out);
+  }
+  m.image = { channels, height, width };
+  m.preview = { ...m.preview, channels: 3 };
   return m;
 }
 

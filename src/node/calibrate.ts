@@ -8,6 +8,7 @@ import { loadNodeModel } from '../backend/node-model.ts';
 import type { TimeMode } from '../core/schedules.ts';
 import type { ModelManifest, PlanEntry, RectificationSpace } from '../manifest/types.ts';
 import { addPlansToManifest, writePlanFile } from '../cli/plan-files.ts';
+import { classConditioning } from '../manifest/conditioning.ts';
 import { checkInt, checkNumber, checkOneOf, OptionError, PACKAGED_MODEL_DIR } from './options.ts';
 
 /** What to calibrate. Only `budgets` is required. */
@@ -80,9 +81,9 @@ function checkOptions(o: NodeCalibrateOptions): void {
 function checkAgainstModel(o: NodeCalibrateOptions, m: ModelManifest, steps: number): void {
   const tooBig = o.budgets.filter((b) => b > steps);
   if (tooBig.length > 0) throw new OptionError('budgets', `${tooBig.join(', ')} exceeds steps ${steps}`);
-  const badLabels = (o.labels ?? []).filter((l) => l >= m.conditioning.classes);
+  const badLabels = (o.labels ?? []).filter((l) => l >= classConditioning(m, 'calibration on labels').classes);
   if (badLabels.length > 0) {
-    throw new OptionError('labels', `${badLabels.join(', ')}: ${m.name} has classes 0-${m.conditioning.classes - 1}`);
+    throw new OptionError('labels', `${badLabels.join(', ')}: ${m.name} has classes 0-${classConditioning(m, 'calibration on labels').classes - 1}`);
   }
 }
 
@@ -94,7 +95,7 @@ function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: numb
     guidance: o.guidance ?? m.scheduler.defaultGuidance,
     budgets: [...new Set(o.budgets)].sort((a, b) => b - a),
     xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
-    nullLabel: m.conditioning.nullLabel,
+    nullLabel: classConditioning(m, 'calibration on labels').nullLabel,
     timeMode: o.timeMode ?? 'actual',
     evaluate: o.evaluate ?? true,
     pixelRange: m.preview.from,

@@ -2,6 +2,7 @@
 // sampler and policies as the browser. Noise is gaussianNoise(seed, C·H·W), so a seed gives the
 // same image on every backend. `npm run generate` (src/cli/generate.ts) is a thin adapter over it.
 
+import { encode as encodePng } from 'fast-png';
 import { createPolicy, type PolicyOptions } from '../cache/registry.ts';
 import { UnsupportedError } from '../core/errors.ts';
 import { gaussianNoise } from '../core/rng.ts';
@@ -14,13 +15,20 @@ import type { GraphMode, ModelManifest } from '../manifest/types.ts';
 import { readPlanFor, type LoadedPlan } from '../cli/plan-files.ts';
 import { encodeGrayPng, toGray8 } from '../cli/png.ts';
 import { checkInt, checkNumber, checkOneOf, OptionError, PACKAGED_MODEL_DIR } from './options.ts';
+import { classConditioning } from '../manifest/conditioning.ts';
+import { checkConditioning, resolveConditioning } from '../runtime/conditioning.ts';
+import { toFrame } from '../runtime/frames.ts';
 
-/** What to generate. Only `label` is required; model-dependent defaults come from the manifest. */
+/** What to generate: a `label` (class models) or a `prompt` (text models); other defaults come from the manifest. */
 export interface NodeGenerateOptions {
   /** Model directory holding manifest.json. Default: the model shipped in the package (mnist-dit). */
   model?: string;
-  /** Class to draw, 0 … classes − 1. */
-  label: number;
+  /** Class models: the class to draw, 0 … classes − 1. */
+  label?: number;
+  /** Text models: what to draw. */
+  prompt?: string;
+  /** Text models: the unconditional branch of CFG (default: the manifest's, usually the empty prompt). */
+  negativePrompt?: string;
   /** Noise seed, a uint32 (default 0). The same seed gives the same image on every backend. */
   seed?: number;
   /** Sampling steps (default: the manifest's scheduler.defaultSteps). */
@@ -55,7 +63,10 @@ export interface GenerateReport {
   plan: string | null;
   ms: number;
   provider: string;
-  label: number;
+  /** The class drawn, or null for a text model. */
+  label: number | null;
+  /** The prompt drawn, or null for a class model. */
+  prompt: string | null;
   seed: number;
   guidance: number;
   graphs: string;
@@ -64,22 +75,25 @@ export interface GenerateReport {
   decisions: string;
   readbacks: number;
   loadMs: number;
+  /** E.g. a prompt truncated to the text encoder's length. */
+  warnings: string[];
 }
 
 /** The generated sample and the run's report. */
 export interface NodeGenerateResult {
-  /** The final sample in model space, channels × height × width float32 values. */
+  /** The final image in model space, planar channels × height × width float32 values (a text model: the VAE's RGB). */
   image: Float32Array;
   channels: number;
   height: number;
   width: number;
   report: GenerateReport;
-  /** The sample as an 8-bit grayscale PNG (the manifest's preview range → 0…255). Single-channel models only. */
+  /** The image as an 8-bit PNG (the manifest's preview range → 0…255): grayscale for 1 channel, RGB for 3. */
   png(): Uint8Array;
 }
 
 function checkOptions(o: NodeGenerateOptions): void {
   checkInt('label', o.label, 0);
+  if (o.prompt !== undefined && typeof o.prompt !== 'string') throw new OptionError('prompt', 'must be a string');
   checkInt('seed', o.seed, 0, 2 ** 32 - 1);
   checkInt('steps', o.steps, 1, 10_000);
   checkNumber('guidance', o.guidance);
@@ -109,7 +123,9 @@ async function policyFor(o: NodeGenerateOptions, kind: string, m: ModelManifest,
 }
 
 interface Run {
-  label: number;
+  label: number | undefined;
+  prompt: string | undefined;
+  negativePrompt: string | undefined;
   seed: number;
   policy: string;
   steps: number;
@@ -121,23 +137,29 @@ async function sampleOnce(model: NodeModel, o: NodeGenerateOptions, run: Run) {
   const m = model.manifest;
   const { policy, loaded } = await policyFor(o, run.policy, m, run.steps);
   const { channels, height, width } = m.latent;
+  const request = { ...(run.label !== undefined ? { label: run.label } : {}), ...(run.prompt !== undefined ? { prompt: run.prompt } : {}),
+    ...(run.negativePrompt !== undefined ? { negativePrompt: run.negativePrompt } : {}) };
+  const cond = await resolveConditioning({ manifest: m, open: model, tokenizer: model.tokenizer }, request, run.guidance, (d) => d);
   const noise = model.ops.fromHost(gaussianNoise(run.seed, channels * height * width), [1, channels, height, width]);
   const result = await sample({
-    denoiser: model.denoiser,
+    denoiser: cond.denoiser,
     ops: model.ops,
     sigmas: flowMatchSigmas(run.steps, m.scheduler.shift),
     policy,
     noise,
-    cond: { label: run.label, nullLabel: m.conditioning.nullLabel },
+    cond: cond.cond,
     guidance: run.guidance,
     timeMode: run.timeMode,
   });
-  const x = await model.ops.read(result.x);
-  model.ops.dispose(result.x);
-  return { x, stats: result.stats, loaded };
+  model.ops.dispose(noise);
+  try {
+    return { x: await cond.finish(result.x), stats: result.stats, loaded, warnings: cond.warnings };
+  } finally {
+    model.ops.dispose(result.x);
+  }
 }
 
-function report(o: NodeGenerateOptions, model: NodeModel, run: Run, sampled: { stats: SampleStats; loaded: LoadedPlan | null },
+function report(o: NodeGenerateOptions, model: NodeModel, run: Run, sampled: { stats: SampleStats; loaded: LoadedPlan | null; warnings: string[] },
   loadMs: number): GenerateReport {
   const { stats, loaded } = sampled;
   return {
@@ -149,7 +171,8 @@ function report(o: NodeGenerateOptions, model: NodeModel, run: Run, sampled: { s
     plan: loaded?.entry.file ?? null,
     ms: Math.round(stats.totalMs * 10) / 10,
     provider: model.provider,
-    label: run.label,
+    label: run.label ?? null,
+    prompt: run.prompt ?? null,
     seed: run.seed,
     guidance: run.guidance,
     graphs: model.mode,
@@ -157,15 +180,21 @@ function report(o: NodeGenerateOptions, model: NodeModel, run: Run, sampled: { s
     decisions: stats.decisions.map((d) => (d === 'compute' ? 'C' : 'R')).join(''),
     readbacks: stats.readbacks,
     loadMs: Math.round(loadMs),
+    warnings: sampled.warnings,
   };
 }
 
 function pngOf(m: ModelManifest, x: Float32Array): () => Uint8Array {
   return () => {
-    if (m.latent.channels !== 1) {
-      throw new UnsupportedError(`${m.name} has ${m.latent.channels} channels`, 'png() writes grayscale images only; use image (float32)');
+    const { channels, width, height } = m.image;
+    if (channels === 1) return encodeGrayPng(toGray8(x, m.preview.from, m.preview.to), width, height);
+    if (channels !== 3) {
+      throw new UnsupportedError(`${m.name} has ${channels} channels`, 'png() writes grayscale or RGB images only; use image (float32)');
     }
-    return encodeGrayPng(toGray8(x, m.preview.from, m.preview.to), m.latent.width, m.latent.height);
+    const rgba = toFrame(x, m.image, m.preview).pixels;
+    const rgb = new Uint8Array(width * height * 3);
+    for (let p = 0; p < width * height; p++) rgb.set(rgba.subarray(4 * p, 4 * p + 3), 3 * p);
+    return encodePng({ width, height, data: rgb, channels: 3, depth: 8 });
   };
 }
 
@@ -189,9 +218,13 @@ export async function generate(options: NodeGenerateOptions): Promise<NodeGenera
   try {
     const loadMs = performance.now() - t0;
     const m = model.manifest;
-    if (options.label >= m.conditioning.classes) throw new OptionError('label', `must be below ${m.conditioning.classes} for ${m.name}`);
+    const classes = m.conditioning.type === 'class' ? classConditioning(m).classes : 0;
+    if (options.label !== undefined && classes > 0 && options.label >= classes) throw new OptionError('label', `must be below ${classes} for ${m.name}`);
+    checkConditioning(options, m);
     const run: Run = {
       label: options.label,
+      prompt: options.prompt,
+      negativePrompt: options.negativePrompt,
       seed: options.seed ?? 0,
       policy: options.policy ?? 'none',
       steps: options.steps ?? m.scheduler.defaultSteps,
@@ -199,7 +232,7 @@ export async function generate(options: NodeGenerateOptions): Promise<NodeGenera
       timeMode: options.timeMode ?? 'actual',
     };
     const sampled = await sampleOnce(model, options, run);
-    const { channels, height, width } = m.latent;
+    const { channels, height, width } = m.image;
     return { image: sampled.x, channels, height, width, report: report(options, model, run, sampled, loadMs), png: pngOf(m, sampled.x) };
   } finally {
     await model.release();

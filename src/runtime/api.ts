@@ -26,8 +26,18 @@ export interface ModelInfo {
   weights: string | null;
   graphs: 'split' | 'single';
   latent: { channels: number; height: number; width: number };
+  /** What a request conditions on: a class `label`, or a `prompt` (text-to-image pipelines). */
+  conditioning: 'class' | 'text';
+  /** The final image: the latent itself for pixel-space models, the VAE decoder's RGB output otherwise. */
+  image: { channels: number; height: number; width: number };
+  /** Class models: the number of classes; 0 for text models. */
   classes: number;
+  /** Class models: the unconditional class; −1 for text models. */
   nullLabel: number;
+  /** Text models: tokens the encoder reads (longer prompts are truncated, with a warning); else null. */
+  maxTokens: number | null;
+  /** Text models: the unconditional branch when a request names no negative prompt; else null. */
+  defaultNegativePrompt: string | null;
   defaultSteps: number;
   defaultGuidance: number;
   /** Calibrated plans the manifest ships (ertacache needs one for the requested step count). */
@@ -60,8 +70,12 @@ export interface PolicyRequest {
 export interface GenerateRequest {
   /** Names the job for cancel(); default: a fresh id, returned in the result. */
   jobId?: string;
-  /** Class 0 … classes−1. */
-  label: number;
+  /** Class models: class 0 … classes−1 (required). A text model rejects it (CONDITIONING_MISMATCH). */
+  label?: number;
+  /** Text models: what to draw (required). A class model rejects it (CONDITIONING_MISMATCH). */
+  prompt?: string;
+  /** Text models: the unconditional branch of CFG; default the manifest's (usually the empty prompt). */
+  negativePrompt?: string;
   /** uint32; the same seed gives the same noise in every engine (core/rng.ts). */
   seed: number;
   /** Default: the manifest's defaultSteps. Fewer is faster and coarser. */
@@ -91,11 +105,14 @@ export interface RunStats extends SampleStats {
   /** Every host read-back of the run: indicator scalars, previews and the final image. */
   readbacks: number;
   previews: number;
+  /** Text models: prompts run through the text encoder in this run (0 when all came from the cache). */
+  encodedPrompts: number;
 }
 
 export interface GenerateResult {
   jobId: string;
-  /** The final sample in model space ([C, H, W], e.g. [−1, 1]); transferred. */
+  /** The final image in model space, planar [C, H, W] (e.g. [−1, 1]): the sample itself, or for a
+   *  text model the VAE decoder's RGB; transferred. */
   image: Float32Array;
   frame: Frame;
   stats: RunStats;
@@ -108,13 +125,14 @@ export type DownloadEvent = {
   total: number; // bytes (from the manifest)
   fromCache: boolean;
 };
-export type WarningEvent = { type: 'warning'; message: string };
+/** A load warning, or (with jobId) a generation's, e.g. a prompt truncated to the encoder's length. */
+export type WarningEvent = { type: 'warning'; message: string; jobId?: string };
 export type StepEvent = { type: 'step'; jobId: string; i: number; decision: 'compute' | 'reuse'; ms: number };
 export type PreviewEvent = { type: 'preview'; jobId: string; i: number; frame: Frame };
 export type DoneEvent = { type: 'done'; jobId: string; stats: RunStats };
 
 export type LoadEvent = DownloadEvent | WarningEvent;
-export type GenerateEvent = StepEvent | PreviewEvent | DoneEvent;
+export type GenerateEvent = StepEvent | PreviewEvent | DoneEvent | WarningEvent;
 export type RuntimeEvent = LoadEvent | GenerateEvent;
 
 /**

@@ -14,6 +14,7 @@ import { flowMatchSigmas } from '../core/schedules.ts';
 import { loadNodeModel, type NodeModel } from '../backend/node-model.ts';
 import { HAVE_MODEL, MODEL_DIR, skipReason } from '../backend/test-model.ts';
 import { findPlan } from '../manifest/plans.ts';
+import { classConditioning } from '../manifest/conditioning.ts';
 
 interface Case {
   seed: number;
@@ -48,7 +49,7 @@ async function runCase(model: NodeModel, c: Case): Promise<string> {
   const noise = model.ops.fromHost(gaussianNoise(c.seed, channels * height * width), [1, channels, height, width]);
   const r = await sample({
     denoiser: model.denoiser, ops: model.ops, policy, noise, guidance: m.scheduler.defaultGuidance,
-    sigmas: flowMatchSigmas(STEPS, m.scheduler.shift), cond: { label: c.label, nullLabel: m.conditioning.nullLabel },
+    sigmas: flowMatchSigmas(STEPS, m.scheduler.shift), cond: { label: c.label, nullLabel: classConditioning(m).nullLabel },
   });
   const x = await model.ops.read(r.x);
   model.ops.dispose(r.x);

@@ -10,6 +10,7 @@ import {
   type RuntimeApi, type RuntimeErrorCode,
 } from './api.ts';
 import { loadModel, type LoadedModel } from './load-model.ts';
+import { createEmbeddingCache } from './prompts.ts';
 import { runGeneration } from './run-generation.ts';
 
 export interface RuntimeDeps {
@@ -45,6 +46,7 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
   let model: LoadedModel<T> | null = null;
   let job: Job | null = null;
   let loading = false;
+  const prompts = createEmbeddingCache(); // keyed by model hash: survives reloads, never mixes models
 
   const busy = (what: string) => new RuntimeError('BUSY', `cannot ${what}: job ${job?.id ?? '(loading)'} is running`,
     'wait for it to finish, or cancel(jobId) it first');
@@ -90,7 +92,7 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       const current: Job = { id: request.jobId ?? newJobId(), cancelled: false, done: Promise.resolve() };
       job = current;
       const ctx = {
-        backend, model, jobId: current.id,
+        backend, model, jobId: current.id, prompts,
         isCancelled: () => current.cancelled,
         emit: (e: GenerateEvent, transferables: Transferable[] = []) => safeCall(onEvent, transfer(e, transferables)),
       };

@@ -2,15 +2,20 @@
 // on the chosen provider. Every artifact is validated here, at the boundary.
 
 import type { OpenModel, RuntimeBackend } from '../backend/runtime-backend.ts';
+import { manifestError } from '../manifest/errors.ts';
 import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
 import { parseManifest, requireGraphs, resolveModelFile } from '../manifest/validate.ts';
+import { pipelineGraphNames } from '../manifest/pipeline.ts';
 import type { LoadEvent, LoadOptions, ModelInfo } from './api.ts';
+import { createPromptTokenizer, type PromptTokenizer } from './prompts.ts';
 
 export interface LoadedModel<T> {
   manifest: ModelManifest;
   mode: GraphMode;
   open: OpenModel<T>;
   info: ModelInfo;
+  /** Text models: the tokenizer (from the manifest's tokenizer.json); null for class models. */
+  tokenizer: PromptTokenizer | null;
 }
 
 /** The directory a manifest URL lives in: graph and plan files resolve against it. */
@@ -31,12 +36,13 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
   doc.warnings.forEach(warn);
   const manifest = parseManifest(doc.json, directoryOf(manifestUrl));
   const mode = options.graphs ?? 'split';
-  const entries = requireGraphs(manifest, mode);
+  const entries = { ...requireGraphs(manifest, mode) };
+  for (const name of pipelineGraphNames(manifest)) entries[name] = manifest.graphs[name]!;
 
   const graphs: Partial<Record<GraphName, Uint8Array>> = {};
   const cachedFiles: string[] = [];
   let downloadedBytes = 0;
-  for (const [name, entry] of Object.entries(entries) as [GraphName, (typeof entries)[string]][]) {
+  const fetchFile = async (entry: { file: string; sha256: string; bytes: number }): Promise<Uint8Array> => {
     const spec = { url: resolveModelFile(manifest.baseUrl, entry.file), sha256: entry.sha256, bytes: entry.bytes };
     const file = await backend.loadFile(spec, {
       cache,
@@ -49,19 +55,28 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
     } else {
       downloadedBytes += file.bytes.byteLength;
     }
-    graphs[name] = file.bytes;
+    return file.bytes;
+  };
+  for (const [name, entry] of Object.entries(entries) as [GraphName, (typeof entries)[string]][]) {
+    graphs[name] = await fetchFile(entry);
   }
+  const tokenizer = manifest.pipeline ? tokenizerFrom(await fetchFile(manifest.pipeline.tokenizer), manifest) : null;
 
   const open = await backend.openModel(manifest, mode, graphs, options.provider ?? 'auto');
   open.provider.notes.forEach(warn);
+  const c = manifest.conditioning;
   const info: ModelInfo = {
     name: manifest.name,
     modelHash: manifest.modelHash,
     weights: manifest.weights ?? null,
     graphs: mode,
     latent: { ...manifest.latent },
-    classes: manifest.conditioning.classes,
-    nullLabel: manifest.conditioning.nullLabel,
+    conditioning: c.type,
+    image: { ...manifest.image },
+    classes: c.type === 'class' ? c.classes : 0,
+    nullLabel: c.type === 'class' ? c.nullLabel : -1,
+    maxTokens: c.type === 'text' ? c.maxTokens : null,
+    defaultNegativePrompt: c.type === 'text' ? c.defaultNegativePrompt : null,
     defaultSteps: manifest.scheduler.defaultSteps,
     defaultGuidance: manifest.scheduler.defaultGuidance,
     plans: manifest.plans.map((p) => ({ ...p })),
@@ -71,5 +86,17 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
     warnings,
     loadMs: performance.now() - t0,
   };
-  return { manifest, mode, open, info };
+  return { manifest, mode, open, info, tokenizer };
+}
+
+function tokenizerFrom(bytes: Uint8Array, m: ModelManifest): PromptTokenizer {
+  const t = m.pipeline!.tokenizer;
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw manifestError('MANIFEST_FIELD_INVALID', `${t.file} is not JSON (${(e as Error).message})`,
+      'Re-export the model (tools/export_t2i.py writes tokenizer/tokenizer.json).', { cause: e });
+  }
+  return createPromptTokenizer(json, t.maxLength, t.padId);
 }

@@ -15,6 +15,8 @@ import { RuntimeError, type Frame, type GenerateEvent, type GenerateRequest, typ
 import { firstNonFinite, toFrame } from './frames.ts';
 import { pacedByStep } from './pacing.ts';
 import type { LoadedModel } from './load-model.ts';
+import { checkConditioning, resolveConditioning } from './conditioning.ts';
+import type { EmbeddingCache } from './prompts.ts';
 
 export interface RunContext<T> {
   backend: RuntimeBackend<T>;
@@ -22,6 +24,8 @@ export interface RunContext<T> {
   jobId: string;
   isCancelled: () => boolean;
   emit: (e: GenerateEvent, transfer?: Transferable[]) => Promise<void>;
+  /** Text models: context rows of recent prompts (model hash + prompt → rows), kept across runs. */
+  prompts?: EmbeddingCache;
 }
 
 interface Settings {
@@ -39,9 +43,7 @@ function settingsFor(req: GenerateRequest, model: LoadedModel<unknown>): Setting
   const steps = req.steps ?? m.scheduler.defaultSteps;
   const guidance = req.guidance ?? m.scheduler.defaultGuidance;
   const previewEvery = req.previewEvery ?? 0;
-  const classes = m.conditioning.classes;
-  check(Number.isInteger(req.label) && req.label >= 0 && req.label < classes, `label ${req.label} is not a class`,
-    `use an integer in [0, ${classes - 1}]`);
+  checkConditioning(req, m);
   check(Number.isInteger(req.seed) && req.seed >= 0 && req.seed <= 0xffffffff, `seed ${req.seed} is not a uint32`,
     'use an integer in [0, 4294967295]');
   check(Number.isInteger(steps) && steps >= 1 && steps <= 1000, `steps ${steps} is out of range`, 'use 1–1000 steps');
@@ -75,39 +77,42 @@ async function policyFor<T>(ctx: RunContext<T>, req: GenerateRequest, steps: num
 export async function runGeneration<T>(ctx: RunContext<T>, req: GenerateRequest): Promise<GenerateResult> {
   const { manifest, open } = ctx.model;
   const { ops } = open;
-  const denoiser = pacedByStep(open.denoiser, ops.sync?.bind(ops));
   const s = settingsFor(req, ctx.model as LoadedModel<unknown>);
   const { policy, planId } = await policyFor(ctx, req, s.steps);
   const { channels, height, width } = manifest.latent;
-  const shape = { channels, height, width };
-  const frameOf = (data: Float32Array): Frame => toFrame(data, shape, manifest.preview);
+  const text = manifest.conditioning.type === 'text';
+  const previewShape = { channels: text ? 3 : channels, height, width };
+  const frameOf = (data: Float32Array, shape = manifest.image): Frame => toFrame(data, shape, manifest.preview);
   const readbacks0 = ops.readbacks;
   let previews = 0;
+  const deps = { manifest, open, tokenizer: ctx.model.tokenizer, ...(ctx.prompts ? { cache: ctx.prompts } : {}) };
+  const cond = await resolveConditioning(deps, req, s.guidance, (d) => pacedByStep(d, ops.sync?.bind(ops)));
+  for (const message of cond.warnings) await ctx.emit({ type: 'warning', jobId: ctx.jobId, message });
 
   const noise = ops.fromHost(gaussianNoise(req.seed, channels * height * width), [1, channels, height, width]);
   let x: T | null = null;
   try {
     const result = await sample({
-      denoiser, ops, policy, noise, guidance: s.guidance, previewEvery: s.previewEvery, timeMode: req.timeMode ?? 'actual',
+      denoiser: cond.denoiser, ops, policy, noise, guidance: s.guidance, previewEvery: s.previewEvery, timeMode: req.timeMode ?? 'actual',
       sigmas: flowMatchSigmas(s.steps, manifest.scheduler.shift),
-      cond: { label: req.label, nullLabel: manifest.conditioning.nullLabel },
+      cond: cond.cond,
       isCancelled: ctx.isCancelled,
       onStep: (info) => void ctx.emit({ type: 'step', jobId: ctx.jobId, i: info.i, decision: info.decision, ms: info.ms }),
       onPreview: async (i, x0hat) => {
-        const frame = frameOf(await ops.read(x0hat));
+        const frame = frameOf(await cond.preview(x0hat), previewShape);
         previews++;
         await ctx.emit({ type: 'preview', jobId: ctx.jobId, i, frame }, [frame.pixels.buffer]);
       },
     });
     x = result.x;
-    const image = await ops.read(x);
+    const image = await cond.finish(x);
     const bad = firstNonFinite(image);
     if (bad >= 0) {
       throw new RuntimeError('NON_FINITE', `the model produced ${image[bad]} at pixel ${bad}`,
         'the weights or the GPU produced NaN/Inf; try provider "wasm" to tell a GPU problem from a model problem');
     }
     const stats = {
-      ...result.stats, readbacks: ops.readbacks - readbacks0, previews,
+      ...result.stats, readbacks: ops.readbacks - readbacks0, previews, encodedPrompts: cond.encodedPrompts,
       provider: open.provider.used, policy: policy.kind, planId,
     };
     await ctx.emit({ type: 'done', jobId: ctx.jobId, stats });

@@ -1,0 +1,181 @@
+// The graphs of a text-to-image pipeline around the transformer (shared/design/pipelines.md):
+// the text encoder (+ optional context graph) once per prompt, the transformer bound to the
+// prompts' context rows for one run, the VAE decoder once at the end, and the linear preview.
+// Every graph input/output name comes from the manifest's io maps, never from code.
+
+import { BadInputError } from '../core/errors.ts';
+import type { ChannelLayout, Denoiser, TensorOps } from '../core/types.ts';
+import { textConditioning } from '../manifest/conditioning.ts';
+import type { GraphMode, ModelManifest, TextPipeline } from '../manifest/types.ts';
+import { graphRunner } from './denoiser.ts';
+import type { OrtNamespace, OrtTensorLike } from './ort-types.ts';
+import type { RunQueue } from './run-queue.ts';
+import { sessionFor, type GraphSessions } from './sessions.ts';
+
+/** A latent x̂₀ → RGB map run on the device (WebGPU); absent, the map runs on the host. */
+export type DevicePreviewMap<T> = (x: T, matrix: Float32Array, bias: Float32Array) => T;
+
+export interface PipelineGraphs<T> {
+  /** Token ids [maxTokens] → context rows [maxTokens · contextDim] on the host (one read-back). */
+  encode(ids: Int32Array): Promise<Float32Array>;
+  /** The transformer bound to context rows: a batch of b runs rows 0 … b−1 (0 = prompt, 1 = negative). */
+  bind(contexts: readonly Float32Array[]): Denoiser<T>;
+  /** Final latent → RGB planar [3, H', W'] in the decoder's range, on the host (one read-back). */
+  decode(latent: T): Promise<Float32Array>;
+  /** x̂₀ → rough RGB planar [3, H, W] through the linear preview map (one read-back). */
+  preview(x0hat: T): Promise<Float32Array>;
+}
+
+export interface PipelineDeps<T extends OrtTensorLike> {
+  ort: OrtNamespace<T>;
+  sessions: GraphSessions<T>;
+  manifest: ModelManifest;
+  mode: GraphMode;
+  ops: TensorOps<T>;
+  queue: RunQueue;
+  devicePreview?: DevicePreviewMap<T>;
+}
+
+/** RGB = Mᵀ·latent + bias per pixel, planar in and out (the host form of the preview map). */
+export function previewOnHost(x: Float32Array, matrix: Float32Array, bias: Float32Array, channels: number): Float32Array {
+  const plane = x.length / channels;
+  const out = new Float32Array(3 * plane);
+  for (let p = 0; p < plane; p++) {
+    for (let o = 0; o < 3; o++) {
+      let acc = bias[o]!;
+      for (let c = 0; c < channels; c++) acc += matrix[c * 3 + o]! * x[c * plane + p]!;
+      out[o * plane + p] = acc;
+    }
+  }
+  return out;
+}
+
+function contextTensors<T extends OrtTensorLike>(ort: OrtNamespace<T>, rows: readonly Float32Array[], shape: [number, number]) {
+  const byBatch = new Map<number, T>();
+  return (batch: number): T => {
+    let t = byBatch.get(batch);
+    if (!t) {
+      if (batch > rows.length) {
+        throw new BadInputError(`a batch of ${batch} needs ${batch} prompts' context, ${rows.length} were bound`,
+          'bind the prompt and the negative prompt (CFG runs them as a batch of 2)');
+      }
+      const data = new Float32Array(batch * shape[0] * shape[1]);
+      rows.slice(0, batch).forEach((r, k) => data.set(r, k * r.length));
+      t = new ort.Tensor('float32', data, [batch, ...shape]);
+      byBatch.set(batch, t);
+    }
+    return t;
+  };
+}
+
+function checkLabels(labels: Int32Array): void {
+  if (!labels.every((l, k) => l === k)) {
+    throw new BadInputError(`a text model's batch rows are the bound prompts 0 … b−1, got labels [${[...labels]}]`,
+      'sample with cond { label: 0, nullLabel: 1 } on a bound text denoiser');
+  }
+}
+
+function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPipeline, rows: readonly Float32Array[]): Denoiser<T> {
+  const { ort, sessions, manifest: m, queue } = d;
+  const io = p.transformerIo;
+  const { maxTokens, contextDim } = textConditioning(m).conditioning;
+  rows.forEach((r, k) => {
+    if (r.length !== maxTokens * contextDim) {
+      throw new BadInputError(`context row ${k} has ${r.length} values, expected ${maxTokens}×${contextDim}`, 'encode prompts with this model');
+    }
+  });
+  const context = contextTensors(ort, rows, [maxTokens, contextDim]);
+  const sigmas = (b: number, sigma: number) => new ort.Tensor('float32', new Float32Array(b).fill(sigma), [b]);
+  const outputLayout: ChannelLayout = { channels: m.latent.channels, inner: m.latent.height * m.latent.width };
+  if (d.mode === 'single') {
+    const model = graphRunner('model', sessionFor(sessions, m, 'model'), queue);
+    return {
+      kind: 'single', outputLayout,
+      async forward(x, sigma, labels) {
+        checkLabels(labels);
+        const t = sigmas(labels.length, sigma);
+        try {
+          return (await model({ [io.latent]: x, [io.sigma]: t, [io.context]: context(labels.length) }, [io.velocity]))[io.velocity]!;
+        } finally {
+          t.dispose();
+        }
+      },
+    };
+  }
+  const embed = graphRunner('embed', sessionFor(sessions, m, 'embed'), queue);
+  const blocks = graphRunner('blocks', sessionFor(sessions, m, 'blocks'), queue);
+  const head = graphRunner('head', sessionFor(sessions, m, 'head'), queue);
+  return {
+    kind: 'split',
+    hiddenLayout: { channels: m.hidden.dim, inner: 1 },
+    outputLayout,
+    async embed(x, sigma, labels) {
+      checkLabels(labels);
+      const t = sigmas(labels.length, sigma);
+      try {
+        const r = await embed({ [io.latent]: x, [io.sigma]: t }, [io.hidden, io.temb, io.mod0]);
+        return { h: r[io.hidden]!, c: r[io.temb]!, mod0: r[io.mod0]! };
+      } finally {
+        t.dispose();
+      }
+    },
+    blocks: async (h, c) => (await blocks({ [io.hidden]: h, [io.temb]: c, [io.context]: context(h.dims[0]!) }, [io.hiddenOut]))[io.hiddenOut]!,
+    head: async (z, c) => (await head({ [io.hidden]: z, [io.temb]: c }, [io.velocity]))[io.velocity]!,
+  };
+}
+
+export function createPipelineGraphs<T extends OrtTensorLike>(d: PipelineDeps<T>): PipelineGraphs<T> {
+  const { ort, sessions, manifest: m, ops, queue } = d;
+  const { pipeline: p } = textConditioning(m, 'a text pipeline');
+  const encoder = graphRunner('textEncoder', sessionFor(sessions, m, 'textEncoder'), queue);
+  const projection = p.context ? graphRunner('context', sessionFor(sessions, m, 'context'), queue) : null;
+  const vae = graphRunner('vaeDecoder', sessionFor(sessions, m, 'vaeDecoder'), queue);
+  const idsDtype = m.graphs.textEncoder!.inputs[p.textEncoder.io.inputIds]!.dtype;
+  const { channels: C, height: H, width: W } = m.latent;
+  const matrix = Float32Array.from(p.preview.matrix.flat());
+  const bias = Float32Array.from(p.preview.bias);
+  // latent / scaling + shift as t − (a·t + b) with a = 1 − 1/scaling, b = −shift (the ops' affine).
+  const unscaleA = new Float32Array(C).fill(1 - 1 / p.vaeDecoder.scalingFactor);
+  const unscaleB = new Float32Array(C).fill(-p.vaeDecoder.shiftFactor);
+
+  return {
+    async encode(ids) {
+      const data = idsDtype === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : Int32Array.from(ids);
+      const input = new ort.Tensor(idsDtype as 'int32' | 'int64', data, [1, ids.length]);
+      let hidden: T | null = null;
+      try {
+        hidden = (await encoder({ [p.textEncoder.io.inputIds]: input }, [p.textEncoder.io.hiddenStates]))[p.textEncoder.io.hiddenStates]!;
+        if (projection && p.context) {
+          const projected = (await projection({ [p.context.io.hiddenStates]: hidden }, [p.context.io.context]))[p.context.io.context]!;
+          ops.dispose(hidden);
+          hidden = projected;
+        }
+        return await ops.read(hidden);
+      } finally {
+        input.dispose();
+        if (hidden) ops.dispose(hidden);
+      }
+    },
+    bind: (rows) => bindTransformer(d, p, rows),
+    async decode(latent) {
+      const scaled = ops.rectifyAffine(latent, unscaleA, unscaleB, { channels: C, inner: H * W });
+      let image: T | null = null;
+      try {
+        image = (await vae({ [p.vaeDecoder.io.latent]: scaled }, [p.vaeDecoder.io.image]))[p.vaeDecoder.io.image]!;
+        return await ops.read(image);
+      } finally {
+        ops.dispose(scaled);
+        if (image) ops.dispose(image);
+      }
+    },
+    async preview(x0hat) {
+      if (!d.devicePreview) return previewOnHost(await ops.read(x0hat), matrix, bias, C);
+      const rgb = d.devicePreview(x0hat, matrix, bias);
+      try {
+        return await ops.read(rgb);
+      } finally {
+        ops.dispose(rgb);
+      }
+    },
+  };
+}

@@ -1,0 +1,183 @@
+// Manifest version 2: a model as components (shared/design/pipelines.md). A text model lists a
+// tokenizer, a text encoder, an optional context graph, the transformer (split or single), a
+// VAE decoder and a preview map; graph input/output names are data (`io`: role → name), checked
+// here against one role table, so a family is added by describing it, not by branching on it.
+
+import { manifestError } from './errors.ts';
+import { invalidField, type FieldReader } from './fields.ts';
+import type { GraphEntry, GraphName, TensorSpec, TextConditioning, TextPipeline, TransformerIo } from './types.ts';
+
+const WHERE = 'manifest.json';
+const HINT = 'Re-export the model with tools/export_t2i.py, or fix manifest.json by hand (README: "Pipeline manifest").';
+
+/** Upper bounds on sizes: a manifest past them is corrupt or hostile, not a model to load. */
+export const PIPELINE_LIMITS = {
+  maxTokens: 4096,
+  contextDim: 16384,
+  imageSide: 4096,
+  imageChannels: 4,
+  scaling: 1e4,
+} as const;
+
+/** Reads an integer in [lo, hi], naming the field and the range when it is not. */
+export function boundedInt(r: FieldReader, key: string, lo: number, hi: number): number {
+  const v = r.int(key);
+  if (v < lo || v > hi) invalidField(WHERE, r.path ? `${r.path}.${key}` : key, `an integer in [${lo}, ${hi}]`, v);
+  return v;
+}
+
+function ioNames<K extends string>(r: FieldReader, roles: readonly K[]): Record<K, string> {
+  const io = r.obj('io');
+  return Object.fromEntries(roles.map((k) => [k, io.str(k)])) as Record<K, string>;
+}
+
+export function parseTextConditioning(r: FieldReader): TextConditioning {
+  const c = r.obj('conditioning');
+  const neg = c.value['defaultNegativePrompt'];
+  if (neg !== undefined && typeof neg !== 'string') invalidField(WHERE, 'conditioning.defaultNegativePrompt', 'a string', neg);
+  return {
+    type: 'text',
+    maxTokens: boundedInt(c, 'maxTokens', 1, PIPELINE_LIMITS.maxTokens),
+    contextDim: boundedInt(c, 'contextDim', 1, PIPELINE_LIMITS.contextDim),
+    defaultNegativePrompt: neg ?? '',
+  };
+}
+
+function parseMatrix(p: FieldReader, channels: number): { matrix: number[][]; bias: number[] } {
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const matrix = p.arr('matrix');
+  const ok = matrix.length === channels && matrix.every((row) => Array.isArray(row) && row.length === 3 && row.every(finite));
+  if (!ok) invalidField(WHERE, `${p.path}.matrix`, `${channels} rows (one per latent channel) of 3 finite numbers (R, G, B)`, matrix);
+  const bias = p.arr('bias');
+  if (bias.length !== 3 || !bias.every(finite)) invalidField(WHERE, `${p.path}.bias`, '3 finite numbers (R, G, B)', bias);
+  return { matrix: matrix as number[][], bias: bias as number[] };
+}
+
+/** Components → the pipeline description and the graphs to add to manifest.graphs. */
+export function parseTextComponents(r: FieldReader, parseGraph: (g: FieldReader) => GraphEntry, latentChannels: number): {
+  pipeline: TextPipeline; graphs: Partial<Record<GraphName, GraphEntry>>;
+} {
+  const comp = r.obj('components');
+  const tok = comp.obj('tokenizer');
+  const enc = comp.obj('textEncoder');
+  const vae = comp.obj('vaeDecoder');
+  const preview = comp.obj('preview');
+  if (preview.str('type') !== 'linear') invalidField(WHERE, 'components.preview.type', '"linear"', preview.value['type']);
+  const tr = comp.obj('transformer');
+  const scale = (key: string, lo: number) => {
+    const v = vae.num(key);
+    if (!(v > lo && Math.abs(v) < PIPELINE_LIMITS.scaling)) invalidField(WHERE, `components.vaeDecoder.${key}`, `a number in (${lo}, ${PIPELINE_LIMITS.scaling})`, v);
+    return v;
+  };
+  const graphs: Partial<Record<GraphName, GraphEntry>> = {
+    textEncoder: parseGraph(enc.obj('graph')),
+    vaeDecoder: parseGraph(vae.obj('graph')),
+  };
+  const ctx = comp.has('context') ? comp.obj('context') : null;
+  if (ctx) graphs.context = parseGraph(ctx.obj('graph'));
+  const pipeline: TextPipeline = {
+    tokenizer: {
+      file: tok.str('file'), sha256: tok.str('sha256').toLowerCase(), bytes: boundedInt(tok, 'bytes', 1, 1 << 30),
+      maxLength: boundedInt(tok, 'maxLength', 1, PIPELINE_LIMITS.maxTokens), padId: boundedInt(tok, 'padId', 0, 1 << 24),
+    },
+    textEncoder: { graph: 'textEncoder', io: ioNames(enc, ['inputIds', 'hiddenStates'] as const) },
+    context: ctx ? { graph: 'context', io: ioNames(ctx, ['hiddenStates', 'context'] as const) } : null,
+    transformerIo: ioNames(tr, TRANSFORMER_ROLES),
+    vaeDecoder: {
+      graph: 'vaeDecoder', io: ioNames(vae, ['latent', 'image'] as const),
+      scalingFactor: scale('scalingFactor', 0), shiftFactor: vae.has('shiftFactor') ? scale('shiftFactor', -PIPELINE_LIMITS.scaling) : 0,
+    },
+    preview: { type: 'linear', ...parseMatrix(preview, latentChannels) },
+  };
+  if (!/^[0-9a-f]{64}$/.test(pipeline.tokenizer.sha256)) invalidField(WHERE, 'components.tokenizer.sha256', '64 hex digits', pipeline.tokenizer.sha256);
+  return { pipeline, graphs };
+}
+
+export const TRANSFORMER_ROLES: readonly (keyof TransformerIo)[] =
+  ['latent', 'sigma', 'hidden', 'temb', 'mod0', 'context', 'hiddenOut', 'velocity'];
+
+/** The pipeline graphs a text model loads besides the transformer (none for class models). */
+export function pipelineGraphNames(m: { pipeline: TextPipeline | null }): GraphName[] {
+  if (!m.pipeline) return [];
+  return m.pipeline.context ? ['textEncoder', 'context', 'vaeDecoder'] : ['textEncoder', 'vaeDecoder'];
+}
+
+/** The transformer graphs of a version-2 manifest (components.transformer.graphs). */
+export function transformerGraphs(r: FieldReader): FieldReader {
+  return r.obj('components').obj('transformer').obj('graphs');
+}
+
+// ---- role contract: every graph's declared I/O against the sizes the manifest states ----
+
+export interface PipelineSizes {
+  C: number; H: number; W: number; N: number; D: number; L: number; X: number;
+}
+
+type Dim = keyof PipelineSizes | 'B' | 'one' | 'any';
+interface RoleSpec { role: string; dtypes: readonly string[]; shape: readonly Dim[] }
+
+const f32 = (role: string, ...shape: Dim[]): RoleSpec => ({ role, dtypes: ['float32'], shape });
+
+/** Which role each graph reads and writes, with dtype and shape in the manifest's sizes. */
+function roleTable(p: TextPipeline): Partial<Record<GraphName, { inputs: RoleSpec[]; outputs: RoleSpec[]; io: Record<string, string> }>> {
+  const t = p.transformerIo;
+  const temb = f32('temb', 'B', 'any');
+  const table: ReturnType<typeof roleTable> = {
+    textEncoder: {
+      io: p.textEncoder.io,
+      inputs: [{ role: 'inputIds', dtypes: ['int32', 'int64'], shape: ['one', 'L'] }],
+      outputs: [f32('hiddenStates', 'one', 'L', p.context ? 'any' : 'X')],
+    },
+    embed: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', 'C', 'H', 'W'), f32('sigma', 'B')],
+      outputs: [f32('hidden', 'B', 'N', 'D'), temb, f32('mod0', 'B', 'N', 'D')] },
+    blocks: { io: t as unknown as Record<string, string>, inputs: [f32('hidden', 'B', 'N', 'D'), temb, f32('context', 'B', 'L', 'X')],
+      outputs: [f32('hiddenOut', 'B', 'N', 'D')] },
+    head: { io: t as unknown as Record<string, string>, inputs: [f32('hidden', 'B', 'N', 'D'), temb], outputs: [f32('velocity', 'B', 'C', 'H', 'W')] },
+    model: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', 'C', 'H', 'W'), f32('sigma', 'B'), f32('context', 'B', 'L', 'X')],
+      outputs: [f32('velocity', 'B', 'C', 'H', 'W')] },
+    vaeDecoder: { io: p.vaeDecoder.io, inputs: [f32('latent', 'one', 'C', 'H', 'W')], outputs: [f32('image', 'one', 'any', 'any', 'any')] },
+  };
+  if (p.context) {
+    table.context = { io: p.context.io, inputs: [f32('hiddenStates', 'one', 'L', 'any')], outputs: [f32('context', 'one', 'L', 'X')] };
+  }
+  return table;
+}
+
+function dimOk(d: Dim, v: number | string, s: PipelineSizes): boolean {
+  if (d === 'B') return typeof v === 'string' || (Number.isInteger(v) && (v as number) > 0);
+  if (typeof v !== 'number') return false;
+  if (d === 'one') return v === 1;
+  if (d === 'any') return v > 0;
+  return v === s[d];
+}
+
+function checkRole(graph: GraphName, entry: GraphEntry, side: 'inputs' | 'outputs', spec: RoleSpec, name: string, s: PipelineSizes): void {
+  const declared: TensorSpec | undefined = entry[side][name];
+  if (!declared) {
+    throw manifestError('GRAPH_IO_MISSING', `${WHERE}: ${graph} graph (${entry.file}) declares no ${side.slice(0, -1)} "${name}" `
+      + `(the ${spec.role} role in its io map)`, 'Make the io map name the graph\'s real input/output names. ' + HINT);
+  }
+  const shapeOk = declared.shape.length === spec.shape.length && spec.shape.every((d, k) => dimOk(d, declared.shape[k]!, s));
+  if (!spec.dtypes.includes(declared.dtype) || !shapeOk) {
+    const want = `[${spec.shape.map((d) => (d in s ? String(s[d as keyof PipelineSizes]) : d === 'one' ? '1' : d)).join(', ')}]`;
+    throw manifestError('GRAPH_SPEC_MISMATCH', `${WHERE}: ${graph}.${side}.${name} (${spec.role}) is ${declared.dtype} `
+      + `${JSON.stringify(declared.shape)}, expected ${spec.dtypes.join(' | ')} ${want}`, HINT);
+  }
+}
+
+/** Checks every listed graph's roles; extra declared inputs would never be fed, so they fail too. */
+export function checkPipelineContract(p: TextPipeline, graphs: Partial<Record<GraphName, GraphEntry>>, s: PipelineSizes): void {
+  for (const [graph, rules] of Object.entries(roleTable(p)) as [GraphName, NonNullable<ReturnType<typeof roleTable>[GraphName]>][]) {
+    const entry = graphs[graph];
+    if (!entry) continue;
+    for (const side of ['inputs', 'outputs'] as const) {
+      const names = rules[side].map((spec) => rules.io[spec.role]!);
+      rules[side].forEach((spec, k) => checkRole(graph, entry, side, spec, names[k]!, s));
+      const extra = side === 'inputs' ? Object.keys(entry.inputs).filter((n) => !names.includes(n)) : [];
+      if (extra.length > 0) {
+        throw manifestError('GRAPH_SPEC_MISMATCH', `${WHERE}: ${graph} graph declares inputs ${extra.join(', ')} that no role feeds`,
+          `Map them in the io table, or re-export the graph without them. ${HINT}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// Prompts → context rows for a text model: tokenize with the model's tokenizer.json
+// (@huggingface/tokenizers, no hand-written tokenizer), truncate or pad to the encoder's length,
+// encode once, and keep the last few prompts' rows in a small LRU keyed by model + prompt, so a
+// new seed with the same prompt does not re-encode (pipelines.md: "cache the embeddings").
+
+import { Tokenizer } from '@huggingface/tokenizers';
+import { BadInputError } from '../core/errors.ts';
+import { manifestError } from '../manifest/errors.ts';
+import type { PipelineGraphs } from '../backend/text-pipeline.ts';
+
+export interface TokenizedPrompt {
+  /** Exactly maxLength ids: the prompt's tokens, then padId. */
+  ids: Int32Array;
+  /** Tokens the prompt had before truncation (> maxLength when it was cut). */
+  length: number;
+}
+
+export interface PromptTokenizer {
+  readonly maxLength: number;
+  tokenize(text: string): TokenizedPrompt;
+}
+
+/** Upper bound on a prompt's characters: beyond it a prompt is a mistake, not a description. */
+export const MAX_PROMPT_CHARS = 10_000;
+
+/** tokenizer.json (parsed) → a tokenizer that truncates / pads to maxLength with padId. */
+export function createPromptTokenizer(json: unknown, maxLength: number, padId: number): PromptTokenizer {
+  let tok: Tokenizer;
+  try {
+    tok = new Tokenizer(json as object, {});
+    tok.encode(''); // a malformed model section fails here, at load, not at the first prompt
+  } catch (e) {
+    throw manifestError('MANIFEST_FIELD_INVALID', `tokenizer.json cannot be read by @huggingface/tokenizers: ${(e as Error).message}`,
+      'Write the tokenizer with the Python `tokenizers` library (Tokenizer.save), as tools/export_t2i.py does.', { cause: e });
+  }
+  return {
+    maxLength,
+    tokenize(text) {
+      checkPrompt(text, 'prompt');
+      const all = tok.encode(text, { add_special_tokens: true }).ids;
+      const ids = new Int32Array(maxLength).fill(padId);
+      ids.set(all.slice(0, maxLength));
+      return { ids, length: all.length };
+    },
+  };
+}
+
+export function checkPrompt(text: unknown, field: string): asserts text is string {
+  if (typeof text !== 'string') throw new BadInputError(`${field} must be a string, got ${typeof text}`, `pass ${field} as text`);
+  if (text.length > MAX_PROMPT_CHARS) {
+    throw new BadInputError(`${field} has ${text.length} characters (at most ${MAX_PROMPT_CHARS})`, 'shorten the prompt');
+  }
+}
+
+/** A least-recently-used map of a few entries (Map keeps insertion order: re-insert on use). */
+export class LruCache<V> {
+  readonly #map = new Map<string, V>();
+  constructor(readonly capacity: number) {}
+  get(key: string): V | undefined {
+    const v = this.#map.get(key);
+    if (v !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, value: V): void {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    while (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value!);
+  }
+  get size(): number {
+    return this.#map.size;
+  }
+}
+
+/** Context rows cached per model hash + prompt text. 8 prompts of the tiny model are ~8 KB. */
+export type EmbeddingCache = LruCache<Float32Array>;
+export const createEmbeddingCache = (capacity = 8): EmbeddingCache => new LruCache<Float32Array>(capacity);
+
+export interface PromptContext<T> {
+  tokenizer: PromptTokenizer;
+  graphs: PipelineGraphs<T>;
+  modelHash: string;
+  cache?: EmbeddingCache;
+}
+
+export interface EncodedPrompts {
+  rows: Float32Array[];
+  /** Prompts that were encoded now (the others came from the cache). */
+  encoded: number;
+  warnings: string[];
+}
+
+/** [prompt, negative] → their context rows, from the cache or the encoder; warns on truncation. */
+export async function encodePrompts<T>(ctx: PromptContext<T>, prompts: readonly string[]): Promise<EncodedPrompts> {
+  const out: EncodedPrompts = { rows: [], encoded: 0, warnings: [] };
+  for (const text of prompts) {
+    const t = ctx.tokenizer.tokenize(text);
+    if (t.length > ctx.tokenizer.maxLength) {
+      out.warnings.push(`prompt "${text.slice(0, 40)}${text.length > 40 ? '…' : ''}" has ${t.length} tokens; `
+        + `the text encoder reads ${ctx.tokenizer.maxLength}, the rest is ignored`);
+    }
+    const key = `${ctx.modelHash}\u0000${Array.from(t.ids).join(',')}`;
+    let row = ctx.cache?.get(key);
+    if (!row) {
+      row = await ctx.graphs.encode(t.ids);
+      out.encoded++;
+      ctx.cache?.set(key, row);
+    }
+    out.rows.push(row);
+  }
+  return out;
+}
