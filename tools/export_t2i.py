@@ -172,7 +172,9 @@ def main():
     vae = VaeDecoder(cfg["channels"], cfg["vae_width"])
     g = torch.Generator().manual_seed(1234)
     with torch.no_grad():
-        for mod, std in ((enc, 0.3), (vae, 0.3)):
+        # The VAE's std keeps conv_out's pre-activations within a few units: at 0.3 they reached
+        # ~250, where tanh saturates in PyTorch but WebGPU's tanh on SwiftShader returned NaN.
+        for mod, std in ((enc, 0.3), (vae, 0.1)):
             for name, p in mod.named_parameters():
                 if "norm" not in name:
                     p.copy_(torch.randn(p.shape, generator=g) * std)

@@ -59,8 +59,14 @@ export class ErtaDiffusionElement extends HTMLElement {
   // ── properties (each reflects its attribute) ───────────────────────────────────────────
   get model(): string { return this.getAttribute('model') ?? DEFAULT_OPTIONS.model; }
   set model(v: string) { this.#set('model', v); }
-  get label(): number { return this.#int('label') ?? DEFAULT_OPTIONS.label; }
+  get label(): number { return this.#int('label') ?? 0; }
   set label(v: number) { this.#set('label', v); }
+  /** Text models: what to draw (reflects the prompt attribute; null removes it). */
+  get prompt(): string | null { return this.getAttribute('prompt'); }
+  set prompt(v: string | null) { this.#set('prompt', v); }
+  /** Text models: the negative prompt (reflects negative-prompt; null = the model's default). */
+  get negativePrompt(): string | null { return this.getAttribute('negative-prompt'); }
+  set negativePrompt(v: string | null) { this.#set('negative-prompt', v); }
   get seed(): number { return this.#int('seed') ?? DEFAULT_OPTIONS.seed; }
   set seed(v: number) { this.#set('seed', v); }
   get steps(): number | null { return this.#int('steps'); }
@@ -103,7 +109,8 @@ export class ErtaDiffusionElement extends HTMLElement {
       this.#model = model;
       this.#result = result;
       drawFrame(this.#parts.canvas, result.frame);
-      this.#parts.canvas.setAttribute('aria-label', `Generated image of class ${o.label}, seed ${o.seed}`);
+      const what = o.prompt !== null ? `"${o.prompt}"` : `class ${o.label ?? 0}`;
+      this.#parts.canvas.setAttribute('aria-label', `Generated image of ${what}, seed ${o.seed}`);
       emit(this, 'erta-frame', { jobId: result.jobId, i: result.stats.steps - 1, final: true, frame: result.frame });
       emit(this, 'erta-done', { jobId: result.jobId, result, stats: result.stats, model, provider: model.provider });
       setStatus(this.#parts, describeResult(result, model));
@@ -138,7 +145,7 @@ export class ErtaDiffusionElement extends HTMLElement {
         const fresh = this.#model !== info;
         this.#model = info;
         if (steps === 0) steps = info.defaultSteps;
-        setClasses(this.#parts, info.classes, o.label);
+        setClasses(this.#parts, info.classes, o.label ?? 0);
         if (fresh) emit(this, 'erta-progress', { phase: 'ready', file: null, ...totals(), fromCache: info.downloadedBytes === 0 });
         this.#parts.progress.value = 0;
         setStatus(this.#parts, 'Generating…');

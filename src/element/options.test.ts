@@ -20,8 +20,13 @@ describe('readOptions', () => {
       model: 'm.json', label: '7', seed: '42', steps: '20', policy: 'uniform', budget: '10', guidance: '2.5',
       provider: 'WASM', 'preview-every': '0',
     }));
-    expect(o).toEqual({ model: 'm.json', label: 7, seed: 42, steps: 20, policy: 'uniform', budget: 10,
-      guidance: 2.5, provider: 'wasm', previewEvery: 0 });
+    expect(o).toEqual({ model: 'm.json', label: 7, prompt: null, negativePrompt: null, seed: 42, steps: 20, policy: 'uniform',
+      budget: 10, guidance: 2.5, provider: 'wasm', previewEvery: 0 });
+  });
+
+  it('keeps prompts as written (an empty prompt is a prompt; the absent attribute is null)', () => {
+    expect(readOptions(from({ prompt: ' a red apple ', 'negative-prompt': '' })))
+      .toMatchObject({ prompt: ' a red apple ', negativePrompt: '', label: null });
   });
 
   it('treats empty attributes as absent', () => {
@@ -46,7 +51,7 @@ describe('readOptions', () => {
 });
 
 function model(plans: ModelInfo['plans']): ModelInfo {
-  return { defaultSteps: 50, defaultGuidance: 4, plans } as ModelInfo;
+  return { defaultSteps: 50, defaultGuidance: 4, plans, conditioning: 'class' } as ModelInfo;
 }
 
 describe('toRequest', () => {
@@ -73,5 +78,15 @@ describe('toRequest', () => {
     expect(toRequest({ ...DEFAULT_OPTIONS, policy: 'teacache' }, model(plans)).policy).toEqual({ kind: 'teacache' });
     expect(toRequest({ ...DEFAULT_OPTIONS, policy: 'none' }, model(plans)).policy).toEqual({ kind: 'none' });
     expect(defaultBudget([], 50)).toBeUndefined();
+  });
+
+  it('sends label 0 by default to a class model, and conditioning as set otherwise (the runtime checks it)', () => {
+    expect(toRequest({ ...DEFAULT_OPTIONS }, model([]))).toMatchObject({ label: 0 });
+    expect(toRequest({ ...DEFAULT_OPTIONS }, model([]))).not.toHaveProperty('prompt');
+    const text = { ...model([]), conditioning: 'text' as const };
+    const r = toRequest({ ...DEFAULT_OPTIONS, prompt: 'a cat', negativePrompt: 'blurry' }, text);
+    expect(r).toMatchObject({ prompt: 'a cat', negativePrompt: 'blurry' });
+    expect(r).not.toHaveProperty('label');
+    expect(toRequest({ ...DEFAULT_OPTIONS, label: 3 }, text)).toMatchObject({ label: 3 }); // → CONDITIONING_MISMATCH
   });
 });

@@ -6,7 +6,8 @@ export const PROVIDERS: readonly ProviderChoice[] = ['auto', 'webgpu', 'wasm'];
 
 /** Attributes the element observes (attributeChangedCallback). */
 export const OBSERVED_ATTRIBUTES = [
-  'model', 'label', 'seed', 'steps', 'policy', 'budget', 'guidance', 'provider', 'preview-every', 'controls',
+  'model', 'label', 'prompt', 'negative-prompt', 'seed', 'steps', 'policy', 'budget', 'guidance', 'provider',
+  'preview-every', 'controls',
 ] as const;
 export type ObservedAttribute = (typeof OBSERVED_ATTRIBUTES)[number];
 
@@ -17,8 +18,12 @@ export const DEFAULT_MODEL = 'models/mnist-dit/manifest.json';
 export interface ElementOptions {
   /** Manifest URL. Default: the embedded MNIST DiT. */
   model: string;
-  /** Class to draw (0–9 for the default model). Default 0. */
-  label: number;
+  /** Class models: the class to draw (0–9 for the default model). null (absent): class 0; a text model rejects it. */
+  label: number | null;
+  /** Text models: what to draw (required for them); a class model rejects it. */
+  prompt: string | null;
+  /** Text models: the unconditional branch of CFG. Default: the manifest's (usually the empty prompt). */
+  negativePrompt: string | null;
   /** Noise seed: same seed + same settings → same image. Default 0. */
   seed: number;
   /** Sampling steps. More = slower, closer to the model's best. Default: manifest's (50). */
@@ -36,7 +41,7 @@ export interface ElementOptions {
 }
 
 export const DEFAULT_OPTIONS: Readonly<ElementOptions> = {
-  model: DEFAULT_MODEL, label: 0, seed: 0, steps: null, policy: 'ertacache', budget: null,
+  model: DEFAULT_MODEL, label: null, prompt: null, negativePrompt: null, seed: 0, steps: null, policy: 'ertacache', budget: null,
   guidance: null, provider: 'auto', previewEvery: 1,
 };
 
@@ -86,7 +91,10 @@ export function readOptions(get: (name: ObservedAttribute) => string | null): El
   const provider = opt('provider');
   return {
     model: opt('model') ?? DEFAULT_OPTIONS.model,
-    label: int('label', 0) ?? DEFAULT_OPTIONS.label,
+    label: int('label', 0),
+    // Prompts are text: kept as written (an empty prompt="" is a prompt, the absent attribute is not).
+    prompt: get('prompt'),
+    negativePrompt: get('negative-prompt'),
     seed: int('seed', 0) ?? DEFAULT_OPTIONS.seed,
     steps: int('steps', 1),
     policy: opt('policy')?.trim() ?? DEFAULT_OPTIONS.policy,

@@ -30,8 +30,13 @@ export function toRequest(o: ElementOptions, model: ModelInfo): JobRequest {
   const steps = o.steps ?? model.defaultSteps;
   const budget = o.budget ?? defaultBudget(availableBudgets(model, o.policy, steps), steps);
   const policy: PolicyRequest = { kind: o.policy, ...(budget !== undefined ? { budget } : {}) };
+  // Conditioning passes through as set; the runtime rejects a prompt on a class model and a
+  // label on a text model (CONDITIONING_MISMATCH). A class model without a label draws class 0.
+  const label = o.label ?? (model.conditioning === 'class' ? 0 : null);
   return {
-    label: o.label,
+    ...(label !== null ? { label } : {}),
+    ...(o.prompt !== null ? { prompt: o.prompt } : {}),
+    ...(o.negativePrompt !== null ? { negativePrompt: o.negativePrompt } : {}),
     seed: o.seed,
     steps,
     guidance: o.guidance ?? model.defaultGuidance,

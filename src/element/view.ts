@@ -32,6 +32,8 @@ export function bindControls(host: ControlHost, parts: ShadowParts): void {
 
 /** Offer exactly the model's classes in the label picker (the default model has 10). */
 export function setClasses(parts: ShadowParts, classes: number, current: number): void {
+  // A text model has no classes: its picker is hidden (the prompt attribute says what to draw).
+  (parts.label.parentElement ?? parts.label).hidden = classes === 0;
   if (parts.label.options.length === classes) return;
   parts.label.replaceChildren();
   for (let k = 0; k < classes; k++) parts.label.append(new Option(String(k), String(k)));
