@@ -1,6 +1,7 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+import { defaultClientConditions, defineConfig, type BuildEnvironmentOptions, type Plugin } from 'vite';
+import { ORT_FILE_NAMES } from './src/backend/ort-files.ts';
 
 // ONNX Runtime Web loads its .wasm/.mjs at run time from env.wasm.wasmPaths. Mixing versions
 // fails at init and a CDN is not allowed (offline, reproducible), so the project serves the
@@ -9,7 +10,7 @@ import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 // the "asyncify" binaries); the 'onnxruntime-web-use-extern-wasm' condition picks ORT's build that
 // loads them from env.wasm.wasmPaths instead of inlining/bundling a second copy.
 const ORT_DIST = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', import.meta.url));
-const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+const ORT_FILES: readonly string[] = Object.values(ORT_FILE_NAMES);
 const ORT_PREFIX = '/ort/';
 
 // Cross-origin isolation (COOP/COEP) enables SharedArrayBuffer, hence WASM threads.
@@ -45,12 +46,63 @@ function serveOrtFiles(): Plugin {
   };
 }
 
+/**
+ * The package build: src/client/worker-files.ts (this checkout's worker and ORT locations) is
+ * replaced by src/client/package-files.ts, whose `new URL('./worker.js' | './ort/…', import.meta.url)`
+ * carry a vite-ignore mark, so this build leaves them alone; the marks are then stripped from the
+ * output, so a consumer's bundler sees the plain patterns and copies the worker and ORT's files
+ * (a plain static server needs nothing: they sit beside the module). The build fails if the
+ * patterns did not come through.
+ */
+function packageFiles(): Plugin {
+  const checkout = fileURLToPath(new URL('./src/client/worker-files.ts', import.meta.url));
+  const packaged = fileURLToPath(new URL('./src/client/package-files.ts', import.meta.url));
+  const expected = [/new Worker\(new URL\(["']\.\/worker\.js["'], import\.meta\.url\)/,
+    ...ORT_FILES.map((f) => new RegExp(`new URL\\(["']\\./ort/${f.replace(/\./g, '\\.')}["'], import\\.meta\\.url\\)`))];
+  return {
+    name: 'erta:package-files',
+    enforce: 'pre',
+    async resolveId(source, importer, options) {
+      if (importer === undefined || !source.endsWith('worker-files.ts')) return null;
+      const r = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return r?.id === checkout ? packaged : null;
+    },
+    renderChunk(code) {
+      return code.includes('@vite-ignore') ? code.replace(/new URL\(\s*\/\*\s*@vite-ignore\s*\*\/\s*/g, 'new URL(') : null;
+    },
+    generateBundle(_options, bundle) {
+      const code = Object.values(bundle).map((c) => (c.type === 'chunk' ? c.code : '')).join('\n');
+      const missing = expected.filter((re) => !re.test(code));
+      if (missing.length > 0) this.error(`the package build lost the worker/ORT URL patterns: ${missing.join(', ')}`);
+    },
+  };
+}
+
 // `vite build` makes the demo site in dist/; `vite build --mode element` adds a self-contained
 // dist/erta-diffusion.js (worker in dist/assets/, ORT in dist/ort/). base './' keeps every URL
 // relative, so the folder works from any static server, under a sub-path too.
+// The package (npm run build:lib → lib/): `--mode lib` builds the page API (index.js), the
+// element (element.js) and the worker (worker.js) with every dependency bundled, ORT's files in
+// lib/ort/; `--mode node` builds erta-diffusion/node (node.js, onnxruntime-node left external).
+const BUILDS: Record<string, BuildEnvironmentOptions> = {
+  element: {
+    target: 'es2022', emptyOutDir: false, copyPublicDir: false,
+    lib: { entry: 'src/element/define.ts', formats: ['es'], fileName: () => 'erta-diffusion.js' },
+  },
+  lib: {
+    target: 'es2022', outDir: 'lib', emptyOutDir: true, copyPublicDir: false,
+    lib: { entry: { index: 'src/client/index.ts', element: 'src/element/define.ts', worker: 'workers/diffusion.worker.ts' }, formats: ['es'] },
+    rollupOptions: { output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' } },
+  },
+  node: {
+    target: 'node20', outDir: 'lib', emptyOutDir: false, copyPublicDir: false, ssr: 'src/node/index.ts',
+    rollupOptions: { output: { entryFileNames: 'node.js', chunkFileNames: 'node-[name]-[hash].js' } },
+  },
+};
+
 export default defineConfig(({ mode }) => ({
   base: './',
-  plugins: [serveOrtFiles()],
+  plugins: mode === 'node' ? [] : mode === 'lib' ? [serveOrtFiles(), packageFiles()] : [serveOrtFiles()],
   // 'mpa': an unknown URL is a 404, not index.html — a wrong model URL must fail as such.
   appType: 'mpa',
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
@@ -62,10 +114,5 @@ export default defineConfig(({ mode }) => ({
   // Pre-bundling would rewrite ORT's import.meta.url-relative lookups; keep it as shipped. The
   // worker's other dependencies are listed so that discovering them cannot reload a test page.
   optimizeDeps: { exclude: ['onnxruntime-web'], include: ['comlink', 'idb-keyval'], entries: ['e2e/**/*.html', 'src/bench/browser/*.html'] },
-  build: mode === 'element'
-    ? {
-        target: 'es2022', emptyOutDir: false, copyPublicDir: false,
-        lib: { entry: 'src/element/define.ts', formats: ['es'], fileName: () => 'erta-diffusion.js' },
-      }
-    : { target: 'es2022' },
+  build: BUILDS[mode] ?? { target: 'es2022' },
 }));

@@ -4,20 +4,30 @@
 // cross a proxy worker).
 
 import { expose, transfer, transferHandlers } from 'comlink';
+import type { OrtFiles } from '../src/backend/ort-files.ts';
 import { createWebBackend } from '../src/backend/web.ts';
-import { installRuntimeErrors, type RuntimeApi } from '../src/runtime/api.ts';
+import { installRuntimeErrors } from '../src/runtime/api.ts';
 import { createRuntime } from '../src/runtime/create-runtime.ts';
+import type { WorkerApi } from '../src/runtime/worker-api.ts';
 
 installRuntimeErrors(transferHandlers);
 
 // ORT's files sit in ort/ beside the app (vite.config.ts): '../ort/' from workers/ in dev and
-// from assets/ in a build, so the app also works under a sub-path. A variable, not a literal,
-// keeps Vite from treating the directory as an asset to bundle.
-const ortDir = '../ort/';
+// from assets/ in a build, so the app also works under a sub-path. Resolved against the worker
+// script's URL (not an import.meta.url pattern, which bundlers would take for an asset to copy).
+// The package's client sends the files beside its own modules instead (useOrtFiles).
+let ortFiles: OrtFiles = new URL('../ort/', self.location.href).href;
 
-const runtime: RuntimeApi = createRuntime(createWebBackend({ wasmPaths: new URL(ortDir, import.meta.url).href }), {
+const runtime = createRuntime(createWebBackend({ wasmPaths: () => ortFiles }), {
   transfer, // frames and final images move to the page instead of being copied
   baseUrl: self.location.origin + '/',
 });
 
-expose(runtime);
+const api: WorkerApi = {
+  ...runtime,
+  async useOrtFiles(files: OrtFiles) {
+    ortFiles = files;
+  },
+};
+
+expose(api);

@@ -4,6 +4,7 @@
 // tests can inject another namespace.
 
 import type * as OrtNode from 'onnxruntime-node';
+import { UnsupportedError } from '../core/errors.ts';
 import type { Denoiser } from '../core/types.ts';
 import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
 import { requireGraphs } from '../manifest/validate.ts';
@@ -60,11 +61,23 @@ export async function loadNodeSessions(
   return createGraphSessions(ort, bytes, sessionOptions);
 }
 
+/** onnxruntime-node is a peer dependency of the package: say how to install it when it is missing. */
+async function importOrtNode(): Promise<OrtNamespace<NodeTensor>> {
+  try {
+    return (await import('onnxruntime-node')) as OrtNamespace<NodeTensor>;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e;
+    throw new UnsupportedError(`onnxruntime-node is not installed (${(e as Error).message.split('\n')[0]})`,
+      'install it beside erta-diffusion: npm install onnxruntime-node (a peer dependency, ^1.30)');
+  }
+}
+
 export async function loadNodeModel(dir: string, options: NodeModelOptions = {}): Promise<NodeModel> {
   const mode = options.graphs ?? 'split';
   const manifest = await readManifestFile(dir);
   const names = [...Object.keys(requireGraphs(manifest, mode)), ...pipelineGraphNames(manifest)] as GraphName[];
-  const ort = options.ort ?? ((await import('onnxruntime-node')) as OrtNamespace<NodeTensor>);
+  const ort = options.ort ?? (await importOrtNode());
   const tokenizer = manifest.pipeline ? await readTokenizer(manifest) : null;
   const sessions = await loadNodeSessions(ort, manifest, names, options.sessionOptions);
   const queue = createRunQueue();

@@ -2,13 +2,15 @@
 // 'onnxruntime-web/webgpu' is 1.30's build with the native WebGPU EP (plus the WASM EP). It is
 // used over the default JSEP build because the native EP submits all of a run's GPU work when
 // session.run resolves, which is what makes WGSL ops on the same device queue well-ordered.
-// ORT's .wasm/.mjs come from env.wasm.wasmPaths, served by this project (vite.config.ts).
+// ORT's .wasm/.mjs come from env.wasm.wasmPaths (ort-files.ts): served by this project under
+// ort/ (vite.config.ts), or shipped beside the package's modules and sent by the page's client.
 
 import * as ort from 'onnxruntime-web/webgpu';
 import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
 import { createSingleDenoiser, createSplitDenoiser } from './denoiser.ts';
 import type { FetchFn } from './http.ts';
 import { ortCpuOps } from './ort-cpu-ops.ts';
+import { ORT_FILE_NAMES, ortFileUrls, probeOrtFiles, type OrtFiles } from './ort-files.ts';
 import type { OrtNamespace } from './ort-types.ts';
 import {
   chooseProvider, chooseThreads, probeCapabilities, webGpuUnavailable,
@@ -26,8 +28,11 @@ import { loadJsonDocument, loadModelFile, type KeyValueStore } from './weight-st
 export type WebTensor = ort.Tensor;
 
 export interface WebBackendOptions {
-  /** Where ORT's .wasm/.mjs are served (default '/ort/', see vite.config.ts). Never a CDN. */
-  wasmPaths?: string;
+  /**
+   * Where ORT's .wasm/.mjs are (default '/ort/', see vite.config.ts), or a function read when
+   * ORT starts (the first openModel): the worker's client may set it after the backend exists.
+   */
+  wasmPaths?: OrtFiles | (() => OrtFiles);
   fetch?: FetchFn;
   store?: KeyValueStore;
   scope?: ProbeScope;
@@ -44,10 +49,10 @@ interface OrtConfig {
  * ORT reads env.wasm once, when its WASM module starts (the first session), so the thread count
  * is fixed for the worker's lifetime; a later load reports the same configuration.
  */
-function configureOrt(caps: Capabilities, wasmPaths: string, previous: OrtConfig | null): OrtConfig {
+function configureOrt(caps: Capabilities, files: { mjs: string; wasm: string }, previous: OrtConfig | null): OrtConfig {
   if (previous) return previous;
   const { threads, note } = chooseThreads(caps);
-  ort.env.wasm.wasmPaths = wasmPaths;
+  ort.env.wasm.wasmPaths = files;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false; // a proxy worker cannot hand GPU tensors back
   ort.env.logLevel = 'error'; // node-placement warnings are expected for shape ops
@@ -56,10 +61,24 @@ function configureOrt(caps: Capabilities, wasmPaths: string, previous: OrtConfig
 
 const isTyped = (e: unknown): boolean => e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
 
+/**
+ * ORT failed to start: if its files are not where it looked, say which URL is wrong (a typed
+ * error, no provider fallback: every provider needs them); otherwise rethrow.
+ */
+async function explainOrtFailure(e: unknown, files: { mjs: string; wasm: string }, fetchFn: FetchFn | undefined): Promise<never> {
+  if (isTyped(e)) throw e;
+  const problem = await probeOrtFiles(files, fetchFn);
+  if (problem === null) throw e;
+  throw new WebBackendError('ORT_FILES_NOT_FOUND', `ONNX Runtime's files were not found: ${problem}`,
+    `serve ${ORT_FILE_NAMES.mjs} and its .wasm from onnxruntime-web ${ort.env.versions.web} there, or point the runtime at them `
+    + `with the ortBaseUrl option (createRuntimeClient) / the ort-base-url attribute (<erta-diffusion>)`, { cause: e });
+}
+
 /** Sessions + ops on one provider, checked against the manifest; nothing leaks on failure. */
 async function open(provider: ProviderName, manifest: ModelManifest, mode: GraphMode,
-  graphs: Partial<Record<GraphName, Uint8Array>>, report: ProviderReport): Promise<OpenModel<WebTensor>> {
-  const opened = await openOn(provider, graphs);
+  graphs: Partial<Record<GraphName, Uint8Array>>, report: ProviderReport,
+  files: { mjs: string; wasm: string }, fetchFn?: FetchFn): Promise<OpenModel<WebTensor>> {
+  const opened = await openOn(provider, graphs).catch((e: unknown) => explainOrtFailure(e, files, fetchFn));
   try {
     return buildModel(manifest, mode, opened, report);
   } catch (e) {
@@ -116,6 +135,7 @@ function buildModel(manifest: ModelManifest, mode: GraphMode, opened: Awaited<Re
 
 export function createWebBackend(options: WebBackendOptions = {}): RuntimeBackend<WebTensor> {
   const wasmPaths = options.wasmPaths ?? '/ort/';
+  let files: { mjs: string; wasm: string } | null = null;
   let config: OrtConfig | null = null;
   return {
     loadJson: (url, what, opts) => loadJsonDocument(url, what, opts, options.fetch, options.store),
@@ -123,7 +143,10 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
     async openModel(manifest, mode, graphs, request: ProviderRequest) {
       const caps = await probeCapabilities(options.scope);
       const choice = chooseProvider(request, caps);
-      config = configureOrt(caps, wasmPaths, config);
+      // Relative URLs resolve against the worker's own URL, as ORT itself would resolve them.
+      files ??= ortFileUrls(typeof wasmPaths === 'function' ? wasmPaths() : wasmPaths, globalThis.location?.href);
+      config = configureOrt(caps, files, config);
+      const fetchFn = options.fetch;
       const report = (used: ProviderName, reason: string): ProviderReport => ({
         requested: request, used, reason, threads: config!.threads,
         crossOriginIsolated: caps.crossOriginIsolated, notes: used === 'wasm' ? config!.notes : [],
@@ -131,7 +154,7 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
       let reason = choice.reason;
       if (choice.provider === 'webgpu') {
         try {
-          return await open('webgpu', manifest, mode, graphs, report('webgpu', reason));
+          return await open('webgpu', manifest, mode, graphs, report('webgpu', reason), files, fetchFn);
         } catch (e) {
           if (isTyped(e)) throw e; // a model problem, not a provider problem: WASM would fail too
           if (request === 'webgpu') throw webGpuUnavailable(`the WebGPU execution provider failed: ${describe(e)}`, e);
@@ -139,11 +162,11 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
         }
       }
       try {
-        return await open('wasm', manifest, mode, graphs, report('wasm', reason));
+        return await open('wasm', manifest, mode, graphs, report('wasm', reason), files, fetchFn);
       } catch (e) {
         if (isTyped(e)) throw e; // e.g. SESSION_IO_MISMATCH
         throw new WebBackendError('BACKEND_INIT', `ONNX Runtime (WASM) could not start: ${describe(e)}`,
-          `check that ${wasmPaths} serves ORT ${ort.env.versions.web}'s .wasm/.mjs files (vite.config.ts copies them)`,
+          `check that ${files.wasm} and ${files.mjs} are ORT ${ort.env.versions.web}'s files (vite.config.ts copies them)`,
           { cause: e });
       }
     },

@@ -8,25 +8,52 @@ import {
   type GenerateEvent, type GenerateRequest, type GenerateResult, type LoadEvent, type LoadOptions, type ModelInfo,
   type RuntimeApi,
 } from '../runtime/api.ts';
+import type { WorkerApi } from '../runtime/worker-api.ts';
+import { createDiffusionWorker, defaultOrtFiles } from './worker-files.ts';
 
+export { createDiffusionWorker };
+
+/** A RuntimeApi in its own worker. */
 export interface RuntimeClient extends RuntimeApi {
   /** dispose(), then stop the worker. The client is unusable afterwards. */
   terminate(): Promise<void>;
 }
 
-/** The project's worker (bundled by Vite from the URL pattern). */
-export function createDiffusionWorker(): Worker {
-  return new Worker(new URL('../../workers/diffusion.worker.ts', import.meta.url), { type: 'module', name: 'erta-diffusion' });
+export interface RuntimeClientOptions {
+  /** The worker to talk to. Default: a new one (createDiffusionWorker()). */
+  worker?: Worker;
+  /**
+   * Where ONNX Runtime Web's `ort-wasm-simd-threaded.asyncify.mjs` and `.wasm` are: a directory
+   * URL, relative to the page. Default: the package's own copies, found relative to its module
+   * URL (under a bundler, wherever it copied them). If they are not there, load() rejects with
+   * `ORT_FILES_NOT_FOUND`, naming the URL it tried.
+   */
+  ortBaseUrl?: string | URL;
 }
 
-/** Relative manifest URLs mean "relative to this page", not to the worker script. */
+/** Relative URLs mean "relative to this page", not to the worker script. */
 function absolute(url: string): string {
   return new URL(url, globalThis.location?.href).href;
 }
 
-export function createRuntimeClient(worker: Worker = createDiffusionWorker()): RuntimeClient {
+/**
+ * Starts (or wraps) a diffusion worker and returns its RuntimeApi.
+ *
+ * @example
+ * ```ts
+ * const api = createRuntimeClient();
+ * await api.load('models/mnist-dit/manifest.json');
+ * const { image, stats } = await api.generate({ label: 7, seed: 3, policy: { kind: 'ertacache' } });
+ * ```
+ */
+export function createRuntimeClient(options: RuntimeClientOptions | Worker = {}): RuntimeClient {
+  const o: RuntimeClientOptions = 'postMessage' in options ? { worker: options } : options;
+  const worker = o.worker ?? createDiffusionWorker();
   installRuntimeErrors(transferHandlers);
-  const remote: Remote<RuntimeApi> = wrap<RuntimeApi>(worker);
+  const remote: Remote<WorkerApi> = wrap<WorkerApi>(worker);
+  const ortFiles = o.ortBaseUrl !== undefined ? absolute(String(o.ortBaseUrl)) : defaultOrtFiles();
+  // Sent before any load (Comlink keeps the order); a failure shows up as load()'s error.
+  if (ortFiles !== null) remote.useOrtFiles(ortFiles).catch(() => undefined);
   return {
     load: (url: string, options?: LoadOptions, onProgress?: (e: LoadEvent) => void): Promise<ModelInfo> =>
       remote.load(absolute(url), options, onProgress ? proxy(onProgress) : undefined),

@@ -38,6 +38,7 @@ const TITLES: Record<RuntimeErrorCode, string> = {
   NETWORK: 'The model could not be downloaded',
   WEBGPU_UNAVAILABLE: 'WebGPU is not available here',
   BACKEND_INIT: 'The inference engine could not start',
+  ORT_FILES_NOT_FOUND: 'The inference engine\'s files were not found',
   NOT_LOADED: 'The model is not loaded yet',
   BUSY: 'A generation is already running',
   DEVICE_LOST: 'The GPU was lost',

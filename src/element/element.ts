@@ -36,7 +36,9 @@ export class ErtaDiffusionElement extends HTMLElement {
    */
   protected createConnection(): RuntimeConnection {
     const worker = createDiffusionWorker();
-    return { api: createRuntimeClient(worker), terminate: () => worker.terminate() };
+    // ort-base-url: where ONNX Runtime's .wasm/.mjs are (read when the worker starts).
+    const ortBaseUrl = this.getAttribute('ort-base-url') ?? undefined;
+    return { api: createRuntimeClient({ worker, ...(ortBaseUrl ? { ortBaseUrl } : {}) }), terminate: () => worker.terminate() };
   }
 
   connectedCallback(): void {

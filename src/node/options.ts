@@ -2,6 +2,8 @@
 // calls; programs calling generate()/calibrate() directly get the same typed BAD_INPUT errors,
 // each naming the option (OptionError.option), so the CLI can re-word them as flags.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInputError } from '../core/errors.ts';
 
@@ -20,9 +22,12 @@ export class OptionError extends BadInputError {
 
 /**
  * The model shipped in the package (public/models/mnist-dit), found relative to this module:
- * src/node/ in a checkout and dist/lib/ in the package both sit two levels below the root.
+ * from lib/node.js in the package, or from src/node/ in a checkout.
  */
-export const PACKAGED_MODEL_DIR = fileURLToPath(new URL('../../public/models/mnist-dit/', import.meta.url));
+export const PACKAGED_MODEL_DIR = ((): string => {
+  const candidates = ['../public/models/mnist-dit/', '../../public/models/mnist-dit/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return candidates.find((dir) => existsSync(join(dir, 'manifest.json'))) ?? candidates[0]!;
+})();
 
 /** An integer option in [min, max]; undefined passes. */
 export function checkInt(option: string, v: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {

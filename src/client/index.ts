@@ -1,0 +1,15 @@
+// erta-diffusion: the page API. A RuntimeApi in its own worker (createRuntimeClient), its
+// request, result and event types, and its typed errors. No side effect: the element is in
+// erta-diffusion/element.
+
+export { createDiffusionWorker, createRuntimeClient } from './runtime-client.ts';
+export type { RuntimeClient, RuntimeClientOptions } from './runtime-client.ts';
+export { RuntimeError } from '../runtime/api.ts';
+export type {
+  DoneEvent, DownloadEvent, Frame, GenerateEvent, GenerateRequest, GenerateResult, LoadEvent, LoadOptions, ModelInfo,
+  PolicyRequest, PreviewEvent, ProviderName, ProviderReport, ProviderRequest, RunStats, RuntimeApi, RuntimeErrorCode,
+  RuntimeEvent, StepEvent, WarningEvent,
+} from '../runtime/api.ts';
+export { POLICY_KINDS, type PolicyKind } from '../cache/policy.ts';
+export { ORT_FILE_NAMES, type OrtFiles } from '../backend/ort-files.ts';
+export type { PlanEntry } from '../manifest/types.ts';

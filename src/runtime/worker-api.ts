@@ -1,0 +1,11 @@
+// What the diffusion worker exposes over Comlink: the RuntimeApi, plus where ONNX Runtime's
+// files are (the page's client knows: they sit beside the package's modules, or wherever the
+// ortBaseUrl option says). Pages never call this directly; src/client does.
+
+import type { OrtFiles } from '../backend/ort-files.ts';
+import type { RuntimeApi } from './api.ts';
+
+export interface WorkerApi extends RuntimeApi {
+  /** Where ORT's .wasm/.mjs are. Takes effect if called before the first load(). */
+  useOrtFiles(files: OrtFiles): Promise<void>;
+}
