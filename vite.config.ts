@@ -68,7 +68,10 @@ function packageFiles(): Plugin {
       return r?.id === checkout ? packaged : null;
     },
     renderChunk(code) {
-      return code.includes('@vite-ignore') ? code.replace(/new URL\(\s*\/\*\s*@vite-ignore\s*\*\/\s*/g, 'new URL(') : null;
+      // ORT's lookup of its own script (unused: no proxy worker) is marked instead, so that a
+      // consumer's Vite does not warn that it cannot find the file.
+      return code.replace(/new URL\(\s*\/\*\s*@vite-ignore\s*\*\/\s*/g, 'new URL(')
+        .replace(/new URL\(("ort\.[\w.]+\.mjs", import\.meta\.url\))/g, 'new URL(/* @vite-ignore */ $1');
     },
     generateBundle(_options, bundle) {
       const code = Object.values(bundle).map((c) => (c.type === 'chunk' ? c.code : '')).join('\n');

@@ -2,7 +2,6 @@
 // Everything here is structured-cloneable data; functions cross only as Comlink proxies
 // (src/client wraps them). Pages and the element import this file and nothing else of the runtime.
 
-import type { TransferHandler } from 'comlink';
 import type { ErrorCode } from '../core/errors.ts';
 import type { SampleStats } from '../core/types.ts';
 import type { PlanEntry } from '../manifest/types.ts';
@@ -94,7 +93,7 @@ export interface GenerateRequest {
 export interface Frame {
   width: number;
   height: number;
-  pixels: Uint8ClampedArray;
+  pixels: Uint8ClampedArray<ArrayBuffer>;
 }
 
 export interface RunStats extends SampleStats {
@@ -189,6 +188,13 @@ function coded(e: unknown): e is Error & { code: RuntimeErrorCode; hint: string 
 }
 
 const wrapped = new WeakSet<object>();
+
+/** Comlink's TransferHandler as this file uses it (declared here: the package's types need no comlink). */
+interface TransferHandler<T, S> {
+  canHandle(value: unknown): value is T;
+  serialize(value: T): [S, Transferable[]];
+  deserialize(value: S): T;
+}
 
 /**
  * Comlink's own 'throw' handler keeps only name/message/stack of an Error, so code and hint

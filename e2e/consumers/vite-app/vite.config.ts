@@ -1,0 +1,7 @@
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  base: './',
+  // The package's public/ folder holds the default model (models/mnist-dit/); serve it as is.
+  publicDir: 'node_modules/erta-diffusion/public',
+});
