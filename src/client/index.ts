@@ -2,6 +2,14 @@
 // request, result and event types, and its typed errors. No side effect: the element is in
 // erta-diffusion/element.
 
+/**
+ * The page API: `createRuntimeClient()` runs the diffusion runtime in its own Web Worker
+ * (onnxruntime-web, WebGPU or WASM) and returns its {@link RuntimeApi}: `load`, `generate`,
+ * `cancel`, `dispose`. Errors are {@link RuntimeError}s with a `code` and a `hint`. No side effect.
+ *
+ * @module erta-diffusion
+ */
+
 export { createDiffusionWorker, createRuntimeClient } from './runtime-client.ts';
 export type { RuntimeClient, RuntimeClientOptions } from './runtime-client.ts';
 export { RuntimeError } from '../runtime/api.ts';

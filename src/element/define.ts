@@ -3,10 +3,19 @@
 //   <script type="module" src="./erta-diffusion.js"></script>
 //   <erta-diffusion label="7" seed="3" controls></erta-diffusion>
 
+/**
+ * The `<erta-diffusion>` web component. Importing this module registers the tag (its one side
+ * effect); the class is {@link ErtaDiffusionElement}.
+ *
+ * @module erta-diffusion/element
+ */
+
 import { ErtaDiffusionElement } from './element.ts';
 
 export { ErtaDiffusionElement } from './element.ts';
-export type * from './events.ts';
+export type {
+  ErtaDoneDetail, ErtaErrorDetail, ErtaEventMap, ErtaEventName, ErtaFrameDetail, ErtaProgressDetail, ErtaStepDetail,
+} from './events.ts';
 export type { ElementOptions, ProviderChoice } from './options.ts';
 export type { GenerateResult, ModelInfo, RunStats, Frame } from '../runtime/api.ts';
 

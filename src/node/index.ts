@@ -1,6 +1,13 @@
 // erta-diffusion/node: generate and calibrate on onnxruntime-node, the same core the browser
 // runs and the one the CLI (src/cli) adapts to flags. onnxruntime-node is a peer dependency.
 
+/**
+ * Generation and calibration in Node on onnxruntime-node (a peer dependency): {@link generate}
+ * and {@link calibrate}, the same core the browser runs and the CLI adapts to flags.
+ *
+ * @module erta-diffusion/node
+ */
+
 export { generate } from './generate.ts';
 export type { GenerateReport, NodeGenerateOptions, NodeGenerateResult } from './generate.ts';
 export { calibrate } from './calibrate.ts';
