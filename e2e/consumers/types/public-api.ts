@@ -58,9 +58,15 @@ export async function element(): Promise<void> {
   el.label = '3';
   // @ts-expect-error not a provider
   el.provider = 'cuda';
-  el.addEventListener('erta-done', (e) => {
-    const detail: ErtaDoneDetail = (e as CustomEvent<ErtaDoneDetail>).detail;
-    void detail.stats.computedSteps;
+  el.addEventListener('erta-done', (e) => { // typed through HTMLElementEventMap
+    const detail: ErtaDoneDetail = e.detail;
+    const computed: number = detail.stats.computedSteps;
+    void computed;
+  });
+  el.addEventListener('erta-step', (e) => {
+    // @ts-expect-error a step's decision is 'compute' | 'reuse'
+    const d: 'skip' = e.detail.decision;
+    void d;
   });
   const r: GenerateResult = await same.generate();
   void r; void TAG_NAME;
