@@ -4,6 +4,7 @@
 // page with no build using the prebuilt element module from node_modules; (c) a Node script
 // calling erta-diffusion/node. WASM in Chromium; few steps.
 
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
@@ -14,6 +15,9 @@ import { expect, test } from './fixtures.ts';
 
 const PREFIX = '/apps/erta/'; // a sub-path: nothing may assume the site root
 const ORT_MJS = 'ort-wasm-simd-threaded.asyncify.mjs';
+const DEV_PORT = 52160; // issue 16's range; a consumer's dev server must not meet another checkout's
+
+const RESULT = { model: 'mnist-dit', provider: 'wasm', steps: 8, computed: 5 };
 
 test.describe.configure({ mode: 'serial' });
 
@@ -23,7 +27,10 @@ test.beforeAll(async () => {
   test.setTimeout(180_000);
   ws = await packTarball();
 });
+let stopDev: (() => void) | null = null; // also after a test timed out, when its finally never ran
 test.afterEach(async () => {
+  stopDev?.();
+  stopDev = null;
   await server?.close();
   server = null;
 });
@@ -58,7 +65,7 @@ test('(a) a fresh Vite app: type-checks against the package, builds, and generat
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
   await page.goto(server.url);
   await expect(page.locator('#out')).toHaveText(/^\{/, { timeout: 120_000 });
-  expect(JSON.parse(await page.locator('#out').innerText())).toEqual({ model: 'mnist-dit', provider: 'wasm', steps: 8, computed: 5 });
+  expect(JSON.parse(await page.locator('#out').innerText())).toEqual(RESULT);
   expect(await page.evaluate(() => {
     const c = document.querySelector<HTMLCanvasElement>('#seven')!;
     const d = c.getContext('2d')!.getImageData(0, 0, 28, 28).data;
@@ -72,6 +79,24 @@ test('(a) a fresh Vite app: type-checks against the package, builds, and generat
   // Vite copied the worker and ORT's files into the app's build; nothing came from elsewhere.
   expect(server.requests.filter((p) => !p.startsWith(PREFIX))).toEqual([]);
   expect(server.requests.some((p) => p.includes('ort-wasm-simd-threaded.asyncify') && p.endsWith('.wasm'))).toBe(true);
+
+  // The same app on Vite's dev server (dependency pre-bundling and all) needs nothing more.
+  const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }; // a plain "localhost:PORT/" to wait for
+  const dev = spawn(join(app, 'node_modules/.bin/vite'), ['--port', String(DEV_PORT), '--strictPort'], { cwd: app, env, stdio: 'pipe' });
+  stopDev = () => dev.kill();
+  try {
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      dev.stdout.on('data', (d: Buffer) => { log += d.toString(); if (log.includes(`:${DEV_PORT}/`)) resolve(); });
+      dev.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+      dev.on('exit', (code) => reject(new Error(`vite dev exited with ${code}:\n${log}`)));
+    });
+    await page.goto(`http://localhost:${DEV_PORT}/`);
+    await expect(page.locator('#out')).toHaveText(/^\{/, { timeout: 120_000 });
+    expect(JSON.parse(await page.locator('#out').innerText())).toEqual(RESULT);
+  } finally {
+    dev.kill();
+  }
 });
 
 test('(b) a plain HTML page, no build: the prebuilt element module from node_modules; a wrong ORT location is a typed error', async ({ page }) => {
