@@ -52,6 +52,15 @@ function generateOn(page: Page, selector: string) {
   }, selector);
 }
 
+/** What the Vite app's main.ts wrote into #out: its JSON result (a typed error's text fails here, as is). */
+async function appResult(page: Page): Promise<unknown> {
+  const out = page.locator('#out');
+  await expect(out).not.toHaveText('working…', { timeout: 120_000 });
+  const text = await out.innerText();
+  expect(text, 'the app reported an error').toMatch(/^\{/);
+  return JSON.parse(text);
+}
+
 test('(a) a fresh Vite app: type-checks against the package, builds, and generates with the API and the element', async ({ page }) => {
   test.setTimeout(240_000);
   const app = await ws.consumer('vite-app', [`vite@${installedVersion('vite')}`]);
@@ -64,8 +73,7 @@ test('(a) a fresh Vite app: type-checks against the package, builds, and generat
   server = await startStaticServer({ root: join(app, 'dist'), prefix: PREFIX });
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
   await page.goto(server.url);
-  await expect(page.locator('#out')).toHaveText(/^\{/, { timeout: 120_000 });
-  expect(JSON.parse(await page.locator('#out').innerText())).toEqual(RESULT);
+  expect(await appResult(page)).toEqual(RESULT);
   expect(await page.evaluate(() => {
     const c = document.querySelector<HTMLCanvasElement>('#seven')!;
     const d = c.getContext('2d')!.getImageData(0, 0, 28, 28).data;
@@ -92,8 +100,7 @@ test('(a) a fresh Vite app: type-checks against the package, builds, and generat
       dev.on('exit', (code) => reject(new Error(`vite dev exited with ${code}:\n${log}`)));
     });
     await page.goto(`http://localhost:${DEV_PORT}/`);
-    await expect(page.locator('#out')).toHaveText(/^\{/, { timeout: 120_000 });
-    expect(JSON.parse(await page.locator('#out').innerText())).toEqual(RESULT);
+    expect(await appResult(page)).toEqual(RESULT);
   } finally {
     dev.kill();
   }
