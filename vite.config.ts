@@ -86,7 +86,7 @@ function packageFiles(): Plugin {
 // relative, so the folder works from any static server, under a sub-path too.
 // The package (npm run build:lib → lib/): `--mode lib` builds the page API (index.js), the
 // element (element.js) and the worker (worker.js) with every dependency bundled, ORT's files in
-// lib/ort/; `--mode node` builds erta-diffusion/node (node.js, onnxruntime-node left external).
+// lib/ort/; `--mode node` builds erta-diffusion/node (node.js, only onnxruntime-node left external).
 const BUILDS: Record<string, BuildEnvironmentOptions> = {
   element: {
     target: 'es2022', emptyOutDir: false, copyPublicDir: false,
@@ -118,4 +118,7 @@ export default defineConfig(({ mode }) => ({
   // worker's other dependencies are listed so that discovering them cannot reload a test page.
   optimizeDeps: { exclude: ['onnxruntime-web'], include: ['comlink', 'idb-keyval'], entries: ['e2e/**/*.html', 'src/bench/browser/*.html'] },
   build: BUILDS[mode] ?? { target: 'es2022' },
+  // erta-diffusion/node bundles its pure-JS dependencies (the package has no runtime
+  // dependencies); only the native onnxruntime-node, a peer dependency, is imported at run time.
+  ...(mode === 'node' ? { ssr: { noExternal: true, external: ['onnxruntime-node'] } } : {}),
 }));

@@ -22,8 +22,10 @@ export async function page(): Promise<GenerateResult> {
   // @ts-expect-error not a provider
   await api.load('m.json', { provider: 'cuda' });
   const request: GenerateRequest = { label: 7, seed: 3, steps: info.defaultSteps, policy: { kind: 'ertacache', budget: 25 } };
-  // @ts-expect-error label is required
-  await api.generate({ seed: 3 });
+  // @ts-expect-error seed is required
+  await api.generate({ label: 7 });
+  // @ts-expect-error a prompt is text
+  await api.generate({ prompt: 7, seed: 3 });
   const result = await api.generate(request, (e) => {
     if (e.type === 'step') { const d: 'compute' | 'reuse' = e.decision; void d; }
     // @ts-expect-error a step event has no frame
@@ -78,8 +80,9 @@ export async function node(): Promise<NodeGenerateResult> {
   const png: Uint8Array = r.png();
   const computed: number = r.report.computedSteps;
   void png; void computed;
-  // @ts-expect-error label is required
-  await generate({ seed: 3 });
+  await generate({ model: './tiny-t2i', prompt: 'a red circle', negativePrompt: '' });
+  // @ts-expect-error a prompt is text
+  await generate({ prompt: 7 });
   // @ts-expect-error seed is a number
   await generate({ label: 7, seed: '3' });
   // @ts-expect-error not a graph mode
