@@ -36,13 +36,13 @@ export function readManifest(): DiskManifest {
 }
 
 /** The ertacache (output-space) plan with the fewest steps, or null when none is shipped. */
-export function smallestErtaPlan(): (DiskPlan & { reuse: number[] }) | null {
+export function smallestErtaPlan(): (DiskPlan & { reuse: number[]; forecastReuse: number[] | null }) | null {
   const plans = readManifest().plans.filter((p) => p.kind === 'ertacache' && (p.space ?? 'output') === 'output');
   plans.sort((a, b) => a.steps - b.steps || (a.budget ?? 0) - (b.budget ?? 0));
   const entry = plans[0];
   if (!entry) return null;
-  const plan = JSON.parse(readFileSync(join(MODEL_DIR, entry.file), 'utf8')) as { reuse: number[] };
-  return { ...entry, reuse: plan.reuse };
+  const plan = JSON.parse(readFileSync(join(MODEL_DIR, entry.file), 'utf8')) as { reuse: number[]; forecast?: { reuse: number[] } | null };
+  return { ...entry, reuse: plan.reuse, forecastReuse: plan.forecast?.reuse ?? null };
 }
 
 export interface GenerateValue { jobId: string; stats: RunStats; image: number[]; framePixels: number }

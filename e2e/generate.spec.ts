@@ -63,6 +63,21 @@ test('ertacache: reuses exactly the plan\'s steps, with no extra read-back', asy
   expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE[provider]!);
 });
 
+test('ertacache-forecast: the plan\'s forecast reuse set, no extra read-back, the CLI\'s image', async ({ harness, provider }) => {
+  const plan = smallestErtaPlan();
+  test.skip(plan?.forecastReuse == null, 'no ertacache plan with a forecast in the manifest (npm run calibrate writes one)');
+  ok(await load(harness, { provider }));
+  const req = { label: 2, seed: 13, steps: plan!.steps, guidance: 3, previewEvery: 0,
+    policy: { kind: 'ertacache-forecast', budget: plan!.budget } };
+  const run = ok(await generate(harness, req));
+  const { stats } = run;
+  expect(stats.decisions.flatMap((d, i) => (d === 'reuse' ? [i] : []))).toEqual(plan!.forecastReuse);
+  expect(stats.readbacks).toBe(1); // the forecast is axpys on the device: only the final image is read
+  const reference = await cliGenerate({ label: 2, seed: 13, steps: plan!.steps, guidance: 3,
+    policy: 'ertacache-forecast', budget: plan!.budget });
+  expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE[provider]!);
+});
+
 test('the single graph (model.onnx) gives the split graphs\' image', async ({ harness, provider }) => {
   const req = { label: 8, seed: 21, steps: provider === 'webgpu' ? 2 : 4, guidance: 3 };
   ok(await load(harness, { provider, graphs: 'split' }));

@@ -2,7 +2,8 @@
 
 import type { BenchRow } from './report.ts';
 
-const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04', '#db2777', '#65a30d'];
+const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04', '#db2777', '#65a30d',
+  '#0f766e', '#7c2d12', '#1e3a8a', '#a21caf'];
 const W = 640;
 const H = 380;
 const PAD = { l: 56, r: 190, t: 36, b: 48 };

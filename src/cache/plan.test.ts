@@ -23,11 +23,33 @@ describe('validatePlan', () => {
   });
 
   it('reports every problem at once, each naming its field', () => {
-    const bad = { ...roundTrip(good), version: 2, steps: 'six', phi: [2] };
+    const bad = { ...roundTrip(good), version: 3, steps: 'six', phi: [2] };
     const issues = issuesOf(bad);
-    expect(issues.some((s) => s.startsWith('version: is 2, this build reads 1'))).toBe(true);
+    expect(issues.some((s) => s.startsWith('version: is 3, this build reads 2'))).toBe(true);
     expect(issues.some((s) => s.startsWith('steps:'))).toBe(true);
     expect(issues.some((s) => s.startsWith('phi:'))).toBe(true);
+  });
+
+  it('an old (version 1) plan fails with a message naming the calibrate command', () => {
+    const old: Record<string, unknown> = { ...roundTrip(good), version: 1 };
+    delete old.forecast;
+    delete old.timeRule;
+    expect(issuesOf(old)[0]).toBe('version: is 1, this build reads 2; plans of version 1 predate the calibrated φ '
+      + 'and forecast: run npm run calibrate -- --steps 6 --budget 4 to write a new one');
+    expect(() => validatePlan(old)).toThrow(expect.objectContaining({ code: 'PLAN_INVALID', hint: expect.stringContaining('npm run calibrate') }));
+  });
+
+  it('checks the v2 fields: φ up to 2, the time rule, rectify, and the forecast', () => {
+    expect(issuesOf({ ...roundTrip(good), phi: [1, 2.5, 1, 1, 1, 1] })).toEqual(['phi: must be 6 numbers in [0, 2]']);
+    expect(issuesOf({ ...roundTrip(good), timeRule: 'lump' })).toEqual(["timeRule: must be 'proportional' or 'carry'"]);
+    const f = ertaPlan({ steps: 6, reuse: [1], forecast: { reuse: [2, 4], gain: 0.75 } });
+    expect(validatePlan(roundTrip(f))).toEqual(f);
+    const badForecast = roundTrip(f);
+    (badForecast.forecast as Record<string, unknown>).reuse = [0];
+    (badForecast.forecast as Record<string, unknown>).gain = 'one';
+    expect(issuesOf(badForecast)).toEqual([
+      'forecast.reuse: steps must lie in [1, 4]: step 0 and the last step always compute', 'forecast.gain: must be a number',
+    ]);
   });
 
   it('refuses a reuse set holding step 0 or the last step (both must compute)', () => {

@@ -3,14 +3,16 @@
 
 import { DiffusionError } from '../core/errors.ts';
 import type { CachePolicy } from '../core/types.ts';
+import { createEasyCachePolicy, easyCacheOptionsFromPlan } from './easycache.ts';
 import { createErtaCachePolicy } from './ertacache.ts';
 import { createMagCachePolicy, magCacheOptionsFromPlan } from './magcache.ts';
 import { createNonePolicy } from './none.ts';
 import { checkPlanMatches, PlanInvalidError, validatePlan } from './plan.ts';
-import type { CachePlan, ErtaCachePlan, MagCachePlan, TeaCachePlan } from './plan.ts';
+import type { CachePlan, EasyCachePlan, ErtaCachePlan, MagCachePlan, TeaCachePlan } from './plan.ts';
 import { POLICY_KINDS } from './policy.ts';
 import type { PolicyKind } from './policy.ts';
 import { createTeaCachePolicy, teaCacheOptionsFromPlan } from './teacache.ts';
+import { createTaylorSeerPolicy } from './taylorseer.ts';
 import { createUniformPolicy } from './uniform.ts';
 
 export class UnknownPolicyError extends DiffusionError {
@@ -20,7 +22,7 @@ export class UnknownPolicyError extends DiffusionError {
 }
 
 export interface PolicyOptions {
-  /** Parsed plan JSON (validated here). Required by teacache, magcache and the three ertacache kinds. */
+  /** Parsed plan JSON (validated here). Required by teacache, magcache, easycache and the ertacache kinds. */
   plan?: unknown;
   /** The run's step count: a plan made for another count fails here, before any step runs. */
   steps?: number;
@@ -28,9 +30,9 @@ export interface PolicyOptions {
   modelHash?: string;
   /** uniform: compute every N-th step (default 3). */
   interval?: number;
-  /** uniform: exactly this many evenly spaced computed steps (overrides interval). */
+  /** uniform, taylorseer: exactly this many evenly spaced computed steps (overrides interval). */
   uniformBudget?: number;
-  /** teacache / magcache: override the plan's δ (e.g. for a sweep). */
+  /** teacache / magcache / easycache: override the plan's δ (e.g. for a sweep). */
   delta?: number;
   /** magcache: override the plan's K / retention. */
   K?: number;
@@ -69,9 +71,22 @@ export function createPolicy(kind: string, options: PolicyOptions = {}): CachePo
         ...base, delta: options.delta ?? base.delta, K: options.K ?? base.K, retention: options.retention ?? base.retention,
       });
     }
+    case 'easycache': {
+      const base = easyCacheOptionsFromPlan(planFor(kind, 'easycache', options) as EasyCachePlan);
+      return createEasyCachePolicy({ ...base, delta: options.delta ?? base.delta });
+    }
+    case 'taylorseer':
+    case 'taylorseer-2':
+      return createTaylorSeerPolicy({
+        order: kind === 'taylorseer' ? 1 : 2, budget: options.uniformBudget,
+        ...(options.interval === undefined ? {} : { interval: options.interval }),
+      });
     case 'ertacache-schedule':
+    case 'ertacache-paper':
     case 'ertacache-schedule+dt':
-    case 'ertacache': {
+    case 'ertacache':
+    case 'ertacache-forecast':
+    case 'ertacache-forecast+rect': {
       const plan = planFor(kind, 'ertacache', options) as ErtaCachePlan;
       return createErtaCachePolicy({ plan, variant: kind, steps: options.steps });
     }

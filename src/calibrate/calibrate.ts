@@ -5,21 +5,26 @@
 import { BadInputError } from '../core/errors.ts';
 import { flowMatchSigmas } from '../core/schedules.ts';
 import type { TimeMode } from '../core/schedules.ts';
-import type { Denoiser, Dims, TensorOps } from '../core/types.ts';
+import type { CachePolicy, Denoiser, Dims, TensorOps } from '../core/types.ts';
 import { createErtaCachePolicy, ERTACACHE_VARIANTS } from '../cache/ertacache.ts';
+import { createEasyCachePolicy, defaultRetSteps } from '../cache/easycache.ts';
 import { createMagCachePolicy } from '../cache/magcache.ts';
 import { PLAN_VERSION } from '../cache/plan.ts';
-import type { CalibrationInfo, ErtaCachePlan, MagCachePlan, PlanHeader, TeaCachePlan, VariantError } from '../cache/plan.ts';
+import type {
+  CalibrationInfo, EasyCachePlan, ErtaCachePlan, ForecastPlan, MagCachePlan, PhiMode, PlanHeader, TeaCachePlan, VariantError,
+} from '../cache/plan.ts';
 import { createTeaCachePolicy } from '../cache/teacache.ts';
 import { createHostModel, makeBatch } from './batch.ts';
 import type { CalibBatch } from './batch.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { EvalSetup } from './evaluate.ts';
-import { fitReusedSteps, type PhiMode } from './fit.ts';
+import { batchPsnr, searchStepAdjustment, simulatePolicy, stepRatios } from './direct-search.ts';
+import type { StepAdjustment } from './direct-search.ts';
+import { fitReusedSteps } from './fit.ts';
 import { magnitudeRatios, searchMagCacheDelta } from './magcache-fit.ts';
 import { profileTrajectories } from './profile.ts';
 import type { Profile } from './profile.ts';
-import { searchLambda } from './search.ts';
+import { bisectThreshold, searchLambda } from './search.ts';
 import type { SimSetup } from './search.ts';
 import { fitTeaCacheCoefficients, searchTeaCacheDelta } from './teacache-fit.ts';
 
@@ -41,8 +46,15 @@ export interface CalibrateOptions {
   nullLabel?: number;
   /** Rectification spaces to fit, one ERTACache plan each. Default ['output']. */
   spaces?: ('output' | 'hidden')[];
-  /** How φ is fitted: 'paper' (default, ertacache.md (b)) or the 'lsq' experiment (fit.ts). */
+  /**
+   * How φ is chosen: 'search' (default: direct search of PSNR on the calibration seeds, with the
+   * time rule), 'paper' (ertacache.md (b)'s formula) or the 'lsq' experiment (fit.ts).
+   */
   phiMode?: PhiMode;
+  /** Also calibrate the residual forecast (ertacache-forecast) into every ertacache plan. Default true. */
+  forecast?: boolean;
+  /** Coordinate-descent sweeps of per-step φ after the grid (each 2 × 4 trials at most). Default 1. */
+  sweeps?: number;
   /** Default 'actual' (ertacache.md (b)). Must match the runtime's. */
   timeMode?: TimeMode;
   /** Samples per graph call (memory vs calls). Default: the whole batch at once. */
@@ -60,6 +72,7 @@ export interface CalibrationResult {
   ertacache: ErtaCachePlan[];
   teacache: TeaCachePlan[];
   magcache: MagCachePlan[];
+  easycache: EasyCachePlan[];
 }
 
 interface Context<T> {
@@ -94,13 +107,14 @@ export async function calibrateModel<T>(denoiser: Denoiser<T>, ops: TensorOps<T>
     setup: { model, sigmas, timeMode },
     evalSetup: { denoiser, ops, batch, sigmas, guidance: options.guidance, timeMode, nullLabel, pixelRange: options.pixelRange },
   };
-  const result: CalibrationResult = { ertacache: [], teacache: [], magcache: [] };
+  const result: CalibrationResult = { ertacache: [], teacache: [], magcache: [], easycache: [] };
   for (const budget of options.budgets) result.ertacache.push(...await ertaPlans(ctx, budget));
   const coefficients = fitTeaCacheCoefficients(ctx.profile);
   const gamma = magnitudeRatios(ctx.profile);
   for (const budget of options.budgets) {
     result.teacache.push(await teaPlan(ctx, budget, coefficients));
     result.magcache.push(await magPlan(ctx, budget, gamma));
+    result.easycache.push(await easyPlan(ctx, budget));
   }
   return result;
 }
@@ -116,26 +130,115 @@ function header<T>(ctx: Context<T>, budget: number, computedSteps: number, error
   return { version: PLAN_VERSION, modelHash: o.modelHash, steps: o.steps, shift: o.shift, guidance: o.guidance, budget, computedSteps, calibration };
 }
 
+/** Mean PSNR of a static policy on the calibration batch (the lockstep simulation of the sampler). */
+async function simPsnr<T>(ctx: Context<T>, setup: SimSetup, policy: CachePolicy): Promise<number> {
+  const { final } = await simulatePolicy(setup, policy);
+  return batchPsnr(final, ctx.profile, ctx.batch.samples, ctx.options.pixelRange ?? [-1, 1]);
+}
+
+/**
+ * A static plan's calibration error, by the lockstep simulation (the sampler's arithmetic on the
+ * whole batch at once; calibrate.test.ts holds it equal to the real sampler).
+ */
+async function simError<T>(ctx: Context<T>, policy: CachePolicy): Promise<VariantError> {
+  const { final } = await simulatePolicy(ctx.setup, policy);
+  let l1 = 0;
+  for (let k = 0; k < final.length; k++) l1 += Math.abs(final[k]! - ctx.profile.final[k]!) / final.length;
+  let computed = 0;
+  policy.reset();
+  for (let i = 0; i < ctx.options.steps; i++) {
+    if (policy.decide({ i, steps: ctx.options.steps, sigma: 1 }).kind === 'compute') computed++;
+  }
+  return { computedSteps: computed, l1, psnr: batchPsnr(final, ctx.profile, ctx.batch.samples, ctx.options.pixelRange ?? [-1, 1]) };
+}
+
+/** A draft plan for the search: everything but what is being searched. */
+function draftPlan<T>(ctx: Context<T>, budget: number, reuse: number[], lambda: number): ErtaCachePlan {
+  const ones = new Array<number>(ctx.options.steps).fill(1);
+  return {
+    ...header(ctx, budget, ctx.options.steps - reuse.length, {}), kind: 'ertacache', lambda, reuse, phi: ones, phiPaper: ones,
+    timeRule: 'proportional', rectification: null, rectify: false, forecast: null,
+  };
+}
+
+/** The forecast: S_f searched with the forecast in the loop, then φ, time rule and gain, then its rectification. */
+async function forecastPlan<T>(ctx: Context<T>, budget: number): Promise<ForecastPlan> {
+  const setup: SimSetup = { ...ctx.setup, gain: 1 };
+  const trace = await searchLambda(setup, budget);
+  ctx.log(`ertacache-forecast budget ${budget}: λ = ${trace.lambda.toPrecision(4)} → ${trace.computed} computed, S_f = [${trace.reuse}]`);
+  const draft = draftPlan(ctx, budget, [1], 0);
+  const asForecast = (a: StepAdjustment, rect: ForecastPlan['rectification'] = null): ForecastPlan => ({
+    lambda: trace.lambda, reuse: trace.reuse, gain: a.gain ?? 1, phi: a.phi, timeRule: a.timeRule, rectification: rect,
+    rectify: rect !== null,
+  });
+  const policyOf = (f: ForecastPlan) => createErtaCachePolicy({ plan: { ...draft, forecast: f }, variant: 'ertacache-forecast' });
+  const best = await searchStepAdjustment({
+    steps: ctx.options.steps, reuse: trace.reuse, label: `ertacache-forecast budget ${budget}`, log: ctx.log,
+    policy: (a) => policyOf(asForecast(a)), score: (p) => simPsnr(ctx, ctx.setup, p),
+  }, { gains: true, sweeps: ctx.options.sweeps ?? 1 });
+  const { fits } = await simulatePolicy(ctx.setup, policyOf(asForecast(best)), true);
+  const rect = { space: 'output' as const, channels: ctx.setup.model.outputLayout.channels, steps: fits };
+  const withRect = await simPsnr(ctx, ctx.setup, policyOf(asForecast(best, rect)));
+  ctx.log(`ertacache-forecast budget ${budget}: rectification ${withRect.toFixed(2)} dB vs ${best.psnr.toFixed(2)} without (${best.trials} trials)`);
+  return { ...asForecast(best, rect), rectify: withRect > best.psnr };
+}
+
 async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCachePlan[]> {
   const trace = await searchLambda(ctx.setup, budget);
   ctx.log(`ertacache budget ${budget}: λ = ${trace.lambda.toPrecision(4)} → ${trace.computed} computed, S = [${trace.reuse}]`);
+  const draft = draftPlan(ctx, budget, trace.reuse, trace.lambda);
+  // The paper's φ (ertacache.md (b)) on its own trajectory: a diagnostic, and an ablation row.
+  const paper = await fitReusedSteps(ctx.setup, trace.reuse, 'output', ctx.profile, 'paper');
+  const phiMode = ctx.options.phiMode ?? 'search';
+  let adjustment: { phi: number[]; timeRule: StepAdjustment['timeRule'] };
+  if (phiMode === 'search') {
+    adjustment = await searchStepAdjustment({
+      steps: ctx.options.steps, reuse: trace.reuse, label: `ertacache budget ${budget}`, log: ctx.log,
+      policy: (a) => createErtaCachePolicy({ plan: { ...draft, phi: a.phi, timeRule: a.timeRule }, variant: 'ertacache-schedule+dt' }),
+      score: (p) => simPsnr(ctx, ctx.setup, p),
+    }, { gains: false, sweeps: ctx.options.sweeps ?? 1 });
+  } else {
+    const fitted = phiMode === 'paper' ? paper : await fitReusedSteps(ctx.setup, trace.reuse, 'output', ctx.profile, 'lsq');
+    adjustment = { phi: fitted.phi, timeRule: 'proportional' };
+  }
+  const forecast = (ctx.options.forecast ?? true) ? await forecastPlan(ctx, budget) : null;
   const plans: ErtaCachePlan[] = [];
   for (const space of ctx.options.spaces ?? ['output']) {
-    const phiMode = ctx.options.phiMode ?? 'paper';
-    const fit = await fitReusedSteps(ctx.setup, trace.reuse, space, ctx.profile, phiMode);
+    const fit = await fitReusedSteps(ctx.setup, trace.reuse, space, ctx.profile, 'paper', adjustment);
     const plan: ErtaCachePlan = {
-      ...header(ctx, budget, trace.computed, {}), kind: 'ertacache', lambda: trace.lambda, reuse: trace.reuse, phi: fit.phi,
-      ...(phiMode === 'paper' ? {} : { phiMode }),
-      rectification: { space, channels: channelsOf(ctx, space), steps: fit.rectification },
+      ...draft, ...adjustment, phiPaper: paper.phi, ...(phiMode === 'search' ? {} : { phiMode }), forecast,
+      rectification: { space, channels: channelsOf(ctx, space), steps: fit.rectification }, rectify: true,
     };
+    // Rectification is part of the default only where it measurably helps (ertacache.md).
+    const withRect = await simPsnr(ctx, ctx.setup, createErtaCachePolicy({ plan, variant: 'ertacache' }));
+    const without = await simPsnr(ctx, ctx.setup, createErtaCachePolicy({ plan, variant: 'ertacache-schedule+dt' }));
+    plan.rectify = withRect > without;
+    const largest = (variant: 'ertacache' | 'ertacache-paper') =>
+      Math.max(...stepRatios(createErtaCachePolicy({ plan, variant }), ctx.setup.sigmas, ctx.setup.timeMode)).toFixed(2);
+    ctx.log(`ertacache budget ${budget}: ${plan.timeRule} time rule; largest step ${largest('ertacache')}× nominal `
+      + `(the paper's φ: ${largest('ertacache-paper')}×)`);
+    ctx.log(`ertacache budget ${budget} (${space}): rectification ${withRect.toFixed(2)} dB vs ${without.toFixed(2)} without → ${plan.rectify ? 'on' : 'off'}`);
     if (ctx.options.evaluate ?? true) {
       for (const variant of ERTACACHE_VARIANTS) {
-        plan.calibration.error[variant] = await evaluatePolicy(ctx.evalSetup, createErtaCachePolicy({ plan, variant }), ctx.profile.final);
+        if (forecast === null && variant.startsWith('ertacache-forecast')) continue;
+        plan.calibration.error[variant] = await simError(ctx, createErtaCachePolicy({ plan, variant }));
       }
     }
     plans.push(plan);
   }
   return plans;
+}
+
+/** EasyCache's thresh bisected for `budget` mean computed steps, closed loop with the real sampler. */
+async function easyPlan<T>(ctx: Context<T>, budget: number): Promise<EasyCachePlan> {
+  const retSteps = defaultRetSteps(ctx.options.steps);
+  const found = await bisectThreshold(async (delta) => {
+    const e = await evaluatePolicy(ctx.evalSetup, createEasyCachePolicy({ delta, retSteps }), ctx.profile.final);
+    return { count: e.computedSteps, result: e };
+  }, budget, { start: 0.05, maxIter: 8, tolerance: 0.5 });
+  ctx.log(`easycache budget ${budget}: thresh = ${found.threshold.toPrecision(4)} → ${found.count.toFixed(2)} computed`);
+  const error: Record<string, VariantError> = (ctx.options.evaluate ?? true) ? { easycache: found.result } : {};
+  return { ...header(ctx, budget, found.count, error), kind: 'easycache', delta: found.threshold, retSteps };
 }
 
 function channelsOf<T>(ctx: Context<T>, space: 'output' | 'hidden'): number {

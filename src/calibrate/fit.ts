@@ -3,8 +3,8 @@
 // policy will (Δ = Δc·φ_i, rectified velocity), so later fits see the states it visits.
 
 import { rectifyAffineData } from '../core/ops.ts';
-import { advanceClock, evalSigma, redistributedDt, START_CLOCK } from '../core/schedules.ts';
-import type { ChannelLayout } from '../core/types.ts';
+import { advanceClock, evalSigma, START_CLOCK, stepDt } from '../core/schedules.ts';
+import type { ChannelLayout, TimeRule } from '../core/types.ts';
 import type { AffineStep } from '../cache/plan.ts';
 import type { Embedded } from './batch.ts';
 import { add, axpy, guideRows, l1PerSample, mean, sub } from './host-math.ts';
@@ -19,7 +19,7 @@ export const PHI_EPS = 1e-8;
  * that best maps the reused step onto the true one, argmin_φ ‖φ·ṽ − v‖₂ = ⟨ṽ, v⟩ / ‖ṽ‖₂²
  * (clipped to [0, 1]); measured side by side in the bench, never the default.
  */
-export type PhiMode = 'paper' | 'lsq';
+export type PhiMode = 'paper' | 'lsq';  // 'search' (direct-search.ts) is the default of calibrate
 
 /** φ_i = clip(⟨ṽ, v⟩ / ⟨ṽ, ṽ⟩, 0, 1) per sample, averaged over the batch. */
 export function phiLeastSquares(vTilde: Float32Array, vTrue: Float32Array, samples: number): number {
@@ -89,13 +89,17 @@ export interface ReuseFit {
   final: Float32Array; // the batch's final samples under the full policy (simulated)
 }
 
-/** Pass 2 over the batch with S fixed, fitting in `space`. */
+/**
+ * Pass 2 over the batch with S fixed, fitting in `space`. With `fixed`, φ is not fitted: the
+ * batch advances with the given φ and time rule (the calibrated step adjustment), and only the
+ * rectification is fitted, on the trajectory the policy will follow.
+ */
 export async function fitReusedSteps(setup: SimSetup, reuse: number[], space: 'output' | 'hidden',
-  profile: Profile, phiMode: PhiMode = 'paper'): Promise<ReuseFit> {
+  profile: Profile, phiMode: PhiMode = 'paper', fixed?: { phi: number[]; timeRule: TimeRule }): Promise<ReuseFit> {
   const { model, sigmas } = setup;
   const steps = sigmas.length - 1;
   const S = new Set(reuse);
-  const phi = new Array<number>(steps).fill(1);
+  const phi = fixed ? [...fixed.phi] : new Array<number>(steps).fill(1);
   const rectification: AffineStep[] = [];
   let x = model.batch.noise;
   let rCache: Float32Array | null = null;
@@ -108,15 +112,17 @@ export async function fitReusedSteps(setup: SimSetup, reuse: number[], space: 'o
     let v = vTrue;
     if (S.has(i) && rCache !== null) {
       const step = await fitStep(setup, e, rCache, rTrue, vTrue, space);
-      phi[i] = phiMode === 'lsq'
-        ? phiLeastSquares(step.vTilde, vTrue, model.batch.samples)
-        : phiForStep(step.vTilde, vTrue, profile.vRef[i]!, profile.vRef[i + 1]!, model.batch.samples);
+      if (!fixed) {
+        phi[i] = phiMode === 'lsq'
+          ? phiLeastSquares(step.vTilde, vTrue, model.batch.samples)
+          : phiForStep(step.vTilde, vTrue, profile.vRef[i]!, profile.vRef[i + 1]!, model.batch.samples);
+      }
       rectification.push({ step: i, a: Array.from(step.fit.a), b: Array.from(step.fit.b) });
       v = step.vRect;
     } else {
       rCache = rTrue;
     }
-    const dt = redistributedDt(sigmas, i, clock) * phi[i]!;
+    const dt = stepDt(sigmas, i, clock, fixed?.timeRule ?? 'proportional', S.has(i) && rCache !== null ? phi[i]! : null);
     x = axpy(x, v, -dt);
     clock = advanceClock(sigmas, i, clock, dt);
   }

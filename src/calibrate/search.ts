@@ -2,15 +2,18 @@
 // whole batch in lockstep, reusing at step i iff ℓ1rel = mean_p ‖r_cache[p] − r_true[p]‖₁ /
 // ‖r_true[p]‖₁ < λ, then bisect λ for a target number of computed steps.
 
+import { forecastWeights } from '../cache/ertacache.ts';
 import { evalSigma, redistributedDt, advanceClock, START_CLOCK } from '../core/schedules.ts';
 import type { Clock, TimeMode } from '../core/schedules.ts';
 import type { HostModel } from './batch.ts';
-import { add, axpy, guideRows, mean, relL1PerSample, sub } from './host-math.ts';
+import { axpy, guideRows, mean, relL1PerSample, sub } from './host-math.ts';
 
 /** The simulated state before step i, and what the step measured and decided. */
 export interface SimStep {
   x: Float32Array;
   rCache: Float32Array | null; // rows × hidden, the stale residual (null before step 0)
+  rPrev: Float32Array | null; // the residual of the computed step before (the forecast's r_j)
+  sigmaCache: number[]; // σ of those computed steps, most recent first
   clock: Clock;
   l1rel: number; // NaN at the forced steps (first, last)
   decision: 'compute' | 'reuse';
@@ -28,23 +31,51 @@ export interface SimSetup {
   model: HostModel;
   sigmas: Float64Array;
   timeMode: TimeMode;
+  /** Forecast gain g: reuse (and ℓ1rel) use r̃ = forecast of the last two residuals; null = stale r. */
+  gain?: number | null;
+}
+
+type SimState = Omit<SimStep, 'l1rel' | 'decision'>;
+
+/**
+ * h + Σ w_k r_k with the runtime's float32 arithmetic (sampler-steps forecastInput): add for
+ * stale reuse, one axpy per weight for a forecast.
+ */
+export function forecastHostInput(h: Float32Array, residuals: Float32Array[], weights: readonly number[]): Float32Array {
+  if (weights.length === 1 && weights[0] === 1) return axpy(h, residuals[0]!, 1);
+  let t = h;
+  weights.forEach((w, k) => { t = axpy(t, residuals[k]!, w); });
+  return t;
+}
+
+/** The reuse weights at state s, step σ: the forecast's when the setup has a gain, else stale. */
+function weightsAt(setup: SimSetup, s: SimState, sigma: number): number[] {
+  return setup.gain === undefined || setup.gain === null ? [1] : forecastWeights(setup.gain, sigma, s.sigmaCache);
 }
 
 /** One closed-loop step at state s: the true residual, ℓ1rel, the decision and the next state. */
-async function simulateStep(setup: SimSetup, i: number, s: Omit<SimStep, 'l1rel' | 'decision'>, lambda: number) {
+async function simulateStep(setup: SimSetup, i: number, s: SimState, lambda: number) {
   const { model, sigmas } = setup;
   const steps = sigmas.length - 1;
-  const e = await model.embed(s.x, evalSigma(sigmas, i, s.clock, setup.timeMode));
+  const sigma = evalSigma(sigmas, i, s.clock, setup.timeMode);
+  const e = await model.embed(s.x, sigma);
   const z = await model.blocks(e);
   const rTrue = sub(z, e.h);
   const forced = i === 0 || i === steps - 1 || s.rCache === null;
-  const l1rel = forced ? NaN : mean(relL1PerSample(s.rCache!, rTrue, model.batch.samples));
+  const weights = weightsAt(setup, s, sigma);
+  const cached = [s.rCache!, s.rPrev!];
+  const hr = forced ? null : forecastHostInput(e.h, cached, weights);
+  const rEst = forced ? null : weights.length === 1 ? s.rCache! : axpy(new Float32Array(rTrue.length), s.rCache!, weights[0]!);
+  if (rEst !== null && weights.length > 1) for (let k = 0; k < rEst.length; k++) rEst[k] += weights[1]! * s.rPrev![k]!;
+  const l1rel = forced ? NaN : mean(relL1PerSample(rEst!, rTrue, model.batch.samples));
   const decision: SimStep['decision'] = !forced && l1rel < lambda ? 'reuse' : 'compute';
-  const out = await model.head(decision === 'reuse' ? add(e.h, s.rCache!) : z, e);
+  const out = await model.head(decision === 'reuse' ? hr! : z, e);
   const v = guideRows(out, model.batch, model.guidance);
   const dt = redistributedDt(sigmas, i, s.clock); // no φ in this pass: the schedule alone
-  const next = {
-    x: axpy(s.x, v, -dt), rCache: decision === 'compute' ? rTrue : s.rCache, clock: advanceClock(sigmas, i, s.clock, dt),
+  const computed = decision === 'compute';
+  const next: SimState = {
+    x: axpy(s.x, v, -dt), rCache: computed ? rTrue : s.rCache, rPrev: computed ? s.rCache : s.rPrev,
+    sigmaCache: computed ? [sigma, ...s.sigmaCache].slice(0, 2) : s.sigmaCache, clock: advanceClock(sigmas, i, s.clock, dt),
   };
   return { record: { ...s, l1rel, decision }, next };
 }
@@ -62,7 +93,7 @@ function replayDecision(step: SimStep, lambda: number): SimStep['decision'] {
 export async function simulateSchedule(setup: SimSetup, lambda: number, prior?: ScheduleTrace): Promise<ScheduleTrace> {
   const steps = setup.sigmas.length - 1;
   const records: SimStep[] = [];
-  let state: Omit<SimStep, 'l1rel' | 'decision'> = { x: setup.model.batch.noise, rCache: null, clock: START_CLOCK };
+  let state: SimState = { x: setup.model.batch.noise, rCache: null, rPrev: null, sigmaCache: [], clock: START_CLOCK };
   let final = prior?.final ?? state.x;
   if (prior !== undefined) {
     while (records.length < steps && replayDecision(prior.steps[records.length]!, lambda) === prior.steps[records.length]!.decision) {
@@ -92,7 +123,7 @@ export interface ThresholdResult<R> {
  * closest count found, preferring one within the budget (count ≤ target).
  */
 export async function bisectThreshold<R>(evaluate: (t: number) => Promise<{ count: number; result: R }>,
-  target: number, options: { start?: number; maxIter?: number } = {}): Promise<ThresholdResult<R>> {
+  target: number, options: { start?: number; maxIter?: number; tolerance?: number } = {}): Promise<ThresholdResult<R>> {
   const found: { best: ThresholdResult<R> | null } = { best: null };
   const consider = async (t: number) => {
     const { count, result } = await evaluate(t);
@@ -107,7 +138,8 @@ export async function bisectThreshold<R>(evaluate: (t: number) => Promise<{ coun
   let hi = options.start ?? 1;
   if ((await consider(lo)) > target) {
     while ((await consider(hi)) > target && hi < 1e9) { lo = hi; hi *= 4; }
-    for (let k = 0; k < (options.maxIter ?? 40) && found.best!.count !== target; k++) {
+    const tol = options.tolerance ?? 0;
+    for (let k = 0; k < (options.maxIter ?? 40) && Math.abs(found.best!.count - target) > tol; k++) {
       const mid = (lo + hi) / 2;
       if ((await consider(mid)) > target) lo = mid;
       else hi = mid;

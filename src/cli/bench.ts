@@ -23,6 +23,7 @@ import { runScaling } from '../bench/scaling.ts';
 import { bestPeer, headlineBudget, summarisePhi, type PhiSummary } from '../bench/analysis.ts';
 import type { ErtaCachePlan } from '../cache/plan.ts';
 import { classConditioning } from '../manifest/conditioning.ts';
+import { stepRatios } from '../calibrate/direct-search.ts';
 
 /**
  * The policies compared at one budget; plan-driven ones are skipped (with a note) when no plan
@@ -32,13 +33,15 @@ async function policiesAt(model: NodeModel, steps: number, budget: number, varia
   log: (m: string) => void): Promise<PolicyUnderTest[]> {
   const m = model.manifest;
   const base: PolicyOptions = { steps, modelHash: m.modelHash };
-  const out: PolicyUnderTest[] = [
-    { policy: 'uniform', budget, create: () => createPolicy('uniform', { uniformBudget: budget }) },
-  ];
+  // uniform and TaylorSeer spread exactly `budget` computed steps (TaylorSeer after its warm-up)
+  const out: PolicyUnderTest[] = ['uniform', 'taylorseer', 'taylorseer-2'].map((kind) => (
+    { policy: kind, budget, create: () => createPolicy(kind, { uniformBudget: budget }) }));
   const planned: [string, string, PlanQuery][] = [
-    ['teacache', 'teacache', {}], ['magcache', 'magcache', {}],
-    ['ertacache-schedule', 'ertacache-schedule', {}], ['ertacache-schedule+dt', 'ertacache-schedule+dt', {}],
-    ['ertacache', 'ertacache', {}], ['ertacache (hidden)', 'ertacache', { space: 'hidden' }],
+    ['teacache', 'teacache', {}], ['magcache', 'magcache', {}], ['easycache', 'easycache', {}],
+    ['ertacache-schedule', 'ertacache-schedule', {}], ['ertacache-paper', 'ertacache-paper', {}],
+    ['ertacache-schedule+dt', 'ertacache-schedule+dt', {}], ['ertacache', 'ertacache', {}],
+    ['ertacache-forecast', 'ertacache-forecast', {}], ['ertacache-forecast+rect', 'ertacache-forecast+rect', {}],
+    ['ertacache (hidden)', 'ertacache', { space: 'hidden' }],
     // the φ experiment (src/calibrate/fit.ts), present only when calibrated with --phi lsq
     ['ertacache-schedule+dt (φ lsq)', 'ertacache-schedule+dt', { phi: 'lsq' }],
     ['ertacache (φ lsq)', 'ertacache', { phi: 'lsq' }],
@@ -48,6 +51,7 @@ async function policiesAt(model: NodeModel, steps: number, budget: number, varia
     if (!variants && Object.keys(query).length > 0) continue;
     try {
       const { plan } = await readPlanFor(m, kind, steps, { budget, ...query });
+      createPolicy(kind, { ...base, plan }); // a plan without a forecast fails here, not mid-run
       out.push({ policy: name, budget, create: () => createPolicy(kind, { ...base, plan }) });
     } catch (e) {
       log(`bench: no ${name} plan for budget ${budget} (${(e as Error).message}); skipped`);
@@ -105,7 +109,9 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
       try {
         const { plan } = await readPlanFor(m, 'ertacache', steps, { budget: b });
         const p = plan as ErtaCachePlan;
-        phi.push(summarisePhi(b, p.phi, p.reuse));
+        const sigmas = flowMatchSigmas(steps, m.scheduler.shift);
+        const maxStep = (kind: string) => Math.max(...stepRatios(createPolicy(kind, { plan }), sigmas));
+        phi.push(summarisePhi(b, p.phi, p.reuse, p, { searched: maxStep('ertacache-schedule+dt'), paper: maxStep('ertacache-paper') }));
       } catch {
         // no ertacache plan at this budget: policiesAt already said so
       }

@@ -17,22 +17,22 @@ describe('browserRuns', () => {
     expect(wasm!.provider).toBe('wasm');
     expect(wasm!.steps).toBe(50);
     expect(wasm!.cases.map((c) => `${c.kind}@${c.budget}`)).toEqual([34, 25, 17].flatMap((b) =>
-      ['uniform', 'teacache', 'magcache', 'ertacache'].map((k) => `${k}@${b}`)));
+      ['uniform', 'teacache', 'magcache', 'taylorseer', 'taylorseer-2', 'ertacache', 'ertacache-forecast'].map((k) => `${k}@${b}`)));
     expect(webgpu).toMatchObject({ provider: 'webgpu', steps: 8, repeats: 3, warmup: 'first-case' });
-    expect(webgpu!.cases.map((c) => c.kind)).toEqual(['teacache', 'ertacache']);
+    expect(webgpu!.cases.map((c) => c.kind)).toEqual(['teacache', 'ertacache', 'ertacache-forecast']);
   });
 
-  it('with --quick: budget 25 only on WASM, ertacache alone on WebGPU', () => {
+  it('with --quick: budget 25 only on WASM, ertacache and its forecast alone on WebGPU', () => {
     const runs = browserRuns(manifest, [34, 25, 17], true, 3, 'magcache');
-    expect(runs[0]!.cases.map((c) => c.budget)).toEqual([25, 25, 25, 25]);
-    expect(runs[1]!.cases.map((c) => c.kind)).toEqual(['ertacache']);
+    expect(runs[0]!.cases.map((c) => c.budget)).toEqual(new Array(7).fill(25));
+    expect(runs[1]!.cases.map((c) => c.kind)).toEqual(['ertacache', 'ertacache-forecast']);
     expect(runs[1]!.repeats).toBe(1);
   });
 
   it('drops WebGPU when no short ertacache plan exists, and policies without a plan', () => {
     const runs = browserRuns({ ...manifest, plans: [plan('ertacache', 50, 25)] }, [25], false, 3, 'magcache');
     expect(runs).toHaveLength(1);
-    expect(runs[0]!.cases.map((c) => c.kind)).toEqual(['uniform', 'ertacache']);
+    expect(runs[0]!.cases.map((c) => c.kind)).toEqual(['uniform', 'taylorseer', 'taylorseer-2', 'ertacache', 'ertacache-forecast']);
   });
 });
 

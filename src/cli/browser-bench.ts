@@ -9,6 +9,7 @@ import { createServer, type ViteDevServer } from 'vite';
 import { CHROMIUM, chromiumArgs } from '../../e2e/browser.ts';
 import { headlineBudget, PEERS } from '../bench/analysis.ts';
 import type { BrowserBenchConfig, BrowserBenchResult, BrowserCase } from '../bench/browser/page.ts';
+import { planKindFor } from '../manifest/plans.ts';
 import type { ModelManifest } from '../manifest/types.ts';
 import type { ProviderName } from '../runtime/api.ts';
 
@@ -68,8 +69,9 @@ export async function runBrowserBench(modelDir: string, runs: BrowserRun[], log:
   }
 }
 
-/** The policy kinds timed in Chromium: ERTACache and the peers a user would pick instead. */
-const BROWSER_KINDS = [...PEERS, 'ertacache'];
+/** The policy kinds timed in Chromium: ERTACache, its forecast and the peers a user would pick instead. */
+const BROWSER_KINDS = [...PEERS, 'ertacache', 'ertacache-forecast'];
+const NO_PLAN = ['uniform', 'taylorseer', 'taylorseer-2'];
 
 /**
  * What Chromium runs. WASM: the default step count at the bench's budgets (only 25, or the
@@ -80,7 +82,7 @@ const BROWSER_KINDS = [...PEERS, 'ertacache'];
 export function browserRuns(m: Pick<ModelManifest, 'plans' | 'scheduler'>, budgets: number[], quick: boolean,
   repeats: number, bestPeer: string): BrowserRun[] {
   const has = (kind: string, steps: number, budget: number) =>
-    kind === 'uniform' || m.plans.some((p) => p.kind === kind && p.steps === steps && p.budget === budget && (p.space ?? 'output') === 'output' && (p.phi ?? 'paper') === 'paper');
+    NO_PLAN.includes(kind) || m.plans.some((p) => p.kind === planKindFor(kind) && p.steps === steps && p.budget === budget && (p.space ?? 'output') === 'output' && (p.phi ?? 'paper') === 'paper');
   const steps = m.scheduler.defaultSteps;
   const wasmBudgets = quick ? [headlineBudget(budgets)!] : budgets;
   const runs: BrowserRun[] = [{
@@ -90,7 +92,7 @@ export function browserRuns(m: Pick<ModelManifest, 'plans' | 'scheduler'>, budge
   const short = m.plans.filter((p) => p.kind === 'ertacache' && p.steps < steps && p.budget !== undefined)
     .sort((a, b) => a.steps - b.steps)[0];
   if (short) {
-    const kinds = quick ? ['ertacache'] : [bestPeer, 'ertacache'];
+    const kinds = quick ? ['ertacache', 'ertacache-forecast'] : [bestPeer, 'ertacache', 'ertacache-forecast'];
     runs.push({
       provider: 'webgpu', steps: short.steps, repeats: quick ? 1 : Math.min(repeats, 3), warmup: 'first-case',
       cases: kinds.filter((k) => has(k, short.steps, short.budget!)).map((kind) => ({ policy: kind, kind, budget: short.budget! })),

@@ -7,8 +7,10 @@ import { ArgReader, DEFAULT_MODEL_DIR, parseIntList, parseOrUsage } from './args
 
 export const CALIBRATE_USAGE = `usage: npm run calibrate -- --budget <n> [--budget <n> ...] [options]
 
-Fits ERTACache, TeaCache and MagCache plans per budget on full-compute trajectories, writes
-them to <model>/plans/ and lists them in <model>/manifest.json (rewritten atomically).
+Fits ERTACache (with its residual forecast), TeaCache, MagCache and EasyCache plans per budget
+on full-compute trajectories, writes them to <model>/plans/ and lists them in
+<model>/manifest.json (rewritten atomically). ERTACache's φ and time rule are chosen by direct
+search of mean PSNR against full compute on the calibration seeds.
 
   --model <dir>        model directory with manifest.json (default ${DEFAULT_MODEL_DIR})
   --steps <n>          sampling steps the plans are for (default: the manifest's scheduler.defaultSteps)
@@ -18,8 +20,10 @@ them to <model>/plans/ and lists them in <model>/manifest.json (rewritten atomic
   --guidance <w>       CFG weight to calibrate at (default: the manifest's)
   --space <s>          output | hidden | both: where ERTACache's rectification is fitted (default output)
   --time-mode <m>      actual | nominal (default actual; must match the runtime's)
-  --phi <m>            paper | lsq: how ERTACache's step factor φ is fitted (default paper, ertacache.md;
+  --phi <m>            search | paper | lsq: how ERTACache's step factor φ is chosen (default search:
+                       direct search on the calibration seeds; paper: ertacache.md (b)'s formula;
                        lsq is an experiment: argmin ‖φ·ṽ − v‖, plans named …-lsq.json)
+  --no-forecast        skip calibrating the residual forecast (ertacache-forecast)
   --skip-eval          skip measuring each plan's error with the real sampler (faster; no error report)
   --threads <n>        onnxruntime intra-op threads
   --json               print one JSON object (λ, S, errors per plan) as the last stdout line
@@ -34,7 +38,8 @@ export interface CalibrateArgs {
   guidance?: number;
   spaces?: RectificationSpace[];
   timeMode: TimeMode;
-  phi: 'paper' | 'lsq';
+  phi: 'search' | 'paper' | 'lsq';
+  forecast: boolean;
   evaluate: boolean;
   threads?: number;
   json: boolean;
@@ -50,6 +55,7 @@ const OPTIONS = {
   space: { type: 'string' },
   'time-mode': { type: 'string' },
   phi: { type: 'string' },
+  'no-forecast': { type: 'boolean' },
   'skip-eval': { type: 'boolean' },
   threads: { type: 'string' },
   json: { type: 'boolean' },
@@ -72,7 +78,8 @@ export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | nul
     model: r.str('model') ?? DEFAULT_MODEL_DIR,
     budgets,
     timeMode: r.oneOf('time-mode', ['actual', 'nominal'], 'actual'),
-    phi: r.oneOf('phi', ['paper', 'lsq'], 'paper'),
+    phi: r.oneOf('phi', ['search', 'paper', 'lsq'], 'search'),
+    forecast: !r.flag('no-forecast'),
     evaluate: !r.flag('skip-eval'),
     json: r.flag('json'),
   };

@@ -65,11 +65,23 @@ describe.skipIf(!HAVE_MODEL)(suite, () => {
     expect(c.code, c.err).toBe(0);
     const report = JSON.parse(c.out.at(-1)!);
     expect(report.plans.map((p: { file: string }) => p.file).sort()).toEqual(
-      ['plans/ertacache-6-b3.json', 'plans/magcache-6-b3.json', 'plans/teacache-6-b3.json'],
+      ['plans/easycache-6-b3.json', 'plans/ertacache-6-b3.json', 'plans/magcache-6-b3.json', 'plans/teacache-6-b3.json'],
     );
     const erta = report.plans.find((p: { kind: string }) => p.kind === 'ertacache');
     expect(erta.reuse).toHaveLength(6 - erta.computedSteps); // the search aims at 3; it may land beside it
-    expect((await readManifestFile(dir)).plans).toHaveLength(3);
+    expect((await readManifestFile(dir)).plans).toHaveLength(4);
+
+    const f = await gen('--policy', 'ertacache-forecast', '--budget', '3', '--raw', join(dir, 'f.f32'), '--json');
+    expect(f.code, f.err).toBe(0);
+    const forecast = JSON.parse(await readFile(join(dir, 'plans/ertacache-6-b3.json'), 'utf8')).forecast;
+    expect(JSON.parse(f.out[0]!)).toMatchObject({
+      policy: 'ertacache-forecast', plan: 'plans/ertacache-6-b3.json', readbacks: 0,
+      decisions: [...'CCCCCC'].map((_, i) => (forecast.reuse.includes(i) ? 'R' : 'C')).join(''),
+    });
+    expect((await readFile(join(dir, 'f.f32'))).byteLength).toBe(784 * 4);
+    const t = await gen('--policy', 'taylorseer', '--budget', '4', '--json');
+    expect(t.code, t.err).toBe(0);
+    expect(JSON.parse(t.out[0]!)).toMatchObject({ policy: 'taylorseer', computedSteps: 4, decisions: 'CCCRRC', plan: null });
 
     const g = await gen('--policy', 'ertacache', '--budget', '3', '--json');
     expect(g.code, g.err).toBe(0);

@@ -17,7 +17,8 @@ export const GENERATE_USAGE = `usage: npm run generate -- --class <0-9> [options
   --steps <n>          sampling steps (default: the manifest's scheduler.defaultSteps)
   --guidance <w>       classifier-free guidance weight (default: the manifest's; 1 = off, half the compute)
   --policy <kind>      cache policy: ${POLICY_KINDS.join(' | ')} (default none)
-  --budget <n>         computed-step budget of the plan to use (plans are fitted per budget)
+  --budget <n>         computed-step budget: of the plan to use (plans are fitted per budget), or
+                       for uniform / taylorseer, exactly n evenly spread computed steps
   --space <s>          output | hidden: which ertacache plan's rectification (default output)
   --interval <n>       uniform: compute every n-th step (default 3)
   --delta <x>          teacache / magcache: override the plan's threshold δ (higher = faster, worse)

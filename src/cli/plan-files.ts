@@ -82,7 +82,7 @@ const roundFloat = (_key: string, v: unknown) => (typeof v === 'number' && !Numb
 /** Writes one plan file (atomically) and returns its manifest entry; named by its budget and space. */
 export async function writePlanFile(dir: string, plan: CachePlan): Promise<PlanEntry> {
   const space = plan.kind === 'ertacache' ? plan.rectification?.space : undefined;
-  const phi = plan.kind === 'ertacache' ? plan.phiMode : undefined;
+  const phi = plan.kind === 'ertacache' && plan.phiMode === 'lsq' ? plan.phiMode : undefined;
   const file = planFileName(plan.kind, plan.steps, plan.budget, space, phi);
   await writeFileAtomic(join(dir, file), `${JSON.stringify(plan, roundFloat)}\n`);
   const entry: PlanEntry = { file, kind: plan.kind, steps: plan.steps, budget: plan.budget };

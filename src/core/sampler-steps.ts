@@ -17,11 +17,28 @@ export interface Run<T> {
   labels: Int32Array;
 }
 
-/** What a step carries to the next: the residual per branch (split) or the guided v (single). */
+/**
+ * What a step carries to the next: the residuals of the last `capacity` computed steps per
+ * branch, most recent first (split), the guided v (single), or the transformation vector
+ * Δ = v − x per branch (output-level policies).
+ */
 export interface StepCache<T> {
-  residual: T | null;
+  residuals: T[];
+  capacity: number;
   prevMod0: T | null;
   velocity: T | null;
+  transform: T | null;
+}
+
+export function emptyCache<T>(capacity: number): StepCache<T> {
+  if (!Number.isInteger(capacity) || capacity < 1) throw new InternalError(`residual history ${capacity} must be an integer ≥ 1`);
+  return { residuals: [], capacity, prevMod0: null, velocity: null, transform: null };
+}
+
+/** A computed step's residual becomes the most recent; the oldest beyond capacity is dropped. */
+function pushResidual<T>(ops: TensorOps<T>, cache: StepCache<T>, r: T): void {
+  cache.residuals.unshift(r);
+  while (cache.residuals.length > cache.capacity) ops.dispose(cache.residuals.pop()!);
 }
 
 export interface Velocity<T> {
@@ -94,13 +111,13 @@ export async function splitVelocity<T>(run: Run<T>, den: SplitDenoiser<T>, cache
     const decision = run.policy.decide({ i, steps: run.steps, sigma });
     if (decision.kind === 'compute') {
       const z = await den.blocks(h, c);
-      cache.residual = replace(ops, cache.residual, ops.sub(z, h));
+      pushResidual(ops, cache, ops.sub(z, h));
       const v2 = await den.head(z, c);
       ops.dispose(z);
       return { decision, v: guide(run, v2), owned: true };
     }
     const rect = rectificationFor(run, i, true);
-    const v2 = await reuseHead(run, den, cache, h, c, i, rect);
+    const v2 = await reuseHead(run, den, cache, h, c, i, rect, decision.weights);
     return { decision, v: rectifyOutput(run, guide(run, v2), rect, den.outputLayout), owned: true };
   } finally {
     ops.dispose(h);
@@ -108,14 +125,44 @@ export async function splitVelocity<T>(run: Run<T>, den: SplitDenoiser<T>, cache
   }
 }
 
-/** ṽ = head(h + r), r the cached residual, rectified first when the fit lives in hidden space. */
-async function reuseHead<T>(run: Run<T>, den: SplitDenoiser<T>, cache: StepCache<T>,
-  h: T, c: T, i: number, rect: Rectification | null): Promise<T> {
+/**
+ * h + Σ_k w_k·r_k over the cached residuals (most recent first): one axpy per weight, on the
+ * device, no read-back. weights [1] (stale reuse) is the plain h + r_0.
+ */
+function forecastInput<T>(run: Run<T>, cache: StepCache<T>, h: T, i: number, weights: readonly number[]): T {
   const { ops } = run;
-  if (cache.residual === null) throw new InternalError(`policy ${run.policy.kind} reused step ${i} before any compute`);
-  const r = rect?.space === 'hidden' ? ops.rectifyAffine(cache.residual, rect.a, rect.b, den.hiddenLayout) : cache.residual;
-  const hr = ops.add(h, r);
-  if (r !== cache.residual) ops.dispose(r);
+  if (weights.length > cache.residuals.length) {
+    throw new InternalError(`policy ${run.policy.kind} weighted ${weights.length} residuals at step ${i}, `
+      + `${cache.residuals.length} are cached (history ${cache.capacity})`);
+  }
+  if (weights.length === 1 && weights[0] === 1) return ops.add(h, cache.residuals[0]!);
+  let t = h;
+  weights.forEach((w, k) => {
+    const next = ops.axpy(t, cache.residuals[k]!, w);
+    if (t !== h) ops.dispose(t);
+    t = next;
+  });
+  return t;
+}
+
+/** ṽ = head(h + r̃), r̃ the cached residual (or its forecast), rectified first when the fit lives in hidden space. */
+async function reuseHead<T>(run: Run<T>, den: SplitDenoiser<T>, cache: StepCache<T>,
+  h: T, c: T, i: number, rect: Rectification | null, weights: readonly number[] = [1]): Promise<T> {
+  const { ops } = run;
+  const r0 = cache.residuals[0];
+  if (r0 === undefined) throw new InternalError(`policy ${run.policy.kind} reused step ${i} before any compute`);
+  let hr: T;
+  if (rect?.space === 'hidden') {
+    if (weights.length !== 1 || weights[0] !== 1) {
+      throw new UnsupportedError(`policy ${run.policy.kind} forecasts the residual at step ${i} and rectifies it in `
+        + 'hidden space, which this runtime does not combine', 'use an output-space plan with a forecast');
+    }
+    const r = ops.rectifyAffine(r0, rect.a, rect.b, den.hiddenLayout);
+    hr = ops.add(h, r);
+    ops.dispose(r);
+  } else {
+    hr = forecastInput(run, cache, h, i, weights);
+  }
   try {
     return await den.head(hr, c);
   } finally {
@@ -131,6 +178,10 @@ export async function singleVelocity<T>(run: Run<T>, den: SingleDenoiser<T>, cac
       + 'model does not expose', 'use the split model, or a static policy (uniform, magcache, ertacache)');
   }
   const decision = run.policy.decide({ i, steps: run.steps, sigma });
+  if (decision.kind === 'reuse' && decision.weights !== undefined && (decision.weights.length !== 1 || decision.weights[0] !== 1)) {
+    throw new UnsupportedError(`policy ${run.policy.kind} forecasts the transformer residual, which a single-graph `
+      + 'model does not expose', 'use the split model (embed | blocks | head)');
+  }
   if (decision.kind === 'compute') {
     const x2 = batchInput(run, x);
     const v2 = await den.forward(x2, sigma, run.labels);
@@ -142,4 +193,59 @@ export async function singleVelocity<T>(run: Run<T>, den: SingleDenoiser<T>, cac
   const rect = rectificationFor(run, i, false);
   if (rect === null) return { decision, v: cache.velocity, owned: false };
   return { decision, v: run.ops.rectifyAffine(cache.velocity, rect.a, rect.b, den.outputLayout), owned: true };
+}
+
+/** The raw batch output of the whole model at x (both branches), for output-level caching. */
+async function fullOutput<T>(run: Run<T>, x2: T, sigma: number): Promise<T> {
+  const den = run.denoiser;
+  if (den.kind === 'single') return den.forward(x2, sigma, run.labels);
+  const { h, c, mod0 } = await den.embed(x2, sigma, run.labels);
+  run.ops.dispose(mod0);
+  try {
+    const z = await den.blocks(h, c);
+    try {
+      return await den.head(z, c);
+    } finally {
+      run.ops.dispose(z);
+    }
+  } finally {
+    run.ops.dispose(h);
+    run.ops.dispose(c);
+  }
+}
+
+/**
+ * Output-level caching (EasyCache, baselines.md): a reused step runs no graph at all and takes
+ * v = x + Δ per branch, Δ = v − x from the last computed step. The policy decides on host
+ * statistics of x and v: x is read back before every decision, v after every compute.
+ */
+export async function outputVelocity<T>(run: Run<T>, cache: StepCache<T>, x: T, i: number, sigma: number,
+  countReadback: () => void): Promise<Velocity<T>> {
+  const { ops, policy } = run;
+  if (policy.observeInput) {
+    countReadback();
+    policy.observeInput(i, await ops.read(x));
+  }
+  const decision = policy.decide({ i, steps: run.steps, sigma });
+  const x2 = batchInput(run, x);
+  try {
+    if (decision.kind === 'compute') {
+      const v2 = await fullOutput(run, x2, sigma);
+      cache.transform = replace(ops, cache.transform, ops.sub(v2, x2));
+      if (policy.observeOutput) {
+        countReadback();
+        try {
+          policy.observeOutput(i, await ops.read(v2), run.branches);
+        } catch (e) {
+          ops.dispose(v2);
+          throw e;
+        }
+      }
+      return { decision, v: guide(run, v2), owned: true };
+    }
+    if (cache.transform === null) throw new InternalError(`policy ${policy.kind} reused step ${i} before any compute`);
+    return { decision, v: guide(run, ops.add(x2, cache.transform)), owned: true };
+  } finally {
+    if (x2 !== x) ops.dispose(x2);
+  }
 }

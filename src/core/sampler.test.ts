@@ -12,7 +12,8 @@ import type { SampleOptions } from './sampler.ts';
 import { flowMatchSigmas } from './schedules.ts';
 import { asSingle, createGoldenToy } from './toy-denoisers.ts';
 import type { CachePolicy, StepInfo, TensorOps } from './types.ts';
-import { ertaPlan, teaPlan } from '../cache/test-plans.ts';
+import { easyPlan, ertaPlan, teaPlan } from '../cache/test-plans.ts';
+import { createTaylorSeerPolicy } from '../cache/taylorseer.ts';
 
 /** CPU ops that track live tensors, to prove the sampler disposes every intermediate. */
 function trackedOps() {
@@ -106,6 +107,45 @@ describe('sampler golden loops (T = 4, x₀ = 1, g = 1, w = 1, v = x + σ·r)', 
     expect(r.x).toBe(-0.0399169921875);
   });
 
+  it("time rule 'carry': reused steps take φ·Δnom, the next compute lands back on the grid (Δ = .25, .125, .375, .25)", async () => {
+    // σ = 1, .75, .625, .25; step 1 reuse v = .5 + 1 → x = .3125; step 2 v = .9375 → x = −.0390625;
+    // step 3 v = .2109375 → x = −.091796875
+    const carry = ertaPlan({ steps: 4, reuse: [1], phi: [1, 0.5, 1, 1], timeRule: 'carry' });
+    const r = await finalOf(createPolicy('ertacache-schedule+dt', { plan: carry }));
+    expect(r.dts).toEqual([0.25, 0.125, 0.375, 0.25]);
+    expect(r.sigmas).toEqual([1, 0.75, 0.625, 0.25]);
+    expect(r.x).toBe(-0.091796875);
+  });
+
+  it('ertacache-forecast: r̃ = r_k + g·(r_k − r_j)·(σ_k − σ_i)/(σ_j − σ_k) is exact here at g = 1', async () => {
+    // the toy's residual is σ: computes at σ 1 and .75, reuse at σ .5 → r̃ = .75 + g·(−.25)·1
+    // g = 1: r̃ = .5, the true residual: the final equals full compute (−.05078125)
+    // g = .5: r̃ = .625 → v = .1875 + .625 → x = −.015625; v = .234375 → x = −.07421875
+    const plan = (gain: number) => ertaPlan({ steps: 4, reuse: [1], forecast: { reuse: [2], gain } });
+    const exact = await finalOf(createPolicy('ertacache-forecast', { plan: plan(1) }));
+    expect(exact.stats.decisions).toEqual(['compute', 'compute', 'reuse', 'compute']);
+    expect(exact.x).toBe(-0.05078125);
+    expect((await finalOf(createPolicy('ertacache-forecast', { plan: plan(0.5) }))).x).toBe(-0.07421875);
+    // g = 0 is stale reuse: r = .75 → v = .9375 → x = −.046875; v = .203125 → x = −.09765625
+    expect((await finalOf(createPolicy('ertacache-forecast', { plan: plan(0) }))).x).toBe(-0.09765625);
+  });
+
+  it('taylorseer order 1 (warm-up 2, N 2): r̂(3) = r2 + (r2 − r1) = .25, exact on the uniform grid', async () => {
+    const r = await finalOf(createTaylorSeerPolicy({ order: 1, warmup: 2, interval: 2 }));
+    expect(r.stats.decisions).toEqual(['compute', 'compute', 'compute', 'reuse']);
+    expect(r.x).toBe(-0.05078125);
+  });
+
+  it('easycache reuses v = x + Δ (Δ = v − x at the last compute) with no graph call', async () => {
+    // ret 2: steps 0, 1 compute (x 1 → .5 → .1875); k = |1.25 − 2| / |.5 − 1| = 1.5;
+    // step 2: acc = 1.5·.3125/1.25 = .375 < .5 → reuse v = .1875 + .75 → x = −.046875;
+    // step 3 (last) computes: v = .203125 → x = −.09765625. Read-backs: x at 4 steps + v at 3 computes.
+    const r = await finalOf(createPolicy('easycache', { plan: easyPlan(4, 0.5, 2) }));
+    expect(r.stats.decisions).toEqual(['compute', 'compute', 'reuse', 'compute']);
+    expect(r.x).toBe(-0.09765625);
+    expect(r.stats.readbacks).toBe(7);
+  });
+
   it('a single-graph model reuses the cached guided velocity (v = 2 at step 1)', async () => {
     // step 1: x = .5 − .25·2 = 0; v = 0+.5 → x = −.125; v = −.125+.25 → x = −.15625
     const { ops, live } = trackedOps();
@@ -128,8 +168,15 @@ describe('sampler mechanics', () => {
   });
 
   it('disposes every intermediate: only the noise and the result stay alive', async () => {
-    for (const kind of ['none', 'uniform', 'teacache', 'ertacache']) {
-      const policy = createPolicy(kind, { interval: 2, plan: kind === 'teacache' ? teaPlan(4, 10) : ertaPlan({ steps: 4, reuse: [1, 2] }) });
+    const plans: Record<string, unknown> = {
+      teacache: teaPlan(4, 10), easycache: easyPlan(4, 10, 1),
+      ertacache: ertaPlan({ steps: 4, reuse: [1, 2] }),
+      'ertacache-forecast': ertaPlan({ steps: 4, reuse: [1], forecast: { reuse: [2] } }),
+    };
+    for (const kind of ['none', 'uniform', 'teacache', 'ertacache', 'ertacache-forecast', 'taylorseer-2', 'easycache']) {
+      const policy = kind === 'taylorseer-2'
+        ? createTaylorSeerPolicy({ order: 2, warmup: 2, interval: 2 })
+        : createPolicy(kind, { interval: 2, plan: plans[kind] });
       const r = run(policy, { guidance: 3, previewEvery: 1, onPreview: () => {} });
       const { x } = await r.promise;
       expect([kind, r.live.size, r.live.has(r.noise), r.live.has(x)]).toEqual([kind, 2, true, true]);

@@ -3,10 +3,11 @@
 // Loop: ertacache.md "Inference loop"; policies: shared/design/baselines.md.
 
 import { BadInputError, CancelledError, InternalError } from './errors.ts';
-import { advanceClock, evalSigma, redistributedDt, START_CLOCK } from './schedules.ts';
+import { advanceClock, evalSigma, START_CLOCK, stepDt } from './schedules.ts';
 import type { Clock, TimeMode } from './schedules.ts';
-import { singleVelocity, splitVelocity } from './sampler-steps.ts';
-import type { Run, Velocity } from './sampler-steps.ts';
+import { emptyCache, outputVelocity, singleVelocity, splitVelocity } from './sampler-steps.ts';
+import type { Run, StepCache, Velocity } from './sampler-steps.ts';
+import { MAX_DT_SCALE } from './types.ts';
 import type {
   CachePolicy, Conditioning, Denoiser, SampleStats, StepDecision, StepInfo, TensorOps,
 } from './types.ts';
@@ -44,7 +45,7 @@ export interface SampleResult<T> {
 interface LoopState<T> {
   x: T;
   clock: Clock;
-  cache: { residual: T | null; prevMod0: T | null; velocity: T | null };
+  cache: StepCache<T>;
   readbacks: number;
 }
 
@@ -65,8 +66,12 @@ function validate<T>(o: SampleOptions<T>): void {
 }
 
 function checkDecision(d: StepDecision, i: number, kind: string): void {
-  if (d.kind === 'reuse' && !(d.dtScale >= 0 && d.dtScale <= 1)) {
-    throw new InternalError(`policy ${kind} returned dtScale ${d.dtScale} at step ${i}; it must lie in [0, 1]`);
+  if (d.kind !== 'reuse') return;
+  if (!(d.dtScale >= 0 && d.dtScale <= MAX_DT_SCALE)) {
+    throw new InternalError(`policy ${kind} returned dtScale ${d.dtScale} at step ${i}; it must lie in [0, ${MAX_DT_SCALE}]`);
+  }
+  if (d.weights !== undefined && !(d.weights.length >= 1 && d.weights.every(Number.isFinite))) {
+    throw new InternalError(`policy ${kind} returned reuse weights [${d.weights}] at step ${i}; they must be finite`);
   }
 }
 
@@ -84,7 +89,7 @@ export async function sample<T>(opts: SampleOptions<T>): Promise<SampleResult<T>
   policy.reset();
   const st: LoopState<T> = {
     x: opts.noise, clock: START_CLOCK, readbacks: 0,
-    cache: { residual: null, prevMod0: null, velocity: null },
+    cache: emptyCache(policy.history ?? 1),
   };
   const stats: SampleStats = {
     steps: run.steps, computedSteps: 0, reusedSteps: 0, stepMs: [], totalMs: 0, readbacks: 0, decisions: [],
@@ -101,7 +106,8 @@ export async function sample<T>(opts: SampleOptions<T>): Promise<SampleResult<T>
     st.x = opts.noise; // handed to the caller: keep `finally` from disposing it
     return { x, stats };
   } finally {
-    for (const t of [st.cache.residual, st.cache.prevMod0, st.cache.velocity]) if (t) ops.dispose(t);
+    const c = st.cache;
+    for (const t of [...c.residuals, c.prevMod0, c.velocity, c.transform]) if (t) ops.dispose(t);
     if (st.x !== opts.noise) ops.dispose(st.x);
   }
 }
@@ -109,13 +115,16 @@ export async function sample<T>(opts: SampleOptions<T>): Promise<SampleResult<T>
 async function runStep<T>(run: Run<T>, st: LoopState<T>, opts: SampleOptions<T>, i: number, stats: SampleStats) {
   const t0 = performance.now();
   const sigma = evalSigma(opts.sigmas, i, st.clock, opts.timeMode ?? 'actual');
-  const dtc = redistributedDt(opts.sigmas, i, st.clock);
-  const vel: Velocity<T> = run.denoiser.kind === 'split'
-    ? await splitVelocity(run, run.denoiser, st.cache, st.x, i, sigma, () => st.readbacks++)
-    : await singleVelocity(run, run.denoiser, st.cache, st.x, i, sigma);
+  const countReadback = () => st.readbacks++;
+  const vel: Velocity<T> = run.policy.level === 'output'
+    ? await outputVelocity(run, st.cache, st.x, i, sigma, countReadback)
+    : run.denoiser.kind === 'split'
+      ? await splitVelocity(run, run.denoiser, st.cache, st.x, i, sigma, countReadback)
+      : await singleVelocity(run, run.denoiser, st.cache, st.x, i, sigma);
   checkDecision(vel.decision, i, run.policy.kind);
-  // Reused steps are shortened by φ_i = dtScale (ertacache.md (b)).
-  const dt = vel.decision.kind === 'compute' ? dtc : dtc * vel.decision.dtScale;
+  // Reused steps are scaled by φ_i = dtScale (ertacache.md (b)), under the policy's time rule.
+  const dt = stepDt(opts.sigmas, i, st.clock, run.policy.timeRule ?? 'proportional',
+    vel.decision.kind === 'compute' ? null : vel.decision.dtScale);
   try {
     await advance(run.ops, st, opts, i, sigma, vel.v, dt);
   } finally {

@@ -2,6 +2,9 @@
 // σ runs from 1 (noise) to 0 (data); x_σ = (1−σ)·x₀ + σ·ε (ertacache.md "Setting").
 
 import { BadInputError } from './errors.ts';
+import type { TimeRule } from './types.ts';
+
+export type { TimeRule } from './types.ts';
 
 /**
  * T+1 sigmas from 1 to 0 for a flow-match Euler sampler with the SD3 shift
@@ -62,4 +65,25 @@ export function advanceClock(sigmas: ArrayLike<number>, i: number, clock: Clock,
     elapsed: clock.elapsed + dt,
     nomElapsed: clock.nomElapsed + (sigmas[i]! - sigmas[i + 1]!),
   };
+}
+
+/**
+ * The actual step Δ of step i under a time rule; `reuseScale` is φ_i at a reused step, null at a
+ * computed one. 'proportional' (the paper): Δc·φ, Δc = redistributedDt. 'carry': a reused step
+ * takes φ·Δnom_i, a computed step Δnom_i plus the time not yet spent (nomElapsed − elapsed), so
+ * it lands on the grid point σ_{i+1}. The last step always takes the remaining time; no step is
+ * negative.
+ */
+export function stepDt(sigmas: ArrayLike<number>, i: number, clock: Clock, rule: TimeRule,
+  reuseScale: number | null): number {
+  if (rule === 'proportional') {
+    const dtc = redistributedDt(sigmas, i, clock);
+    return reuseScale === null ? dtc : dtc * reuseScale;
+  }
+  const steps = sigmas.length - 1;
+  const remaining = sigmas[0]! - sigmas[steps]! - clock.elapsed;
+  if (i === steps - 1) return Math.max(0, remaining);
+  const dtNom = sigmas[i]! - sigmas[i + 1]!;
+  const dt = reuseScale === null ? dtNom + (clock.nomElapsed - clock.elapsed) : reuseScale * dtNom;
+  return Math.max(0, Math.min(dt, remaining));
 }

@@ -66,8 +66,24 @@ export interface SingleDenoiser<T> {
 
 export type Denoiser<T> = SplitDenoiser<T> | SingleDenoiser<T>;
 
-/** What a cache policy decides for step i. dtScale is φ_i (1 = full step). */
-export type StepDecision = { kind: 'compute' } | { kind: 'reuse'; dtScale: number };
+/**
+ * What a cache policy decides for step i. dtScale is φ_i (1 = full step, at most MAX_DT_SCALE).
+ * weights: the reused residual as a combination Σ_k w_k·r_k of the residuals of the last computed
+ * steps, most recent first (a forecast); absent = [1], the stale residual of the last compute.
+ */
+export type StepDecision = { kind: 'compute' } | { kind: 'reuse'; dtScale: number; weights?: readonly number[] };
+
+/** The largest step factor a policy may ask for: calibrated φ may lengthen a reused step, never more. */
+export const MAX_DT_SCALE = 2;
+
+/**
+ * How the time a shortened (or lengthened) reused step leaves over is given back, so the
+ * trajectory still ends at σ = 0 (src/core/schedules.ts stepDt):
+ *   'proportional' the paper's rule: every later step is rescaled by remaining / nominal remaining;
+ *   'carry'        reused steps take φ·Δnom; the next computed step takes back the difference,
+ *                  landing on the nominal grid again.
+ */
+export type TimeRule = 'proportional' | 'carry';
 
 export interface StepContext {
   i: number;
@@ -95,6 +111,19 @@ export interface CachePolicy {
   /** Indicator signal for step i: relative L1 change of block 0's modulated input. */
   observeIndicator?(i: number, relL1: number): void;
   decide(ctx: StepContext): StepDecision;
+  /** Computed residuals per branch the sampler keeps for reuse weights (default 1: the last). */
+  readonly history?: number;
+  /** Time redistribution after shortened steps (default 'proportional', ertacache.md (b)). */
+  readonly timeRule?: TimeRule;
+  /**
+   * 'output' (EasyCache): a reused step skips the whole model and reuses the transformation vector
+   * Δ = v − x per branch. The sampler reads x back before every decision (observeInput) and the
+   * raw batch output after every compute (observeOutput). Default 'residual'.
+   */
+  readonly level?: 'residual' | 'output';
+  observeInput?(i: number, x: Float32Array): void;
+  /** v: the raw model output, one row per branch [cond, uncond]; x: this step's input. */
+  observeOutput?(i: number, v: Float32Array, branches: number): void;
   /** The rectification to apply at reused step i, or null (none / not fitted). */
   rectification(i: number): Rectification | null;
   reset(): void;

@@ -21,9 +21,15 @@ const POLICY_NAMES: Record<string, string> = {
   uniform: 'uniform — reuse on a fixed stride',
   teacache: 'TeaCache — input-change threshold',
   magcache: 'MagCache — magnitude-ratio threshold',
+  easycache: 'EasyCache — output transformation vector',
+  taylorseer: 'TaylorSeer — order-1 forecast, even spread',
+  'taylorseer-2': 'TaylorSeer — order-2 forecast',
   'ertacache-schedule': 'ERTACache: schedule only',
-  'ertacache-schedule+dt': 'ERTACache: schedule + Δt',
-  ertacache: 'ERTACache (full)',
+  'ertacache-paper': "ERTACache: schedule + the paper's φ",
+  'ertacache-schedule+dt': 'ERTACache: schedule + calibrated φ',
+  ertacache: 'ERTACache',
+  'ertacache-forecast': 'ERTACache + residual forecast',
+  'ertacache-forecast+rect': 'ERTACache + forecast + rectification',
 };
 
 /** uniform has no plan: its "budget" is a stride (compute every N-th step). */
@@ -99,7 +105,9 @@ export class SettingsForm {
     } else if (kind === 'uniform') {
       for (const n of UNIFORM_INTERVALS) this.budget.append(new Option(`compute 1 step in ${n} (≈${Math.ceil(steps / n)})`, `i${n}`));
     } else {
-      const budgets = this.#model ? availableBudgets(this.#model, kind, steps) : [];
+      // TaylorSeer needs no plan: it is offered at the budgets ERTACache is calibrated for, to compare
+      const planKind = kind.startsWith('taylorseer') ? 'ertacache' : kind;
+      const budgets = this.#model ? availableBudgets(this.#model, planKind, steps) : [];
       for (const b of budgets) this.budget.append(new Option(`${b} of ${steps} (${(steps / b).toFixed(1)}×)`, String(b)));
       if (budgets.length === 0) {
         this.budget.append(new Option('no calibrated plan', ''));

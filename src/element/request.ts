@@ -7,7 +7,7 @@ import type { ElementOptions } from './options.ts';
 import type { JobRequest } from './session.ts';
 
 /** Plan kinds that ablation variants share ('ertacache-schedule' reads the 'ertacache' plan). */
-const PLAN_FAMILIES = ['ertacache', 'teacache', 'magcache'];
+const PLAN_FAMILIES = ['ertacache', 'teacache', 'magcache', 'easycache'];
 
 function planKind(policy: string): string | null {
   return PLAN_FAMILIES.find((k) => policy === k || policy.startsWith(`${k}-`)) ?? null;

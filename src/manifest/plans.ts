@@ -6,7 +6,7 @@ import { manifestError } from './errors.ts';
 import type { ModelManifest, PlanEntry, RectificationSpace } from './types.ts';
 
 /** Policies whose decisions come from an offline-calibrated plan file. */
-export const PLAN_KINDS: readonly string[] = ['ertacache', 'teacache', 'magcache'];
+export const PLAN_KINDS: readonly string[] = ['ertacache', 'teacache', 'magcache', 'easycache'];
 
 /**
  * Rectification space used when a run does not ask for one. 'output' is the calibrator's

@@ -29,8 +29,13 @@ export interface NodeCalibrateOptions {
   spaces?: RectificationSpace[];
   /** Default 'actual'; must match the runtime's. */
   timeMode?: TimeMode;
-  /** How ERTACache's step factor φ is fitted: 'paper' (default) or the 'lsq' experiment. */
-  phi?: 'paper' | 'lsq';
+  /**
+   * How ERTACache's step factor φ is chosen: 'search' (default: direct search of PSNR on the
+   * calibration seeds, with the time rule), 'paper' (the paper's formula) or the 'lsq' experiment.
+   */
+  phi?: 'search' | 'paper' | 'lsq';
+  /** Also calibrate the residual forecast (policy 'ertacache-forecast'). Default true. */
+  forecast?: boolean;
   /** Measure each plan's error with the real sampler (default true; false is faster). */
   evaluate?: boolean;
   /** onnxruntime-node intra-op threads. */
@@ -50,7 +55,7 @@ export interface PlanSummary {
   lambda?: number;
   /** ERTACache reuse set S. */
   reuse?: number[];
-  /** TeaCache / MagCache threshold δ. */
+  /** TeaCache / MagCache / EasyCache threshold δ. */
   delta?: number;
   error: Record<string, VariantError>;
 }
@@ -74,7 +79,7 @@ function checkOptions(o: NodeCalibrateOptions): void {
   checkNumber('guidance', o.guidance);
   o.spaces?.forEach((s) => checkOneOf('spaces', s, ['output', 'hidden']));
   checkOneOf('timeMode', o.timeMode, ['actual', 'nominal']);
-  checkOneOf('phi', o.phi, ['paper', 'lsq']);
+  checkOneOf('phi', o.phi, ['search', 'paper', 'lsq']);
   checkInt('threads', o.threads, 1, 1024);
 }
 
@@ -104,7 +109,8 @@ function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: numb
   if (o.seeds) c.seeds = o.seeds;
   if (o.labels) c.labels = o.labels;
   if (o.spaces) c.spaces = o.spaces;
-  if (o.phi !== undefined && o.phi !== 'paper') c.phiMode = o.phi;
+  if (o.phi !== undefined && o.phi !== 'search') c.phiMode = o.phi;
+  if (o.forecast === false) c.forecast = false;
   return c;
 }
 
@@ -126,7 +132,8 @@ function summarize(file: string, plan: CachePlan): PlanSummary {
 }
 
 /**
- * Fits ERTACache, TeaCache and MagCache plans per budget on full-compute trajectories, writes
+ * Fits ERTACache (with its residual forecast), TeaCache, MagCache and EasyCache plans per budget
+ * on full-compute trajectories, writes
  * them to `<model>/plans/` and lists them in `<model>/manifest.json` (rewritten atomically).
  *
  * @example
@@ -148,7 +155,7 @@ export async function calibrate(options: NodeCalibrateOptions): Promise<Calibrat
     checkAgainstModel(options, m, steps);
     const c = calibrateOptions(options, m, steps);
     const result = await calibrateModel(model.denoiser, model.ops, c);
-    const plans: CachePlan[] = [...result.ertacache, ...result.teacache, ...result.magcache];
+    const plans: CachePlan[] = [...result.ertacache, ...result.teacache, ...result.magcache, ...result.easycache];
     const entries: PlanEntry[] = [];
     for (const plan of plans) entries.push(await writePlanFile(dir, plan));
     await addPlansToManifest(dir, entries);

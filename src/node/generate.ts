@@ -37,13 +37,13 @@ export interface NodeGenerateOptions {
   guidance?: number;
   /** Cache policy kind: 'none' (default), 'uniform', 'teacache', 'magcache', 'ertacache', … */
   policy?: string;
-  /** Computed-step budget: picks the manifest's plan for it (uniform: exactly this many steps). */
+  /** Computed-step budget: picks the manifest's plan for it (uniform, taylorseer: exactly this many steps). */
   budget?: number;
   /** ertacache: which plan's rectification space (default 'output'). */
   space?: 'output' | 'hidden';
   /** uniform: compute every n-th step (default 3). */
   interval?: number;
-  /** teacache / magcache: override the plan's threshold δ (higher = faster, worse). */
+  /** teacache / magcache / easycache: override the plan's threshold δ (higher = faster, worse). */
   delta?: number;
   /** σ the model sees after a shortened step (default 'actual'). */
   timeMode?: TimeMode;
@@ -119,6 +119,8 @@ async function policyFor(o: NodeGenerateOptions, kind: string, m: ModelManifest,
   if (loaded) options.plan = loaded.plan;
   if (o.interval !== undefined) options.interval = o.interval;
   if (o.delta !== undefined) options.delta = o.delta;
+  // uniform and taylorseer spread exactly `budget` computed steps (matched-budget comparisons)
+  if ((kind === 'uniform' || kind.startsWith('taylorseer')) && o.budget !== undefined) options.uniformBudget = o.budget;
   return { policy: createPolicy(kind, options), loaded };
 }
 

@@ -68,7 +68,9 @@ async function policyFor<T>(ctx: RunContext<T>, req: GenerateRequest, steps: num
   }
   const options: PolicyOptions = { plan, steps, modelHash: m.modelHash };
   if (req.policy?.interval !== undefined) options.interval = req.policy.interval;
-  if (kind === 'uniform' && req.policy?.budget !== undefined) options.uniformBudget = req.policy.budget;
+  if ((kind === 'uniform' || kind.startsWith('taylorseer')) && req.policy?.budget !== undefined) {
+    options.uniformBudget = req.policy.budget;
+  }
   if (req.policy?.delta !== undefined) options.delta = req.policy.delta;
   const policy: CachePolicy = createPolicy(kind, options);
   return { policy, planId };

@@ -1,0 +1,62 @@
+// The direct search and the time warp, on synthetic objectives (the end-to-end search on a real
+// flow is in calibrate.test.ts; the simulation = sampler check too).
+
+import { describe, expect, it } from 'vitest';
+import { createPolicy } from '../cache/registry.ts';
+import { ertaPlan } from '../cache/test-plans.ts';
+import { flowMatchSigmas } from '../core/schedules.ts';
+import type { CachePolicy } from '../core/types.ts';
+import { reuseGroups, searchStepAdjustment, stepRatios } from './direct-search.ts';
+import type { StepAdjustment } from './direct-search.ts';
+
+const T = 20;
+const reuse = [2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17];
+
+describe('stepRatios: the time warp of a static plan', () => {
+  const sigmas = flowMatchSigmas(T);
+  const zeros = new Array<number>(T).fill(1).map((v, i) => (reuse.includes(i) ? 0 : v));
+
+  it("proportional with φ = 0 snowballs onto the last step; 'carry' gives each compute back only its own debt", () => {
+    const prop = stepRatios(createPolicy('ertacache-schedule+dt', { plan: ertaPlan({ steps: T, reuse, phi: zeros }) }), sigmas);
+    const carry = stepRatios(createPolicy('ertacache-schedule+dt',
+      { plan: ertaPlan({ steps: T, reuse, phi: zeros, timeRule: 'carry' }) }), sigmas);
+    expect(prop.reduce((s, r) => s + r, 0) / T).toBeCloseTo(1, 12); // Σ Δ = 1 either way
+    expect(carry.reduce((s, r) => s + r, 0) / T).toBeCloseTo(1, 12);
+    expect(Math.max(...prop)).toBeGreaterThan(2.4); // the lump at the end
+    expect(prop.indexOf(Math.max(...prop))).toBeGreaterThanOrEqual(T - 2); // at the end
+    expect(Math.max(...carry)).toBeCloseTo(3, 12); // a compute after two φ = 0 steps: 1 + 2
+    reuse.forEach((i) => expect(carry[i]).toBe(0));
+  });
+
+  it('full steps (schedule only) take exactly their nominal size', () => {
+    const r = stepRatios(createPolicy('ertacache-schedule', { plan: ertaPlan({ steps: T, reuse }) }), sigmas);
+    r.forEach((v) => expect(v).toBeCloseTo(1, 12));
+  });
+});
+
+describe('searchStepAdjustment', () => {
+  it('splits the reused steps into runs of consecutive indices', () => {
+    expect(reuseGroups(reuse, 4)).toEqual([[2, 3, 5], [6, 8, 9], [11, 12], [14, 15, 17]]);
+    expect(reuseGroups([4], 4)).toEqual([[4]]);
+  });
+
+  it('finds the grid optimum, the rule and the gain, then improves per-step φ where it pays', async () => {
+    // objective: peak at carry, gain 1.25, φ = .5 on the first half of S and .75 on the rest
+    const target = (i: number) => (i < 9 ? 0.5 : 0.75);
+    const policy = (a: StepAdjustment) => ({ a }) as unknown as CachePolicy;
+    const score = async (p: CachePolicy) => {
+      const { a } = p as unknown as { a: StepAdjustment };
+      const err = reuse.reduce((s, i) => s + (a.phi[i]! - target(i)) ** 2, 0);
+      return 50 - 10 * err - (a.timeRule === 'carry' ? 0 : 1) - Math.abs((a.gain ?? 0) - 1.25);
+    };
+    const log: string[] = [];
+    const r = await searchStepAdjustment({ steps: T, reuse, policy, score, log: (m) => log.push(m), label: 't' },
+      { gains: true, sweeps: 1 });
+    expect([r.timeRule, r.gain]).toEqual(['carry', 1.25]);
+    expect(r.phi[2]).toBe(0.5); // grid optimum .5 … (an all-.5 start)
+    expect(r.phi[17]).toBe(0.75); // … then the last groups moved up by .25
+    expect(r.phi[0]).toBe(1); // computed steps keep φ = 1
+    expect(r.trials).toBeLessThanOrEqual(2 * 4 + 2 + 8);
+    expect(log).toHaveLength(3);
+  });
+});
