@@ -136,11 +136,12 @@ async function measureVariant(v: ScalingVariant, p: PreparedVariant, o: MeasureO
     const guidance = m.scheduler.defaultGuidance;
     log(`scaling: ${v.name} (${variantKey(v)}): calibrating ERTACache for ${o.budget} of ${o.steps} steps`);
     const t0 = performance.now();
-    // The smallest batch the calibrator takes (one seed × one label) and no error evaluation:
-    // the plan only has to be a real plan for this model, its quality is not measured here.
+    // The smallest batch the calibrator takes (one seed × one label), no error evaluation, no φ
+    // search, forecast or peer plans: only the reuse set decides the speed timed here.
     const calibration = await calibrateModel(model.denoiser, model.ops, {
       modelHash: m.modelHash, steps: o.steps, shift: m.scheduler.shift, guidance, budgets: [o.budget],
       xDims, nullLabel: classConditioning(m).nullLabel, seeds: [0], labels: [0], evaluate: false,
+      phiMode: 'paper', forecast: false, peers: false,
     });
     const calibrationMs = performance.now() - t0;
     const plan = calibration.ertacache[0]!;

@@ -53,6 +53,8 @@ export interface CalibrateOptions {
   phiMode?: PhiMode;
   /** Also calibrate the residual forecast (ertacache-forecast) into every ertacache plan. Default true. */
   forecast?: boolean;
+  /** Also fit the TeaCache, MagCache and EasyCache plans. Default true. */
+  peers?: boolean;
   /** Coordinate-descent sweeps of per-step φ after the grid (each 2 × 4 trials at most). Default 1. */
   sweeps?: number;
   /** Default 'actual' (ertacache.md (b)). Must match the runtime's. */
@@ -109,6 +111,7 @@ export async function calibrateModel<T>(denoiser: Denoiser<T>, ops: TensorOps<T>
   };
   const result: CalibrationResult = { ertacache: [], teacache: [], magcache: [], easycache: [] };
   for (const budget of options.budgets) result.ertacache.push(...await ertaPlans(ctx, budget));
+  if (options.peers === false) return result;
   const coefficients = fitTeaCacheCoefficients(ctx.profile);
   const gamma = magnitudeRatios(ctx.profile);
   for (const budget of options.budgets) {

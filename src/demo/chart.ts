@@ -7,11 +7,13 @@ const W = 360;
 const H = 220;
 const PAD = { left: 44, right: 12, top: 12, bottom: 34 };
 /** A lossless run (PSNR = ∞) is drawn at this ceiling so it stays on the chart. */
-const PSNR_CEILING = 60;
+const PSNR_CEILING = 70;
 
 const COLORS: Record<string, string> = {
   none: '#6b7280', uniform: '#0ea5e9', teacache: '#f59e0b', magcache: '#a855f7',
-  'ertacache-schedule': '#84cc16', 'ertacache-schedule+dt': '#14b8a6', ertacache: '#ef4444',
+  easycache: '#78716c', taylorseer: '#2563eb', 'taylorseer-2': '#1e3a8a',
+  'ertacache-schedule': '#84cc16', 'ertacache-paper': '#d946ef', 'ertacache-schedule+dt': '#14b8a6', ertacache: '#ef4444',
+  'ertacache-forecast': '#b91c1c', 'ertacache-forecast+rect': '#fb7185',
 };
 
 function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
