@@ -27,11 +27,13 @@ interface Case {
 
 // Pinned from main at 353789a (before any pipeline code), 8 steps, the manifest's guidance. One
 // intra-op thread: the same bytes came out with ORT's default (2 threads here); one keeps a
-// many-core CI machine from splitting reductions differently.
+// many-core CI machine from splitting reductions differently. The ertacache case was re-pinned by
+// issue 10: its plan was recalibrated (plan version 2: φ by direct search), which moves its image
+// by design; the sampler's arithmetic for the other policies is unchanged (their hashes stand).
 const CASES: Case[] = [
   { seed: 1, label: 7, policy: 'none', graphs: 'split', sha256: '216e2845de8d1e58dde1733896bec005d982f2ada533eea39eb87f98d34b6e40' },
   { seed: 42, label: 3, policy: 'uniform', graphs: 'split', sha256: '2791aa954b15cbb1c94bf96fea50df4e077caa00d873c95d0901d1ecce95c190' },
-  { seed: 5, label: 0, policy: 'ertacache', budget: 5, graphs: 'split', sha256: 'f42a506e5333b075e990d17aa3079e19c66e20b8033295011dbfcbd84b25ea3c' },
+  { seed: 5, label: 0, policy: 'ertacache', budget: 5, graphs: 'split', sha256: '67937a7b4a8aa4180c2181968d7ecbdc5d58fe0dd1e27a1d237e647a7a6d27de' },
   { seed: 9, label: 9, policy: 'teacache', budget: 5, graphs: 'split', sha256: '4c1903ecb3cfe2249374efc0c5f846c9bbe2759f2d3a2809e1bcc11670a0735f' },
   { seed: 11, label: 4, policy: 'magcache', budget: 5, graphs: 'single', sha256: '4eb48a8f28640dc5c0351b63bd3a22c380b8c38ccc812d48964bfec0481bdc33' },
 ];
