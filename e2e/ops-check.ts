@@ -7,6 +7,8 @@ import { createCpuOps, type CpuTensor } from '../src/core/ops.ts';
 import { gaussianNoise } from '../src/core/rng.ts';
 import type { ChannelLayout, Dims } from '../src/core/types.ts';
 import { createWebGpuOps, type GpuOps } from '../src/backend/webgpu-ops.ts';
+import { createWebGpuPreview } from '../src/backend/webgpu-preview.ts';
+import { previewOnHost } from '../src/backend/text-pipeline.ts';
 
 export interface OpCheck { op: string; maxDiff: number; length: number }
 export interface OpsReport { checks: OpCheck[]; readbacks: number; pooledBefore: number; pooledAfter: number; relL1: [number, number] }
@@ -63,4 +65,25 @@ async function checkOps(): Promise<OpsReport> {
   return report;
 }
 
+/** The WGSL preview map (webgpu-preview.ts) against the host map on a seeded 4×8×8 latent: max |diff|. */
+async function checkPreview(): Promise<{ maxDiff: number; length: number }> {
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter');
+  const device = await adapter.requestDevice();
+  const gpu = createWebGpuOps({ Tensor }, device);
+  const x = gaussianNoise(7, 4 * 8 * 8);
+  const matrix = gaussianNoise(8, 12);
+  const bias = gaussianNoise(9, 3);
+  const rgb = createWebGpuPreview({ Tensor }, device)(gpu.fromHost(x, [1, 4, 8, 8]), matrix, bias);
+  const got = await gpu.read(rgb);
+  rgb.dispose();
+  const want = previewOnHost(x, matrix, bias, 4);
+  let maxDiff = got.length === want.length ? 0 : Infinity;
+  for (let k = 0; k < got.length; k++) maxDiff = Math.max(maxDiff, Math.abs(got[k]! - want[k]!));
+  gpu.release();
+  device.destroy();
+  return { maxDiff, length: got.length };
+}
+
 (globalThis as unknown as { checkOps: typeof checkOps }).checkOps = checkOps;
+(globalThis as unknown as { checkPreview: typeof checkPreview }).checkPreview = checkPreview;

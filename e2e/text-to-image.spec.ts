@@ -37,6 +37,15 @@ test('prompt → image equals the PyTorch reference loop, with RGB previews', as
   expect(again.stats).toMatchObject({ encodedPrompts: 0, readbacks: 1 });
 });
 
+test('the WGSL preview map equals the host map', async ({ page, provider }) => {
+  test.skip(provider !== 'webgpu', 'WebGPU only');
+  await page.goto('/e2e/ops-check.html');
+  await page.waitForFunction(() => 'checkPreview' in globalThis);
+  const r = await page.evaluate(() => (globalThis as unknown as { checkPreview(): Promise<{ maxDiff: number; length: number }> }).checkPreview());
+  expect(r.length).toBe(3 * 8 * 8);
+  expect(r.maxDiff).toBeLessThan(1e-5);
+});
+
 test('a label on a text model is CONDITIONING_MISMATCH', async ({ harness, provider }) => {
   test.skip(provider !== 'wasm', 'a request check; one provider is enough');
   ok(await load(harness, { provider }, URL_));

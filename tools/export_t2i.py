@@ -26,6 +26,11 @@ WORDS = ("a an the of with and on in at big small tiny happy sad round bright da
          "emoji icon flat glossy outline drawing").split()
 CONFIG = {"channels": 4, "size": 8, "patch": 2, "dim": 32, "depth": 3, "heads": 2, "text_dim": 32,
           "text_depth": 1, "max_tokens": 8, "vae_width": 16, "scaling": 0.5, "shift": 0.1}
+# Disjoint by construction (evaluation.md: evaluation prompts are fixed and never calibrated on).
+CALIBRATION_PROMPTS = ["a red apple", "a happy yellow sun", "a small green tree", "a blue fish with a hat",
+                       "a dark grey cloud", "a pink flower", "a shiny gold star", "an orange cat"]
+EVALUATION_PROMPTS = ["a red apple with a shiny leaf", "a big white ghost", "a purple car", "a brown dog on a ball",
+                      "a black bird in the moon", "a silver robot"]
 REFERENCE = {"prompt": "a red apple with a shiny leaf", "negative": "", "seed": 7, "steps": 6, "guidance": 3.0}
 TOKEN_PROMPTS = ["a red apple", "A Big, Happy CAT!", "", "unknownword moon", "abc apples",
                  "a tiny glossy gold star on a dark blue cloud with a sad ghost"]
@@ -253,9 +258,14 @@ def main():
         "preview": {"from": [-1, 1], "to": [0, 255], "channels": 3},
         "scheduler": {"type": "flow-match-euler", "shift": 1.0, "defaultSteps": 8, "defaultGuidance": REFERENCE["guidance"]},
         "calibrationPrompts": "calibration-prompts.json",
+        "evaluationPrompts": "evaluation-prompts.json",
         "plans": [],
         "weights": "random (tests only)",
     }
+    assert not set(CALIBRATION_PROMPTS) & set(EVALUATION_PROMPTS)
+    for name, prompts in (("calibration-prompts.json", CALIBRATION_PROMPTS), ("evaluation-prompts.json", EVALUATION_PROMPTS)):
+        with open(os.path.join(args.out, name), "w") as f:
+            json.dump(prompts, f, indent=1)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
     write_golden(args.golden, golden)

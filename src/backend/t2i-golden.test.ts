@@ -6,6 +6,7 @@
 
 import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +108,13 @@ describe.skipIf(!HAVE)('tiny-t2i against PyTorch', () => {
       expect(maxAbsDiff(a.image, b.image)).toBeGreaterThan(1e-3); // the prompt changes the image
       const c = await rt.generate({ prompt: 'a blue fish', seed: 99, steps: 2, guidance: 1 });
       expect(c.stats.encodedPrompts).toBe(0); // w = 1: the negative prompt is not needed at all
+    });
+
+    it('runs the shipped ertacache plan (fitted on the calibration prompts) on an evaluation prompt', async () => {
+      const plan = JSON.parse(await readFile(`${T2I_DIR}/plans/ertacache-8-b5.json`, 'utf8')) as { reuse: number[] };
+      const out = await rt.generate({ prompt: 'a silver robot', seed: 3, steps: 8, policy: { kind: 'ertacache', budget: 5 } });
+      expect(out.stats.decisions.flatMap((d, i) => (d === 'reuse' ? [i] : []))).toEqual(plan.reuse);
+      expect(out.stats.planId).toBe('plans/ertacache-8-b5.json');
     });
 
     it('truncates an over-long prompt with a warning event', async () => {

@@ -18,7 +18,7 @@ export type DevicePreviewMap<T> = (x: T, matrix: Float32Array, bias: Float32Arra
 export interface PipelineGraphs<T> {
   /** Token ids [maxTokens] → context rows [maxTokens · contextDim] on the host (one read-back). */
   encode(ids: Int32Array): Promise<Float32Array>;
-  /** The transformer bound to context rows: a batch of b runs rows 0 … b−1 (0 = prompt, 1 = negative). */
+  /** The transformer bound to context rows: batch row k runs row labels[k] (sampling: 0 = prompt, 1 = negative). */
   bind(contexts: readonly Float32Array[]): Denoiser<T>;
   /** Final latent → RGB planar [3, H', W'] in the decoder's range, on the host (one read-back). */
   decode(latent: T): Promise<Float32Array>;
@@ -50,30 +50,32 @@ export function previewOnHost(x: Float32Array, matrix: Float32Array, bias: Float
   return out;
 }
 
+/** The context tensor of a batch, row k = rows[labels[k]]; made once per distinct labels (CPU, reused every step). */
 function contextTensors<T extends OrtTensorLike>(ort: OrtNamespace<T>, rows: readonly Float32Array[], shape: [number, number]) {
-  const byBatch = new Map<number, T>();
-  return (batch: number): T => {
-    let t = byBatch.get(batch);
+  const byLabels = new Map<string, T>();
+  return (labels: Int32Array): T => {
+    const key = labels.join(',');
+    let t = byLabels.get(key);
     if (!t) {
-      if (batch > rows.length) {
-        throw new BadInputError(`a batch of ${batch} needs ${batch} prompts' context, ${rows.length} were bound`,
-          'bind the prompt and the negative prompt (CFG runs them as a batch of 2)');
-      }
-      const data = new Float32Array(batch * shape[0] * shape[1]);
-      rows.slice(0, batch).forEach((r, k) => data.set(r, k * r.length));
-      t = new ort.Tensor('float32', data, [batch, ...shape]);
-      byBatch.set(batch, t);
+      checkLabels(labels, rows.length);
+      const data = new Float32Array(labels.length * shape[0] * shape[1]);
+      labels.forEach((l, k) => data.set(rows[l]!, k * rows[l]!.length));
+      t = new ort.Tensor('float32', data, [labels.length, ...shape]);
+      byLabels.set(key, t);
     }
     return t;
   };
 }
 
-function checkLabels(labels: Int32Array): void {
-  if (!labels.every((l, k) => l === k)) {
-    throw new BadInputError(`a text model's batch rows are the bound prompts 0 … b−1, got labels [${[...labels]}]`,
-      'sample with cond { label: 0, nullLabel: 1 } on a bound text denoiser');
+function checkLabels(labels: Int32Array, bound: number): void {
+  if (!labels.every((l) => Number.isInteger(l) && l >= 0 && l < bound)) {
+    throw new BadInputError(`a text model's batch rows name bound prompts 0 … ${bound - 1}, got [${[...labels]}]`,
+      'bind the prompt and the negative prompt (CFG runs them as a batch of 2: cond { label: 0, nullLabel: 1 })');
   }
 }
+
+/** Rows 0 … b−1: the sampler's order when blocks() is called without labels. */
+const firstRows = (b: number) => Int32Array.from({ length: b }, (_, k) => k);
 
 function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPipeline, rows: readonly Float32Array[]): Denoiser<T> {
   const { ort, sessions, manifest: m, queue } = d;
@@ -92,10 +94,9 @@ function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPip
     return {
       kind: 'single', outputLayout,
       async forward(x, sigma, labels) {
-        checkLabels(labels);
         const t = sigmas(labels.length, sigma);
         try {
-          return (await model({ [io.latent]: x, [io.sigma]: t, [io.context]: context(labels.length) }, [io.velocity]))[io.velocity]!;
+          return (await model({ [io.latent]: x, [io.sigma]: t, [io.context]: context(labels) }, [io.velocity]))[io.velocity]!;
         } finally {
           t.dispose();
         }
@@ -110,7 +111,7 @@ function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPip
     hiddenLayout: { channels: m.hidden.dim, inner: 1 },
     outputLayout,
     async embed(x, sigma, labels) {
-      checkLabels(labels);
+      checkLabels(labels, rows.length);
       const t = sigmas(labels.length, sigma);
       try {
         const r = await embed({ [io.latent]: x, [io.sigma]: t }, [io.hidden, io.temb, io.mod0]);
@@ -119,7 +120,8 @@ function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPip
         t.dispose();
       }
     },
-    blocks: async (h, c) => (await blocks({ [io.hidden]: h, [io.temb]: c, [io.context]: context(h.dims[0]!) }, [io.hiddenOut]))[io.hiddenOut]!,
+    blocks: async (h, c, labels) => (await blocks({ [io.hidden]: h, [io.temb]: c,
+      [io.context]: context(labels ?? firstRows(h.dims[0]!)) }, [io.hiddenOut]))[io.hiddenOut]!,
     head: async (z, c) => (await head({ [io.hidden]: z, [io.temb]: c }, [io.velocity]))[io.velocity]!,
   };
 }

@@ -116,7 +116,7 @@ export function createHostModel<T>(denoiser: Denoiser<T>, ops: TensorOps<T>, bat
     },
     async blocks(e) {
       const [z] = await chunked([{ name: 'h', data: e.h }, { name: 'c', data: e.c }], ['z'],
-        async ([h, c]) => [await den.blocks(h!, c!)]);
+        async ([h, c], labels) => [await den.blocks(h!, c!, labels)]);
       return z!;
     },
     async head(z, e) {

@@ -16,7 +16,9 @@ search of mean PSNR against full compute on the calibration seeds.
   --steps <n>          sampling steps the plans are for (default: the manifest's scheduler.defaultSteps)
   --budget <n>         computed steps per plan (2…steps); repeat or comma-separate for several (required)
   --seeds <list>       calibration noise seeds, e.g. 0-19 or 1,2,3 (default 0,1; 1000-1009 are held out)
-  --labels <list>      classes in the calibration batch (default 0-9)
+  --labels <list>      class models: classes in the calibration batch (default 0-9)
+  --prompts <file>     text models: calibration prompts, a JSON array or one a line (default: the
+                       manifest's calibrationPrompts; its evaluationPrompts are refused)
   --guidance <w>       CFG weight to calibrate at (default: the manifest's)
   --space <s>          output | hidden | both: where ERTACache's rectification is fitted (default output)
   --time-mode <m>      actual | nominal (default actual; must match the runtime's)
@@ -35,6 +37,7 @@ export interface CalibrateArgs {
   budgets: number[];
   seeds?: number[];
   labels?: number[];
+  prompts?: string;
   guidance?: number;
   spaces?: RectificationSpace[];
   timeMode: TimeMode;
@@ -51,6 +54,7 @@ const OPTIONS = {
   budget: { type: 'string', multiple: true },
   seeds: { type: 'string' },
   labels: { type: 'string' },
+  prompts: { type: 'string' },
   guidance: { type: 'string' },
   space: { type: 'string' },
   'time-mode': { type: 'string' },
@@ -94,6 +98,7 @@ export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | nul
     threads: r.int('threads', 1, 1024),
     seeds: list('seeds'),
     labels: list('labels'),
+    prompts: r.str('prompts'),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) Object.assign(args, { [k]: v });
   return args;

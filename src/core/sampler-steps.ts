@@ -110,7 +110,7 @@ export async function splitVelocity<T>(run: Run<T>, den: SplitDenoiser<T>, cache
     await observeIndicator(run, cache, i, mod0, countReadback);
     const decision = run.policy.decide({ i, steps: run.steps, sigma });
     if (decision.kind === 'compute') {
-      const z = await den.blocks(h, c);
+      const z = await den.blocks(h, c, run.labels);
       pushResidual(ops, cache, ops.sub(z, h));
       const v2 = await den.head(z, c);
       ops.dispose(z);
@@ -202,7 +202,7 @@ async function fullOutput<T>(run: Run<T>, x2: T, sigma: number): Promise<T> {
   const { h, c, mod0 } = await den.embed(x2, sigma, run.labels);
   run.ops.dispose(mod0);
   try {
-    const z = await den.blocks(h, c);
+    const z = await den.blocks(h, c, run.labels);
     try {
       return await den.head(z, c);
     } finally {

@@ -53,7 +53,8 @@ export interface SplitDenoiser<T> {
   readonly hiddenLayout: ChannelLayout;
   readonly outputLayout: ChannelLayout;
   embed(x: T, sigma: number, labels: Int32Array): Promise<{ h: T; c: T; mod0: T }>;
-  blocks(h: T, c: T): Promise<T>;
+  /** `labels`: the rows' conditions as given to embed (a text model picks each row's context by it). */
+  blocks(h: T, c: T, labels?: Int32Array): Promise<T>;
   head(z: T, c: T): Promise<T>;
 }
 

@@ -11,6 +11,7 @@ import { compareResults, renderComparison } from './compare.ts';
 import { renderError, toTypedError } from './errors.ts';
 import { heatLegendGradient } from './heatmap.ts';
 import { byId, showNotice, summarizeRun } from './page.ts';
+import { fillModelPicker } from './models.ts';
 import { DemoRunner, describeProvider } from './runner.ts';
 import { SettingsForm } from './settings.ts';
 import type { DemoSettings } from './settings.ts';
@@ -19,11 +20,12 @@ import type { Timeline } from './timeline.ts';
 
 const query = new URLSearchParams(location.search);
 /** ?model= points the page at another manifest (relative to the page, so it works under a sub-path). */
-const MODEL_URL = new URL(query.get('model') ?? 'models/mnist-dit/manifest.json', location.href).href;
+let modelUrl = new URL(query.get('model') ?? 'models/mnist-dit/manifest.json', location.href).href;
 /** ?preview=k: a frame every k steps (each one a read-back on WebGPU); 0 = final image only. */
 const PREVIEW_EVERY = Math.max(0, Number(query.get('preview') ?? 1) || 0);
 
 const form = new SettingsForm(query.get('policy') ?? 'ertacache');
+fillModelPicker(form.model, modelUrl, location.href);
 const runner = new DemoRunner();
 const messages = byId('messages');
 const el = {
@@ -47,6 +49,8 @@ function applyQuery(): void {
   if (query.get('compare') === '1') form.compare.checked = true;
   const budget = query.get('budget');
   if (budget !== null) form.choose(form.budget, budget);
+  const prompt = query.get('prompt');
+  if (prompt !== null) form.prompt.value = prompt;
   const digit = query.get('digit');
   if (digit !== null) document.querySelector<HTMLInputElement>(`#digit-${CSS.escape(digit)}`)?.click();
 }
@@ -65,14 +69,20 @@ async function loadModel(): Promise<ModelInfo | null> {
   el.loadProgress.hidden = false;
   el.modelStatus.textContent = `Loading model (${provider})…`;
   try {
-    const info = await runner.load(MODEL_URL, provider, (loaded, total) => {
+    const info = await runner.load(modelUrl, provider, (loaded, total) => {
       el.loadProgress.value = total > 0 ? loaded / total : 0;
       el.modelStatus.textContent = `Downloading model: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
     });
     model = info;
     form.setModel(info);
     const embed = document.getElementById('embed');
-    embed?.setAttribute('model', MODEL_URL); // the embed example uses the same model and provider
+    embed?.setAttribute('model', modelUrl); // the embed example uses the same model and provider
+    if (info.conditioning === 'text') {
+      embed?.removeAttribute('label');
+      embed?.setAttribute('prompt', form.prompt.value);
+    } else {
+      embed?.removeAttribute('prompt');
+    }
     embed?.setAttribute('provider', provider);
     const p = describeProvider(info);
     el.modelStatus.textContent = p.text;
@@ -93,21 +103,26 @@ async function loadModel(): Promise<ModelInfo | null> {
 
 async function generate(s: DemoSettings): Promise<void> {
   if (model === null && (await loadModel()) === null) return;
-  const { width, height } = model!.latent;
-  const request = { label: s.label, seed: s.seed, steps: s.steps, guidance: s.guidance, previewEvery: PREVIEW_EVERY };
-  const cachedTimeline = labelledTimeline(s.compare ? `${s.policy.kind}` : `${s.policy.kind}, digit ${s.label}, seed ${s.seed}`);
+  const { width, height } = model!.image;
+  const text = model!.conditioning === 'text';
+  const what = text ? `"${s.prompt}"` : `digit ${s.label}`;
+  const conditioning = text
+    ? { prompt: s.prompt, ...(s.negativePrompt !== '' ? { negativePrompt: s.negativePrompt } : {}) }
+    : { label: s.label };
+  const request = { ...conditioning, seed: s.seed, steps: s.steps, guidance: s.guidance, previewEvery: PREVIEW_EVERY };
+  const cachedTimeline = labelledTimeline(s.compare ? `${s.policy.kind}` : `${s.policy.kind}, ${what}, seed ${s.seed}`);
   const refTimeline = labelledTimeline('none (reference)');
   el.timelines.replaceChildren(cachedTimeline.element, ...(s.compare ? [refTimeline.element] : []));
   el.refFigure.hidden = !s.compare;
   el.diffFigure.hidden = true;
   el.table.hidden = true;
   el.mainCaption.textContent = s.policy.kind;
-  el.runStatus.textContent = `Generating digit ${s.label} (seed ${s.seed})…`;
+  el.runStatus.textContent = `Generating ${what} (seed ${s.seed})…`;
   // The cached run goes first: any first-run warm-up then counts against caching, never for it.
   const cached = await runner.run({ ...request, policy: s.policy }, { canvas: el.mainCanvas, timeline: cachedTimeline });
   last = cached;
   el.download.disabled = false;
-  el.mainCanvas.setAttribute('aria-label', `Generated digit ${s.label}, seed ${s.seed}, policy ${s.policy.kind}`);
+  el.mainCanvas.setAttribute('aria-label', `Generated ${what}, seed ${s.seed}, policy ${s.policy.kind}`);
   const runs: Record<string, unknown> = { cached: cached.stats };
   if (s.compare) {
     el.runStatus.textContent = 'Now the uncached reference, same seed…';
@@ -129,6 +144,7 @@ form.form.addEventListener('submit', (e) => {
   el.generate.disabled = true;
   el.cancel.disabled = false;
   form.provider.disabled = true; // a reload while a run is going would be refused (BUSY)
+  form.model.disabled = true;
   generate(form.read())
     .catch((err: unknown) => {
       const typed = toTypedError(err);
@@ -143,6 +159,7 @@ form.form.addEventListener('submit', (e) => {
       el.generate.disabled = false;
       el.cancel.disabled = true;
       form.provider.disabled = false;
+      form.model.disabled = false;
     });
 });
 el.cancel.addEventListener('click', () => void runner.cancel());
@@ -153,10 +170,17 @@ form.provider.addEventListener('change', () => {
   model = null;
   void loadModel();
 });
+form.model.addEventListener('change', () => {
+  if (runner.running) return;
+  modelUrl = form.model.value;
+  model = null;
+  void loadModel();
+});
 el.download.addEventListener('click', () => {
   if (last === null) return;
   const s = form.read();
-  void frameToPng(last.frame).then((png) => downloadBlob(png, `erta-digit${s.label}-seed${s.seed}-${last!.stats.policy}.png`));
+  const name = model?.conditioning === 'text' ? 'prompt' : `digit${s.label}`;
+  void frameToPng(last.frame).then((png) => downloadBlob(png, `erta-${name}-seed${s.seed}-${last!.stats.policy}.png`));
 });
 
 byId('heat-legend').style.background = heatLegendGradient();

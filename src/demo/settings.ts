@@ -7,7 +7,11 @@ import type { ModelInfo, PolicyRequest, ProviderRequest } from '../runtime/api.t
 import { byId } from './page.ts';
 
 export interface DemoSettings {
+  /** Class models: the digit. */
   label: number;
+  /** Text models: the prompt, and the negative prompt ('' = the model's default). */
+  prompt: string;
+  negativePrompt: string;
   seed: number;
   steps: number;
   guidance: number;
@@ -44,6 +48,9 @@ export class SettingsForm {
   readonly policy = byId<HTMLSelectElement>('policy');
   readonly budget = byId<HTMLSelectElement>('budget');
   readonly compare = byId<HTMLInputElement>('compare');
+  readonly model = byId<HTMLSelectElement>('model');
+  readonly prompt = byId<HTMLInputElement>('prompt');
+  readonly negativePrompt = byId<HTMLInputElement>('negative-prompt');
   readonly #digits = byId<HTMLElement>('digit-options');
   readonly #budgetNote = byId<HTMLElement>('budget-note');
   #model: ModelInfo | null = null;
@@ -87,6 +94,10 @@ export class SettingsForm {
   setModel(model: ModelInfo): void {
     const first = this.#model === null;
     this.#model = model;
+    const text = model.conditioning === 'text';
+    byId('digit-fields').hidden = text; // a text model is asked with a prompt, a class model with a digit
+    byId('prompt-fields').hidden = !text;
+    this.prompt.required = text;
     this.setClasses(model.classes);
     // The model's defaults, unless the visitor (or the page's query) already chose a value.
     if (first && this.steps.dataset.chosen === undefined) this.steps.value = String(model.defaultSteps);
@@ -129,6 +140,8 @@ export class SettingsForm {
     else if (b !== '') policy.budget = Number(b);
     return {
       label: Number(digit?.value ?? 0),
+      prompt: this.prompt.value,
+      negativePrompt: this.negativePrompt.value,
       seed: Number(this.seed.value),
       steps: Number(this.steps.value),
       guidance: Number(this.guidance.value),

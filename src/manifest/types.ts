@@ -139,6 +139,8 @@ export interface ModelManifest {
   plans: PlanEntry[];
   /** Text models: a manifest-relative JSON file of calibration prompts (never evaluation prompts). */
   calibrationPrompts?: string;
+  /** Text models: a manifest-relative JSON file of evaluation prompts, refused by calibration. */
+  evaluationPrompts?: string;
   /** Free-form provenance ("trained", "random (timing only)"). */
   weights?: string;
   /** Where the manifest was loaded from (a directory path or a URL); files resolve against it. */

@@ -187,6 +187,8 @@ function parseBody(r: FieldReader, baseUrl: string, version: number): ModelManif
   if (weights !== undefined) m.weights = weights;
   const prompts = r.optStr('calibrationPrompts');
   if (prompts !== undefined) m.calibrationPrompts = prompts;
+  const evaluation = r.optStr('evaluationPrompts');
+  if (evaluation !== undefined) m.evaluationPrompts = evaluation;
   return m;
 }
 

@@ -9,6 +9,7 @@ import type { TimeMode } from '../core/schedules.ts';
 import type { ModelManifest, PlanEntry, RectificationSpace } from '../manifest/types.ts';
 import { addPlansToManifest, writePlanFile } from '../cli/plan-files.ts';
 import { classConditioning } from '../manifest/conditioning.ts';
+import { bindCalibrationPrompts, type PromptCalibration } from './calibration-prompts.ts';
 import { checkInt, checkNumber, checkOneOf, OptionError, PACKAGED_MODEL_DIR } from './options.ts';
 
 /** What to calibrate. Only `budgets` is required. */
@@ -21,8 +22,10 @@ export interface NodeCalibrateOptions {
   steps?: number;
   /** Calibration noise seeds (default [0, 1]; the evaluation seeds 1000–1009 are refused). */
   seeds?: number[];
-  /** Classes in the calibration batch (default: every class). */
+  /** Class models: classes in the calibration batch (default: every class). */
   labels?: number[];
+  /** Text models: a file of calibration prompts (JSON array or one a line). Default: the manifest's calibrationPrompts. */
+  prompts?: string;
   /** CFG weight to calibrate at (default: the manifest's). */
   guidance?: number;
   /** Where ERTACache's rectification is fitted, one plan each (default ['output']). */
@@ -86,13 +89,18 @@ function checkOptions(o: NodeCalibrateOptions): void {
 function checkAgainstModel(o: NodeCalibrateOptions, m: ModelManifest, steps: number): void {
   const tooBig = o.budgets.filter((b) => b > steps);
   if (tooBig.length > 0) throw new OptionError('budgets', `${tooBig.join(', ')} exceeds steps ${steps}`);
+  if (m.conditioning.type === 'text') {
+    if (o.labels !== undefined) throw new OptionError('labels', `cannot be used: ${m.name} is text-conditioned`, 'pass calibration prompts instead (--prompts FILE)');
+    return;
+  }
+  if (o.prompts !== undefined) throw new OptionError('prompts', `cannot be used: ${m.name} is class-conditional`, 'pass labels instead');
   const badLabels = (o.labels ?? []).filter((l) => l >= classConditioning(m, 'calibration on labels').classes);
   if (badLabels.length > 0) {
     throw new OptionError('labels', `${badLabels.join(', ')}: ${m.name} has classes 0-${classConditioning(m, 'calibration on labels').classes - 1}`);
   }
 }
 
-function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: number): CalibrateOptions {
+function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: number, text: PromptCalibration | null): CalibrateOptions {
   const c: CalibrateOptions = {
     modelHash: m.modelHash,
     steps,
@@ -100,7 +108,7 @@ function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: numb
     guidance: o.guidance ?? m.scheduler.defaultGuidance,
     budgets: [...new Set(o.budgets)].sort((a, b) => b - a),
     xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
-    nullLabel: classConditioning(m, 'calibration on labels').nullLabel,
+    nullLabel: text ? text.nullLabel : classConditioning(m, 'calibration on labels').nullLabel,
     timeMode: o.timeMode ?? 'actual',
     evaluate: o.evaluate ?? true,
     pixelRange: m.preview.from,
@@ -108,6 +116,7 @@ function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: numb
   };
   if (o.seeds) c.seeds = o.seeds;
   if (o.labels) c.labels = o.labels;
+  if (text) c.labels = text.labels;
   if (o.spaces) c.spaces = o.spaces;
   if (o.phi !== undefined && o.phi !== 'search') c.phiMode = o.phi;
   if (o.forecast === false) c.forecast = false;
@@ -153,8 +162,11 @@ export async function calibrate(options: NodeCalibrateOptions): Promise<Calibrat
     const m = model.manifest;
     const steps = options.steps ?? m.scheduler.defaultSteps;
     checkAgainstModel(options, m, steps);
-    const c = calibrateOptions(options, m, steps);
-    const result = await calibrateModel(model.denoiser, model.ops, c);
+    const text = m.conditioning.type === 'text' ? await bindCalibrationPrompts(model, dir, options.prompts) : null;
+    text?.warnings.forEach((w) => options.onProgress?.(`warning: ${w}`));
+    if (text) options.onProgress?.(`calibrating on ${text.prompts.length} prompts (labels 0-${text.prompts.length - 1}; ${text.nullLabel} = the negative prompt)`);
+    const c = calibrateOptions(options, m, steps, text);
+    const result = await calibrateModel(text?.denoiser ?? model.denoiser, model.ops, c);
     const plans: CachePlan[] = [...result.ertacache, ...result.teacache, ...result.magcache, ...result.easycache];
     const entries: PlanEntry[] = [];
     for (const plan of plans) entries.push(await writePlanFile(dir, plan));

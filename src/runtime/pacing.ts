@@ -45,7 +45,7 @@ export function pacedByStep<T>(d: Denoiser<T>, sync: (() => Promise<void>) | und
       await yieldToEventLoop();
       return d.embed(x, sigma, labels);
     },
-    blocks: (h, c) => d.blocks(h, c),
+    blocks: (h, c, labels) => d.blocks(h, c, labels),
     head: async (z, c) => settled(await d.head(z, c)),
   };
 }
