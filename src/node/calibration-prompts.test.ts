@@ -34,7 +34,7 @@ describe('calibrate on prompts (tiny-t2i)', () => {
     const prompts = await readPromptList(join(dir, 'calibration-prompts.json'));
     expect(lines.join('\n')).toContain(`calibrating on ${prompts.length} prompts`);
     expect(r.samples).toBe(2 * prompts.length); // seeds 0, 1 × prompts
-    expect(r.plans.map((p) => p.kind).sort()).toEqual(['ertacache', 'magcache', 'teacache']);
+    expect(r.plans.map((p) => p.kind).sort()).toEqual(['easycache', 'ertacache', 'magcache', 'teacache']);
     const out = await generate({ model: dir, prompt: 'a purple car', steps: 4, policy: 'ertacache', budget: 3, seed: 5 });
     expect(out.report.computedSteps).toBeLessThanOrEqual(3);
     expect(out.report.plan).toMatch(/ertacache-4-b3/);
