@@ -1,6 +1,7 @@
 // Failures a user can meet reach the page as distinct typed codes with a hint, intact across
 // the worker boundary (RuntimeError instances, not bare Errors).
 
+import { createHash } from 'node:crypto';
 import { expect, generate, load, MODEL_URL, ok, test } from './fixtures.ts';
 
 test('a 404 model URL is MODEL_NOT_FOUND', async ({ harness }) => {
@@ -17,6 +18,9 @@ test('a manifest with a wrong hash is MODEL_FILE_HASH_MISMATCH', async ({ harnes
   await harness.route(`**${MODEL_URL}`, async (route) => {
     const manifest = await (await route.fetch()).json();
     manifest.graphs.blocks.sha256 = '0'.repeat(64);
+    // Keep modelHash consistent with the listed hashes (else MODEL_HASH_MISMATCH comes first).
+    manifest.modelHash = createHash('sha256')
+      .update(Object.keys(manifest.graphs).sort().map((k) => manifest.graphs[k].sha256).join('')).digest('hex');
     await route.fulfill({ json: manifest });
   });
   const r = await load(harness, { provider: 'wasm' });

@@ -67,6 +67,15 @@ const harness = {
     await client.terminate();
     client = createRuntimeClient();
   },
+  /**
+   * Calls the client with whatever a careless page might pass: `source` is a function's text,
+   * `(c) => c.generate(null)`, applied to the live client (corpus.spec.ts). Values are dropped
+   * (they need not be serializable); errors come back with their code.
+   */
+  raw: async (source: string): Promise<Outcome<null>> => {
+    const call = new Function(`return (${source});`)() as (c: RuntimeClient) => Promise<unknown>;
+    return attempt(async () => { await call(client); return null; });
+  },
   /** Grey level of the canvas centre: proves frames reach the canvas. */
   canvasMean(): number {
     const c = document.getElementById('frame') as HTMLCanvasElement;

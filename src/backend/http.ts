@@ -2,6 +2,7 @@
 // is down are different problems with different fixes, so they get different codes.
 
 import { manifestError } from '../manifest/errors.ts';
+import { LIMITS } from '../manifest/limits.ts';
 import { describe, WebBackendError } from './web-errors.ts';
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
@@ -35,13 +36,32 @@ function httpError(url: string, what: string, status: number): Error {
       : 'the server refused the request; check that the model directory is deployed and readable');
 }
 
-/** GET `url` as bytes, reporting progress. `expected` (bytes) stands in for a missing Content-Length. */
+/** A body larger than `max`: a model file that is not the declared one, or an absurd JSON file. */
+function tooLarge(url: string, what: string, max: number): Error {
+  if (what === 'model file') {
+    return manifestError('MODEL_FILE_HASH_MISMATCH', `${url} is larger than the ${max} bytes the manifest declares`,
+      'the file and manifest.json come from different exports; deploy the model directory as tools/export.py wrote it');
+  }
+  return manifestError('MANIFEST_TOO_LARGE', `${what} ${url} is larger than ${max} bytes; real ones are a few kB`,
+    'check the URL: it must point at a manifest.json / plan file written by the project\'s tools');
+}
+
+/**
+ * GET `url` as bytes, reporting progress. `expected` (bytes) stands in for a missing
+ * Content-Length. Reading stops as soon as more than `max` bytes arrive (nothing unbounded).
+ */
 export async function fetchBytes(url: string, what: string, onProgress?: ByteProgress, expected = 0,
-  fetchFn: FetchFn = (u, i) => fetch(u, i)): Promise<Uint8Array> {
+  fetchFn: FetchFn = (u, i) => fetch(u, i), max = Number.POSITIVE_INFINITY): Promise<Uint8Array> {
   const res = await request(url, what, fetchFn);
-  const total = Number(res.headers.get('content-length')) || expected;
+  const declared = Number(res.headers.get('content-length'));
+  if (declared > max) {
+    await res.body?.cancel().catch(() => {});
+    throw tooLarge(url, what, max);
+  }
+  const total = declared || expected;
   if (!res.body) {
     const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.byteLength > max) throw tooLarge(url, what, max);
     onProgress?.(bytes.byteLength, total);
     return bytes;
   }
@@ -55,6 +75,10 @@ export async function fetchBytes(url: string, what: string, onProgress?: BytePro
       if (done) break;
       chunks.push(value);
       loaded += value.byteLength;
+      if (loaded > max) {
+        await reader.cancel().catch(() => {});
+        break;
+      }
       if (loaded - reported >= PROGRESS_STEP) {
         reported = loaded;
         onProgress?.(loaded, total);
@@ -64,6 +88,7 @@ export async function fetchBytes(url: string, what: string, onProgress?: BytePro
     throw new WebBackendError('NETWORK', `the download of ${url} broke off after ${loaded} bytes: ${describe(e)}`,
       'retry; the partial file was not stored', { cause: e });
   }
+  if (loaded > max) throw tooLarge(url, what, max);
   onProgress?.(loaded, total);
   return concat(chunks, loaded);
 }
@@ -81,9 +106,14 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
 
 /** GET and JSON.parse; a body that is not JSON is MANIFEST_FORMAT for manifests, else MODEL_NOT_FOUND. */
 export async function fetchJson(url: string, what: string, fetchFn: FetchFn = (u, i) => fetch(u, i)): Promise<unknown> {
-  const bytes = await fetchBytes(url, what, undefined, 0, fetchFn);
+  const bytes = await fetchBytes(url, what, undefined, 0, fetchFn, LIMITS.jsonBytes);
+  return parseJsonText(new TextDecoder().decode(bytes), url, what);
+}
+
+/** JSON.parse with a typed error (MANIFEST_FORMAT) for text that is not JSON. */
+export function parseJsonText(text: string, url: string, what: string): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return JSON.parse(text);
   } catch (e) {
     throw manifestError('MANIFEST_FORMAT', `${what} ${url} is not JSON (${describe(e)})`,
       'the URL must point at a manifest.json / plan file; a dev server answering index.html for unknown paths '

@@ -1,11 +1,12 @@
 // loadNodeModel refuses a model directory whose files are not the ones the manifest declares,
 // before any session is created, with a typed error that says what to do.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manifestFixture } from '../manifest/fixture.ts';
+import { modelHashOf } from '../manifest/hash.ts';
 import { fakeOrt } from './fake-ort.ts';
 import { sha256Hex } from './node-files.ts';
 import { loadNodeModel, type NodeModelOptions } from './node-model.ts';
@@ -26,10 +27,22 @@ async function writeModel(files: Record<string, { content: string; declared?: st
     const bytes = new TextEncoder().encode(declared ?? content);
     Object.assign(j['graphs'][name], { sha256: sha256Hex(bytes), bytes: bytes.length });
   }
+  j['modelHash'] = await modelHashOf(j['graphs']);
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(j));
 }
 
 describe('loadNodeModel file checks', () => {
+  it('rejects a modelHash that is not the hash of the listed graphs, before reading them', async () => {
+    await writeModel({ embed: { content: 'e' }, blocks: { content: 'b' }, head: { content: 'h' } });
+    const j = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    j.modelHash = '0'.repeat(64);
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(j));
+    const ort = fakeOrt();
+    await expect(loadNodeModel(dir, { ort: ort as unknown as NodeModelOptions['ort'] }))
+      .rejects.toMatchObject({ code: 'MODEL_HASH_MISMATCH' });
+    expect(ort.created).toHaveLength(0);
+  });
+
   it('rejects a graph whose sha256 differs from the manifest, before creating sessions', async () => {
     await writeModel({ embed: { content: 'e' }, blocks: { content: 'tampered', declared: 'b' }, head: { content: 'h' } });
     const ort = fakeOrt();

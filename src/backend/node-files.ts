@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { manifestError } from '../manifest/errors.ts';
 import type { GraphEntry, ModelManifest } from '../manifest/types.ts';
+import { verifyModelHash } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -38,7 +39,9 @@ export async function readManifestFile(dir: string): Promise<ModelManifest> {
       { cause: e },
     );
   }
-  return parseManifest(json, dir);
+  const manifest = parseManifest(json, dir);
+  await verifyModelHash(manifest);
+  return manifest;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

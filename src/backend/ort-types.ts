@@ -22,11 +22,17 @@ export type OrtSessionOptions = object;
 export interface OrtValueMetadata {
   readonly name: string;
   readonly isTensor: boolean;
+  /** Tensors only: element type and shape (numbers, or symbols for dynamic dimensions). */
+  readonly type?: string;
+  readonly shape?: readonly (number | string)[];
 }
 
 export interface OrtSession<T> {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** What the graph declares for each input/output (onnxruntime ≥ 1.22); absent in fakes. */
+  readonly inputMetadata?: readonly OrtValueMetadata[];
+  readonly outputMetadata?: readonly OrtValueMetadata[];
   run(feeds: Record<string, T>): Promise<Record<string, T>>;
   release(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 
 import { manifestError } from '../manifest/errors.ts';
 import type { GraphEntry, GraphName, ModelManifest } from '../manifest/types.ts';
-import type { OrtNamespace, OrtSession, OrtSessionOptions, OrtTensorLike } from './ort-types.ts';
+import type { OrtNamespace, OrtSession, OrtSessionOptions, OrtTensorLike, OrtValueMetadata } from './ort-types.ts';
 
 export type GraphSessions<T> = Partial<Record<GraphName, OrtSession<T>>>;
 
@@ -27,13 +27,37 @@ export async function createGraphSessions<T extends OrtTensorLike>(
   const sessions: GraphSessions<T> = {};
   try {
     for (const [name, data] of Object.entries(bytes) as [GraphName, Uint8Array][]) {
-      sessions[name] = await ort.InferenceSession.create(data, optionsFor(sessionOptions, name));
+      try {
+        sessions[name] = await ort.InferenceSession.create(data, optionsFor(sessionOptions, name));
+      } catch (e) {
+        throw unparsable(name, e) ?? e;
+      }
     }
   } catch (e) {
     await releaseSessions(sessions);
     throw e;
   }
   return sessions;
+}
+
+/**
+ * ONNX Runtime's messages for bytes that are not a loadable ONNX model (protobuf parse, empty
+ * buffer, broken graph), as opposed to a runtime that failed to start (missing .wasm/.mjs,
+ * an EP that cannot initialise): the two need different fixes.
+ */
+const UNPARSABLE = /protobuf parsing failed|failed to load model|model data pointer is null|invalid_protobuf|invalid model|load model from .* failed|ModelProto/i;
+
+/** MODEL_FILE_CORRUPT for a parse failure of one graph's bytes, else null. */
+function unparsable(name: GraphName, e: unknown): Error | null {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!UNPARSABLE.test(message)) return null;
+  return manifestError(
+    'MODEL_FILE_CORRUPT',
+    `the ${name} graph matches its manifest hash, but ONNX Runtime cannot load it: ${message}`,
+    'the model folder holds a broken export (the manifest was written for these bytes): re-export the model '
+      + 'with tools/export.py; the ONNX Runtime files and the page are not the problem',
+    { cause: e },
+  );
 }
 
 export async function releaseSessions<T>(sessions: GraphSessions<T>): Promise<void> {
@@ -44,16 +68,46 @@ function sameNames(declared: readonly string[], actual: readonly string[]): bool
   return declared.length === actual.length && declared.every((n) => actual.includes(n));
 }
 
-/** SESSION_IO_MISMATCH unless the session's input and output names are the manifest's. */
+const IO_HINT = 'The .onnx file and manifest.json come from different exports; re-export both with tools/export.py.';
+
+/** A declared numeric dimension must match; symbols (dynamic) and unknown dims match anything. */
+function sameShape(declared: readonly (number | string)[], actual: readonly (number | string)[]): boolean {
+  return declared.length === actual.length
+    && declared.every((d, k) => typeof d === 'string' || typeof actual[k] !== 'number' || actual[k] === d);
+}
+
+/** The session's own dtypes and shapes (when it reports them) against the manifest's. */
+function checkSessionSpecs(entry: GraphEntry, side: 'inputs' | 'outputs', meta: readonly OrtValueMetadata[] | undefined) {
+  for (const m of meta ?? []) {
+    const spec = entry[side][m.name];
+    if (!spec || !m.isTensor || m.type === undefined || m.shape === undefined) continue;
+    if (m.type === spec.dtype && sameShape(spec.shape, m.shape)) continue;
+    throw manifestError(
+      'SESSION_IO_MISMATCH',
+      `${entry.file}: ${side.slice(0, -1)} ${m.name} is ${m.type} ${JSON.stringify(m.shape)} in the graph, `
+        + `but the manifest declares ${spec.dtype} ${JSON.stringify(spec.shape)}`,
+      IO_HINT,
+    );
+  }
+}
+
+/**
+ * SESSION_IO_MISMATCH unless the session's input and output names are the manifest's, with the
+ * dtypes and shapes it declares (checked when the session reports them: onnxruntime ≥ 1.22).
+ */
 export function checkSessionIo<T>(name: GraphName, session: OrtSession<T>, entry: GraphEntry): void {
   const wantIn = Object.keys(entry.inputs);
   const wantOut = Object.keys(entry.outputs);
-  if (sameNames(wantIn, session.inputNames) && sameNames(wantOut, session.outputNames)) return;
+  if (sameNames(wantIn, session.inputNames) && sameNames(wantOut, session.outputNames)) {
+    checkSessionSpecs(entry, 'inputs', session.inputMetadata);
+    checkSessionSpecs(entry, 'outputs', session.outputMetadata);
+    return;
+  }
   throw manifestError(
     'SESSION_IO_MISMATCH',
     `${entry.file}: the graph has inputs [${session.inputNames.join(', ')}] and outputs ` +
       `[${session.outputNames.join(', ')}], but the manifest declares [${wantIn.join(', ')}] → [${wantOut.join(', ')}]`,
-    'The .onnx file and manifest.json come from different exports; re-export both with tools/export.py.',
+    IO_HINT,
   );
 }
 

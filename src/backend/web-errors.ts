@@ -8,6 +8,7 @@ export type WebBackendErrorCode =
   | 'WEBGPU_UNAVAILABLE' // WebGPU was forced and no usable adapter exists
   | 'BACKEND_INIT' // the execution provider failed to start or to create a session
   | 'ORT_FILES_NOT_FOUND' // ONNX Runtime's .wasm/.mjs are not where the runtime looked (ortBaseUrl)
+  | 'WASM_BLOCKED' // the page's Content-Security-Policy forbids compiling WebAssembly
   | 'DEVICE_LOST'; // the GPU device went away
 
 export class WebBackendError extends Error {

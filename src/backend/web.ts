@@ -59,6 +59,27 @@ function configureOrt(caps: Capabilities, files: { mjs: string; wasm: string }, 
   return { threads, notes: note ? [note] : [] };
 }
 
+/** The smallest valid module: "\0asm", version 1. Compiling it tests the CSP, nothing else. */
+const EMPTY_WASM = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+
+/**
+ * ONNX Runtime runs on WebAssembly (the WebGPU EP too). A Content-Security-Policy without
+ * 'wasm-unsafe-eval' in script-src makes every compile throw; say so, instead of blaming the
+ * ORT file deployment for what the page's policy forbids.
+ */
+export function checkWasmAllowed(): void {
+  const hint = "add 'wasm-unsafe-eval' to the script-src directive of the page's (and the worker script's) "
+    + 'Content-Security-Policy; README, "Content Security Policy" lists the whole policy';
+  if (typeof WebAssembly === 'undefined') {
+    throw new WebBackendError('WASM_BLOCKED', 'WebAssembly is not available in this worker', hint);
+  }
+  try {
+    new WebAssembly.Module(EMPTY_WASM);
+  } catch (e) {
+    throw new WebBackendError('WASM_BLOCKED', `WebAssembly compilation is blocked here: ${describe(e)}`, hint, { cause: e });
+  }
+}
+
 const isTyped = (e: unknown): boolean => e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
 
 /**
@@ -141,6 +162,7 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
     loadJson: (url, what, opts) => loadJsonDocument(url, what, opts, options.fetch, options.store),
     loadFile: (spec, opts) => loadModelFile(spec, opts, options.fetch, options.store),
     async openModel(manifest, mode, graphs, request: ProviderRequest) {
+      checkWasmAllowed();
       const caps = await probeCapabilities(options.scope);
       const choice = chooseProvider(request, caps);
       // Relative URLs resolve against the worker's own URL, as ORT itself would resolve them.
@@ -166,7 +188,8 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
       } catch (e) {
         if (isTyped(e)) throw e; // e.g. SESSION_IO_MISMATCH
         throw new WebBackendError('BACKEND_INIT', `ONNX Runtime (WASM) could not start: ${describe(e)}`,
-          `check that ${files.wasm} and ${files.mjs} are ORT ${ort.env.versions.web}'s files (vite.config.ts copies them)`,
+          `check that ${files.wasm} and ${files.mjs} are ORT ${ort.env.versions.web}'s files (vite.config.ts copies them) `
+            + 'and that the Content-Security-Policy allows them (README, "Content Security Policy")',
           { cause: e });
       }
     },

@@ -86,3 +86,27 @@ describe('loadJsonDocument', () => {
       .rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
   });
 });
+
+describe('bounded and corrupt inputs', () => {
+  it('a corrupt cached manifest while offline is NETWORK (typed), and the entry is dropped', async () => {
+    const store = memoryStore();
+    const url = 'https://x.test/m/manifest.json';
+    store.map.set(`json:${url}`, '{"format": "erta-diff');
+    const e = await loadJsonDocument(url, 'manifest', {}, fakeFetch(new TypeError('offline')).fn, store).catch((x) => x);
+    expect(e).toMatchObject({ code: 'NETWORK' });
+    expect(e.message).toMatch(/cached copy of the manifest was corrupt/);
+    expect(store.map.has(`json:${url}`)).toBe(false);
+    store.map.set(`json:${url}`, 42); // not even a string
+    await expect(loadJsonDocument(url, 'manifest', {}, fakeFetch(new TypeError('offline')).fn, store))
+      .rejects.toMatchObject({ code: 'NETWORK' });
+  });
+
+  it('an absurdly large JSON document is MANIFEST_TOO_LARGE; a model file longer than declared stops early', async () => {
+    const big = `{"pad":"${'x'.repeat(5 * 2 ** 20)}"}`;
+    await expect(loadJsonDocument('https://x.test/m/manifest.json', 'manifest', { cache: false }, fakeFetch(big).fn))
+      .rejects.toMatchObject({ code: 'MANIFEST_TOO_LARGE' });
+    const s = { ...(await spec()), bytes: 1000 };
+    await expect(loadModelFile(s, { cache: false }, fakeFetch(BYTES).fn))
+      .rejects.toMatchObject({ code: 'MODEL_FILE_HASH_MISMATCH' });
+  });
+});

@@ -5,7 +5,9 @@
 
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import { manifestError } from '../manifest/errors.ts';
-import { fetchBytes, fetchJson, type ByteProgress, type FetchFn } from './http.ts';
+import { sha256Hex } from '../manifest/hash.ts';
+import { LIMITS } from '../manifest/limits.ts';
+import { fetchBytes, fetchJson, parseJsonText, type ByteProgress, type FetchFn } from './http.ts';
 import { describe, WebBackendError } from './web-errors.ts';
 
 /** The three idb-keyval calls the store needs (injectable: a Map-backed fake in tests). */
@@ -57,10 +59,7 @@ export function idbStore(): KeyValueStore {
   return defaultStore;
 }
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+export { sha256Hex };
 
 async function matches(bytes: Uint8Array, spec: FileSpec): Promise<boolean> {
   return bytes.byteLength === spec.bytes && (await sha256Hex(bytes)) === spec.sha256;
@@ -126,7 +125,7 @@ export async function loadModelFile(spec: FileSpec, options: LoadFileOptions = {
   const kv = openStore(options.cache ?? true, store, warnings);
   const hit = kv ? await readCached(spec, kv, warnings) : null;
   if (hit) return { bytes: hit, fromCache: true, warnings }; // no progress: nothing was downloaded
-  const bytes = await fetchBytes(spec.url, 'model file', options.onProgress, spec.bytes, fetchFn);
+  const bytes = await fetchBytes(spec.url, 'model file', options.onProgress, spec.bytes, fetchFn, spec.bytes);
   if (!(await matches(bytes, spec))) {
     const actual = await sha256Hex(bytes);
     throw manifestError('MODEL_FILE_HASH_MISMATCH',
@@ -156,8 +155,17 @@ export async function loadJsonDocument(url: string, what: 'manifest' | 'plan', o
   } catch (e) {
     if (!kv || !(e instanceof WebBackendError) || e.code !== 'NETWORK') throw e;
     const cached = await kv.get(key).catch(() => undefined);
-    if (typeof cached !== 'string') throw e;
+    if (cached === undefined) throw e;
+    let json: unknown;
+    try {
+      if (typeof cached !== 'string' || cached.length > LIMITS.jsonBytes) throw new Error('not a JSON text');
+      json = parseJsonText(cached, url, what);
+    } catch {
+      await kv.del(key).catch(() => {});
+      throw new WebBackendError('NETWORK', `${e.message}; the cached copy of the ${what} was corrupt and was dropped`,
+        `reconnect and load again (the ${what} is fetched and cached afresh)`, { cause: e });
+    }
     warnings.push(`network unavailable (${e.message}); using the cached ${what}`);
-    return { json: JSON.parse(cached) as unknown, fromCache: true, warnings };
+    return { json, fromCache: true, warnings };
   }
 }

@@ -53,6 +53,18 @@ describe.skipIf(!HAVE_MODEL)(suite, () => {
     expect(a!.equals(c!)).toBe(false);
   });
 
+  it('uniform honours --budget (exactly that many evenly spaced computed steps), as the worker does', async () => {
+    const r = await cli('generate', '--model', dir, '--class', '7', '--steps', '12', '--policy', 'uniform', '--budget', '5', '--json');
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out[0]!);
+    expect(report).toMatchObject({ steps: 12, computedSteps: 5, budget: 5 });
+    const decided = [...report.decisions as string].flatMap((d, i) => (d === 'C' ? [i] : []));
+    expect(decided).toEqual([0, 3, 6, 8, 11]); // round(k·11/4), k = 0…4
+    const over = await cli('generate', '--model', dir, '--class', '7', '--steps', '6', '--policy', 'uniform', '--budget', '9');
+    expect(over.code).toBe(2); // a bad flag value: usage, naming the flag
+    expect(over.err).toMatch(/--budget must be in \[2, 6\]/);
+  });
+
   it('a policy without a plan names the calibrate command', async () => {
     const r = await gen('--policy', 'ertacache', '--budget', '3');
     expect(r.code).toBe(1);

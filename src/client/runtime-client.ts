@@ -5,6 +5,7 @@
 import { proxy, releaseProxy, transferHandlers, wrap, type Remote } from 'comlink';
 import {
   installRuntimeErrors,
+  RuntimeError,
   type GenerateEvent, type GenerateRequest, type GenerateResult, type LoadEvent, type LoadOptions, type ModelInfo,
   type RuntimeApi,
 } from '../runtime/api.ts';
@@ -31,10 +32,37 @@ export interface RuntimeClientOptions {
   ortBaseUrl?: string | URL;
 }
 
-/** Relative URLs mean "relative to this page", not to the worker script. */
+/**
+ * Relative URLs mean "relative to this page", not to the worker script. Anything that is not a
+ * resolvable string goes as it is: the worker's argument check answers BAD_INPUT.
+ */
 function absolute(url: string): string {
-  return new URL(url, globalThis.location?.href).href;
+  if (typeof url !== 'string' || url.trim() === '') return url;
+  try {
+    return new URL(url, globalThis.location?.href).href;
+  } catch {
+    return url;
+  }
 }
+
+/** An argument the structured clone cannot copy (a function, a DOM node…) is the caller's BAD_INPUT. */
+function cloneable<V>(call: () => Promise<V>): Promise<V> {
+  const reject = (e: unknown): never => {
+    if ((e as { name?: unknown } | null)?.name === 'DataCloneError') {
+      throw new RuntimeError('BAD_INPUT', `an argument cannot be sent to the worker: ${(e as Error).message}`,
+        'pass plain data (numbers, strings, plain objects); callbacks go in the onProgress / onEvent argument');
+    }
+    throw e;
+  };
+  try {
+    return call().catch(reject);
+  } catch (e) {
+    return Promise.reject(e).catch(reject);
+  }
+}
+
+/** Comlink proxies a function argument; anything else is passed for the worker to reject. */
+const callback = <F>(fn: F | undefined): F | undefined => (typeof fn === 'function' ? proxy(fn) : fn);
 
 /**
  * Starts (or wraps) a diffusion worker and returns its RuntimeApi.
@@ -56,10 +84,10 @@ export function createRuntimeClient(options: RuntimeClientOptions | Worker = {})
   if (ortFiles !== null) remote.useOrtFiles(ortFiles).catch(() => undefined);
   return {
     load: (url: string, options?: LoadOptions, onProgress?: (e: LoadEvent) => void): Promise<ModelInfo> =>
-      remote.load(absolute(url), options, onProgress ? proxy(onProgress) : undefined),
+      cloneable(() => remote.load(absolute(url), options, callback(onProgress))),
     generate: (request: GenerateRequest, onEvent?: (e: GenerateEvent) => void): Promise<GenerateResult> =>
-      remote.generate(request, onEvent ? proxy(onEvent) : undefined),
-    cancel: (jobId: string) => remote.cancel(jobId),
+      cloneable(() => remote.generate(request, callback(onEvent))),
+    cancel: (jobId: string) => cloneable(() => remote.cancel(jobId)),
     dispose: () => remote.dispose(),
     async terminate() {
       try {

@@ -23,6 +23,10 @@ export type ErrorCode =
   | 'LABEL_DTYPE_UNSUPPORTED' // conditioning.labelDtype is not int32/int64
   | 'MODEL_FILE_MISSING' // a file the manifest lists cannot be read
   | 'MODEL_FILE_HASH_MISMATCH' // a model file's sha256/size differs from the manifest
+  | 'MODEL_HASH_MISMATCH' // modelHash is not the hash of the graph files the manifest lists
+  | 'MODEL_FILE_URL' // a file reference leaves the model folder, or uses a forbidden scheme
+  | 'MODEL_FILE_CORRUPT' // a model file matches its hash but ONNX Runtime cannot parse it
+  | 'MANIFEST_TOO_LARGE' // a manifest or plan file larger than any real one
   | 'SESSION_IO_MISMATCH' // an ONNX session's input/output names differ from the manifest
   | 'PLAN_NOT_FOUND'; // the manifest lists no plan for this policy/steps/budget
 

@@ -33,16 +33,22 @@ const TITLES: Record<RuntimeErrorCode, string> = {
   LABEL_DTYPE_UNSUPPORTED: 'The model uses an unsupported label type',
   MODEL_FILE_MISSING: 'A model file could not be downloaded',
   MODEL_FILE_HASH_MISMATCH: 'A model file is corrupt or out of date',
+  MODEL_HASH_MISMATCH: 'The model manifest names other weights than it lists',
+  MODEL_FILE_URL: 'The model manifest points outside its folder',
+  MODEL_FILE_CORRUPT: 'A model file is not a valid ONNX graph',
+  MANIFEST_TOO_LARGE: 'The model manifest or plan is implausibly large',
   SESSION_IO_MISMATCH: 'The model graph and its manifest disagree',
   MODEL_NOT_FOUND: 'The model was not found at that address',
   NETWORK: 'The model could not be downloaded',
   WEBGPU_UNAVAILABLE: 'WebGPU is not available here',
   BACKEND_INIT: 'The inference engine could not start',
   ORT_FILES_NOT_FOUND: 'The inference engine\'s files were not found',
+  WASM_BLOCKED: 'This page\'s security policy blocks WebAssembly',
   NOT_LOADED: 'The model is not loaded yet',
   BUSY: 'A generation is already running',
   DEVICE_LOST: 'The GPU was lost',
   NON_FINITE: 'The model produced invalid numbers (NaN)',
+  WORKER_BLOCKED: 'This page\'s security policy blocks the worker',
 };
 
 export function errorTitle(code: string): string {

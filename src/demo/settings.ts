@@ -3,6 +3,7 @@
 
 import { POLICY_KINDS } from '../cache/policy.ts';
 import { availableBudgets, defaultBudget } from '../element/request.ts';
+import { LABEL_PICKER_MAX } from '../element/template.ts';
 import type { ModelInfo, PolicyRequest, ProviderRequest } from '../runtime/api.ts';
 import { byId } from './page.ts';
 
@@ -77,10 +78,23 @@ export class SettingsForm {
     if (input === this.steps || input === this.policy) this.refreshBudgets();
   }
 
-  /** Radio buttons 0 … n−1 (a segmented control; arrow keys move between them natively). */
+  /**
+   * Radio buttons 0 … n−1 (a segmented control; arrow keys move between them natively). A model
+   * with more than LABEL_PICKER_MAX classes gets a number input instead, so a manifest's class
+   * count never makes the page build one node per class.
+   */
   setClasses(n: number): void {
-    const current = this.#digits.querySelector<HTMLInputElement>('input:checked')?.value ?? '7';
+    const current = this.#digits.querySelector<HTMLInputElement>('input:checked, input[type=number]')?.value ?? '7';
     this.#digits.replaceChildren();
+    if (n > LABEL_PICKER_MAX) {
+      const input = Object.assign(document.createElement('input'), {
+        type: 'number', name: 'digit', id: 'digit-number', min: '0', max: String(n - 1), step: '1',
+        value: Number(current) < n ? current : '0',
+      });
+      input.setAttribute('aria-label', `Class (0–${n - 1})`);
+      this.#digits.append(input);
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const id = `digit-${k}`;
       const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'digit', id, value: String(k) });
@@ -133,7 +147,7 @@ export class SettingsForm {
   }
 
   read(): DemoSettings {
-    const digit = this.#digits.querySelector<HTMLInputElement>('input:checked');
+    const digit = this.#digits.querySelector<HTMLInputElement>('input:checked, input[type=number]');
     const b = this.budget.value;
     const policy: PolicyRequest = { kind: this.policy.value };
     if (b.startsWith('i')) policy.interval = Number(b.slice(1));

@@ -2,7 +2,7 @@
 // and no side effect here (define.ts registers the tag), so the class can be imported, extended
 // or registered under another name.
 
-import type { GenerateEvent, GenerateResult, LoadEvent, ModelInfo, PreviewEvent } from '../runtime/api.ts';
+import { RuntimeError, type GenerateEvent, type GenerateResult, type LoadEvent, type ModelInfo, type PreviewEvent } from '../runtime/api.ts';
 import { emit, toErrorDetail } from './events.ts';
 import { AttributeError, DEFAULT_OPTIONS, OBSERVED_ATTRIBUTES, formatAttribute, readOptions } from './options.ts';
 import type { ElementOptions, ObservedAttribute, ProviderChoice } from './options.ts';
@@ -14,6 +14,19 @@ import type { ShadowParts } from './template.ts';
 import { bindControls, describeResult, setBusy, setClasses, setStatus } from './view.ts';
 import { createDiffusionWorker, createRuntimeClient } from '../client/runtime-client.ts';
 import { toRequest } from './request.ts';
+
+/** The model attribute as an absolute http(s) URL (no data:, javascript:, blob: …), or AttributeError. */
+function modelUrlOf(model: string, base: string): string {
+  const hint = 'use the URL of a manifest.json: a path relative to the page, or an http(s) URL';
+  let url: URL;
+  try {
+    url = new URL(model, base);
+  } catch {
+    throw new AttributeError('model', model, hint);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AttributeError('model', model, hint);
+  return url.href;
+}
 
 export class ErtaDiffusionElement extends HTMLElement {
   static readonly observedAttributes = OBSERVED_ATTRIBUTES;
@@ -35,7 +48,14 @@ export class ErtaDiffusionElement extends HTMLElement {
    * must not keep a busy worker alive until its current step finishes.
    */
   protected createConnection(): RuntimeConnection {
-    const worker = createDiffusionWorker();
+    let worker: Worker;
+    try {
+      worker = createDiffusionWorker();
+    } catch (e) {
+      throw new RuntimeError('WORKER_BLOCKED', `the diffusion worker could not start: ${e instanceof Error ? e.message : String(e)}`,
+        "allow the element's worker script: add 'self' (or the script's origin) to worker-src in the page's "
+          + 'Content-Security-Policy (README, "Content Security Policy")');
+    }
     // ort-base-url: where ONNX Runtime's .wasm/.mjs are (read when the worker starts).
     const ortBaseUrl = this.getAttribute('ort-base-url') ?? undefined;
     return { api: createRuntimeClient({ worker, ...(ortBaseUrl ? { ortBaseUrl } : {}) }), terminate: () => worker.terminate() };
@@ -98,12 +118,13 @@ export class ErtaDiffusionElement extends HTMLElement {
   /** Generate with the current attributes. Resolves with the result; rejects with a typed error. */
   async generate(): Promise<GenerateResult> {
     let o: ElementOptions;
+    let modelUrl: string;
     try {
       o = readOptions((n) => this.getAttribute(n));
+      modelUrl = modelUrlOf(o.model, document.baseURI);
     } catch (e) {
-      throw this.#fail(e instanceof AttributeError ? { code: 'BAD_INPUT', message: e.message, hint: e.hint } : e);
+      throw this.#fail(e instanceof AttributeError ? { code: e.code, message: e.message, hint: e.hint } : e);
     }
-    const modelUrl = new URL(o.model, document.baseURI).href;
     setBusy(this.#parts, true);
     setStatus(this.#parts, 'Loading model…');
     try {
@@ -180,6 +201,7 @@ export class ErtaDiffusionElement extends HTMLElement {
   #syncControls(): void {
     this.#parts.controls.hidden = !this.controls;
     this.#parts.label.value = String(this.label);
+    this.#parts.labelNumber.value = String(this.label);
     this.#parts.seed.value = String(this.seed);
   }
 

@@ -1,6 +1,8 @@
 // The element's attribute model: every attribute is the source of truth for one property,
 // parsed here once so the element class only deals in typed values. Pure: no DOM access.
 
+import { POLICY_KINDS } from '../cache/policy.ts';
+
 export type ProviderChoice = 'auto' | 'webgpu' | 'wasm';
 export const PROVIDERS: readonly ProviderChoice[] = ['auto', 'webgpu', 'wasm'];
 
@@ -45,15 +47,20 @@ export const DEFAULT_OPTIONS: Readonly<ElementOptions> = {
   guidance: null, provider: 'auto', previewEvery: 1,
 };
 
-/** An attribute value that does not parse; reported as an erta-error with code BAD_INPUT. */
+/**
+ * An attribute value that does not parse; reported as an erta-error with its code: BAD_INPUT,
+ * or UNKNOWN_POLICY for a policy the runtime does not have.
+ */
 export class AttributeError extends Error {
   readonly attribute: string;
   readonly hint: string;
-  constructor(attribute: string, value: string, hint: string) {
-    super(`<erta-diffusion> attribute ${attribute}="${value}" is invalid`);
+  readonly code: 'BAD_INPUT' | 'UNKNOWN_POLICY';
+  constructor(attribute: string, value: string, hint: string, code: 'BAD_INPUT' | 'UNKNOWN_POLICY' = 'BAD_INPUT') {
+    super(`<erta-diffusion> attribute ${attribute}="${value.slice(0, 80)}" is invalid`);
     this.name = 'AttributeError';
     this.attribute = attribute;
     this.hint = hint;
+    this.code = code;
   }
 }
 
@@ -69,6 +76,12 @@ function parseNumber(name: string, raw: string): number {
   const v = Number(raw.trim());
   if (raw.trim() === '' || !Number.isFinite(v)) throw new AttributeError(name, raw, 'use a number, e.g. 4');
   return v;
+}
+
+function parsePolicy(raw: string): string {
+  const v = raw.trim();
+  if ((POLICY_KINDS as readonly string[]).includes(v)) return v;
+  throw new AttributeError('policy', raw, `use one of ${POLICY_KINDS.join(', ')}`, 'UNKNOWN_POLICY');
 }
 
 function parseProvider(raw: string): ProviderChoice {
@@ -89,6 +102,7 @@ export function readOptions(get: (name: ObservedAttribute) => string | null): El
   };
   const guidance = opt('guidance');
   const provider = opt('provider');
+  const policy = opt('policy');
   return {
     model: opt('model') ?? DEFAULT_OPTIONS.model,
     label: int('label', 0),
@@ -97,7 +111,7 @@ export function readOptions(get: (name: ObservedAttribute) => string | null): El
     negativePrompt: get('negative-prompt'),
     seed: int('seed', 0) ?? DEFAULT_OPTIONS.seed,
     steps: int('steps', 1),
-    policy: opt('policy')?.trim() ?? DEFAULT_OPTIONS.policy,
+    policy: policy === null ? DEFAULT_OPTIONS.policy : parsePolicy(policy),
     budget: int('budget', 1),
     guidance: guidance === null ? null : parseNumber('guidance', guidance),
     provider: provider === null ? DEFAULT_OPTIONS.provider : parseProvider(provider),

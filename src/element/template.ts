@@ -26,11 +26,36 @@ button:disabled { opacity: .45; cursor: default; }
 .status[data-state="error"] { color: #dc2626; opacity: 1; }
 `;
 
+/** Up to this many classes the label is a picker; above, a number input (no per-class work). */
+export const LABEL_PICKER_MAX = 100;
+
+let sharedSheet: CSSStyleSheet | null = null;
+
+/**
+ * The element's CSS as a constructable stylesheet, shared by every instance: no inline <style>,
+ * so a page whose Content-Security-Policy has style-src 'self' (no 'unsafe-inline') still sees
+ * the element styled. Browsers without constructable stylesheets get a <style> element.
+ */
+function applyStyles(root: ShadowRoot): HTMLStyleElement | null {
+  if (typeof CSSStyleSheet === 'function' && 'adoptedStyleSheets' in root && 'replaceSync' in CSSStyleSheet.prototype) {
+    if (sharedSheet === null) {
+      sharedSheet = new CSSStyleSheet();
+      sharedSheet.replaceSync(ELEMENT_CSS);
+    }
+    root.adoptedStyleSheets = [sharedSheet];
+    return null;
+  }
+  return node('style', { textContent: ELEMENT_CSS });
+}
+
 export interface ShadowParts {
   canvas: HTMLCanvasElement;
   progress: HTMLProgressElement;
   controls: HTMLFormElement;
+  /** The label picker (models with up to LABEL_PICKER_MAX classes)… */
   label: HTMLSelectElement;
+  /** …or a number input for models with more (only one of the two is in the tree). */
+  labelNumber: HTMLInputElement;
   seed: HTMLInputElement;
   generate: HTMLButtonElement;
   cancel: HTMLButtonElement;
@@ -52,14 +77,15 @@ function labelled(text: string, control: HTMLElement): HTMLLabelElement {
 
 /** Build the shadow tree once (constructor); classes are the number of labels offered. */
 export function buildShadow(root: ShadowRoot, classes = 10): ShadowParts {
-  const style = node('style', { textContent: ELEMENT_CSS });
+  const style = applyStyles(root);
   const frame = node('div', { className: 'frame' }, { part: 'frame' });
   const canvas = node('canvas', { width: 28, height: 28 }, { part: 'canvas', role: 'img', 'aria-label': 'Generated image (none yet)' });
   const progress = node('progress', { max: 1, value: 0, hidden: true }, { part: 'progress', 'aria-label': 'Generation progress' });
   frame.append(canvas, progress);
 
   const label = node('select', { name: 'label' }, { part: 'input' });
-  for (let k = 0; k < classes; k++) label.append(node('option', { value: String(k), textContent: String(k) }));
+  for (let k = 0; k < Math.min(classes, LABEL_PICKER_MAX); k++) label.append(node('option', { value: String(k), textContent: String(k) }));
+  const labelNumber = node('input', { name: 'label-number', type: 'number', min: '0', step: '1', value: '0' }, { part: 'input' });
   const seed = node('input', { name: 'seed', type: 'number', min: '0', step: '1', value: '0' }, { part: 'input' });
   const generate = node('button', { type: 'submit', textContent: 'Generate' }, { part: 'button generate', 'data-role': 'generate' });
   const cancel = node('button', { type: 'button', textContent: 'Cancel', disabled: true }, { part: 'button cancel', 'data-role': 'cancel' });
@@ -67,6 +93,6 @@ export function buildShadow(root: ShadowRoot, classes = 10): ShadowParts {
   controls.append(labelled('Label', label), labelled('Seed', seed), generate, cancel);
 
   const status = node('p', { className: 'status' }, { part: 'status', role: 'status', 'aria-live': 'polite' });
-  root.append(style, frame, controls, status);
-  return { canvas, progress, controls, label, seed, generate, cancel, status };
+  root.append(...(style ? [style] : []), frame, controls, status);
+  return { canvas, progress, controls, label, labelNumber, seed, generate, cancel, status };
 }

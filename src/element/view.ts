@@ -2,7 +2,7 @@
 // attributes stay the single source of truth), busy state, the status live region, keyboard.
 
 import type { GenerateResult, ModelInfo } from '../runtime/api.ts';
-import type { ShadowParts } from './template.ts';
+import { LABEL_PICKER_MAX, type ShadowParts } from './template.ts';
 
 /** What the view needs of the element (kept narrow so the view cannot reach into it). */
 export interface ControlHost extends HTMLElement {
@@ -18,6 +18,9 @@ export function bindControls(host: ControlHost, parts: ShadowParts): void {
   });
   parts.cancel.addEventListener('click', () => void host.cancel());
   parts.label.addEventListener('change', () => host.setAttribute('label', parts.label.value));
+  parts.labelNumber.addEventListener('change', () => {
+    if (parts.labelNumber.validity.valid && parts.labelNumber.value !== '') host.setAttribute('label', parts.labelNumber.value);
+  });
   parts.seed.addEventListener('change', () => {
     if (parts.seed.validity.valid && parts.seed.value !== '') host.setAttribute('seed', parts.seed.value);
   });
@@ -30,11 +33,20 @@ export function bindControls(host: ControlHost, parts: ShadowParts): void {
   });
 }
 
-/** Offer exactly the model's classes in the label picker (the default model has 10). */
+/**
+ * Offer exactly the model's classes: a picker for up to LABEL_PICKER_MAX (the default model has
+ * 10), a number input in [0, classes − 1] above that, so no model makes the UI build one node
+ * per class (a manifest's class count is data from someone else's server).
+ */
 export function setClasses(parts: ShadowParts, classes: number, current: number): void {
   // A text model has no classes: its picker is hidden (the prompt attribute says what to draw).
-  (parts.label.parentElement ?? parts.label).hidden = classes === 0;
-  if (parts.label.options.length === classes) return;
+  const picker = classes <= LABEL_PICKER_MAX;
+  const [shown, gone] = picker ? [parts.label, parts.labelNumber] : [parts.labelNumber, parts.label];
+  if (!shown.isConnected) gone.replaceWith(shown);
+  (shown.parentElement ?? shown).hidden = classes === 0;
+  parts.labelNumber.max = String(Math.max(0, classes - 1));
+  parts.labelNumber.value = String(current);
+  if (!picker || parts.label.options.length === classes) return;
   parts.label.replaceChildren();
   for (let k = 0; k < classes; k++) parts.label.append(new Option(String(k), String(k)));
   parts.label.value = String(current);

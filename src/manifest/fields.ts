@@ -30,12 +30,15 @@ export interface FieldReader {
   readonly path: string;
   readonly value: JsonObject;
   has(key: string): boolean;
-  str(key: string): string;
-  num(key: string): number;
-  int(key: string): number;
+  /** A non-empty string of at most `maxLength` characters (default 10 000). */
+  str(key: string, maxLength?: number): string;
+  /** A finite number, in [min, max] when given. */
+  num(key: string, min?: number, max?: number): number;
+  /** An integer, in [min, max] when given. */
+  int(key: string, min?: number, max?: number): number;
   obj(key: string): FieldReader;
   arr(key: string): unknown[];
-  optNum(key: string): number | undefined;
+  optNum(key: string, min?: number, max?: number): number | undefined;
   optStr(key: string): string | undefined;
 }
 
@@ -46,14 +49,21 @@ export function reader(value: unknown, where: string, path = ''): FieldReader {
     if (!(key in value) || value[key] === undefined || value[key] === null) missing(where, sub(key));
     return value[key];
   };
-  const num = (key: string): number => {
-    const v = get(key);
-    if (typeof v !== 'number' || !Number.isFinite(v)) invalidField(where, sub(key), 'a finite number', v);
+  const inRange = (key: string, v: number, what: string, min?: number, max?: number): number => {
+    if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
+      invalidField(where, sub(key), `${what} in [${min ?? '-∞'}, ${max ?? '∞'}]`, v);
+    }
     return v;
   };
-  const str = (key: string): string => {
+  const num = (key: string, min?: number, max?: number): number => {
+    const v = get(key);
+    if (typeof v !== 'number' || !Number.isFinite(v)) invalidField(where, sub(key), 'a finite number', v);
+    return inRange(key, v, 'a number', min, max);
+  };
+  const str = (key: string, maxLength = 10_000): string => {
     const v = get(key);
     if (typeof v !== 'string' || v === '') invalidField(where, sub(key), 'a non-empty string', v);
+    if (v.length > maxLength) invalidField(where, sub(key), `at most ${maxLength} characters`, `${v.slice(0, 20)}…`);
     return v;
   };
   return {
@@ -62,10 +72,10 @@ export function reader(value: unknown, where: string, path = ''): FieldReader {
     has: (key) => value[key] !== undefined && value[key] !== null,
     str,
     num,
-    int(key) {
+    int(key, min, max) {
       const v = num(key);
       if (!Number.isInteger(v)) invalidField(where, sub(key), 'an integer', v);
-      return v;
+      return inRange(key, v, 'an integer', min, max);
     },
     obj: (key) => reader(get(key), where, sub(key)),
     arr(key) {
@@ -73,7 +83,7 @@ export function reader(value: unknown, where: string, path = ''): FieldReader {
       if (!Array.isArray(v)) invalidField(where, sub(key), 'an array', v);
       return v;
     },
-    optNum: (key) => (value[key] === undefined || value[key] === null ? undefined : num(key)),
+    optNum: (key, min, max) => (value[key] === undefined || value[key] === null ? undefined : num(key, min, max)),
     optStr: (key) => (value[key] === undefined || value[key] === null ? undefined : str(key)),
   };
 }

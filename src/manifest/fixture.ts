@@ -17,7 +17,8 @@ export function manifestFixture(): Record<string, any> {
     format: 'erta-diffusion-manifest',
     version: 1,
     name: 'mnist-dit',
-    modelHash: hex('f'),
+    // modelHash of the graphs below (src/manifest/hash.ts): sha256('b'×64 'a'×64 'c'×64 'd'×64).
+    modelHash: 'f3eb5f8ec2b9669d8823cf46875e11b5f36fff766533eea5a029e1a068590b32',
     architecture: { type: 'dit-adaln-zero', dim: 128, depth: 6, heads: 4, patch: 4, tokens: 49 },
     latent: { channels: 1, height: 28, width: 28 },
     hidden: { tokens: 49, dim: 128 },

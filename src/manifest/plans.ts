@@ -89,3 +89,19 @@ export function checkPlanMatches(plan: PlanBinding, m: ModelManifest, steps: num
     throw manifestError('PLAN_MISMATCH', `plan was fitted for ${plan.steps} steps, but this run uses ${steps}`, fix);
   }
 }
+
+/**
+ * A plan that passed its schema can still disagree with the model it is bound to: its
+ * rectification must have one (a, b) pair per channel of the space it was fitted in.
+ */
+export function checkPlanFitsModel(plan: unknown, m: ModelManifest): void {
+  const r = (plan as { rectification?: { space?: unknown; channels?: unknown } | null } | null)?.rectification;
+  if (!r) return;
+  const expected = r.space === 'hidden' ? m.hidden.dim : m.latent.channels;
+  if (r.channels === expected) return;
+  throw manifestError(
+    'PLAN_MISMATCH',
+    `plan rectification has ${String(r.channels)} channels, but ${m.name}'s ${String(r.space)} space has ${expected}`,
+    `Run \`${calibrateCommand(m.baseUrl, m.scheduler.defaultSteps)}\` to fit a plan for this model.`,
+  );
+}

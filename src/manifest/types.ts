@@ -141,6 +141,11 @@ export interface ModelManifest {
   calibrationPrompts?: string;
   /** Text models: a manifest-relative JSON file of evaluation prompts, refused by calibration. */
   evaluationPrompts?: string;
+  /**
+   * Opt-in: other http(s) origins model files may be loaded from (default: none, every file
+   * lies inside the manifest's folder). See src/manifest/urls.ts.
+   */
+  fileOrigins?: string[];
   /** Free-form provenance ("trained", "random (timing only)"). */
   weights?: string;
   /** Where the manifest was loaded from (a directory path or a URL); files resolve against it. */

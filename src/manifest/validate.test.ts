@@ -1,10 +1,12 @@
 // parseManifest accepts exactly what tools/export.py writes and rejects each kind of broken
 // manifest with its own code, a message naming the field, and a non-empty hint.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DiffusionError } from '../core/errors.ts';
 import type { ModelErrorCode } from './errors.ts';
 import { manifestFixture } from './fixture.ts';
+import { modelHashOf, sha256Hex, verifyModelHash } from './hash.ts';
 import { parseManifest, requireGraphs, resolveModelFile } from './validate.ts';
 import { classConditioning } from './conditioning.ts';
 
@@ -137,5 +139,55 @@ describe('resolveModelFile', () => {
     expect(resolveModelFile('https://x.test/models/m/', 'embed.onnx')).toBe('https://x.test/models/m/embed.onnx');
     expect(resolveModelFile('https://x.test/models/m', 'plans/a.json')).toBe('https://x.test/models/m/plans/a.json');
     expect(resolveModelFile('public/models/m', 'embed.onnx')).toBe('public/models/m/embed.onnx');
+  });
+});
+
+describe('plausibility and file references (issue 15)', () => {
+  const cases: [string, (j: Record<string, any>) => void, ModelErrorCode, RegExp][] = [
+    ['absurd class count', (j) => { j['conditioning'].classes = 1e9; j['conditioning'].nullLabel = 1e9; }, 'MANIFEST_FIELD_INVALID', /conditioning\.classes/],
+    ['null label that is a real class', (j) => { j['conditioning'].nullLabel = 3; }, 'MANIFEST_FIELD_INVALID', /nullLabel/],
+    ['latent too large for a tab', (j) => { j['latent'].height = 4096; j['latent'].width = 4096; j['latent'].channels = 4; }, 'MANIFEST_FIELD_INVALID', /latent/],
+    ['graph bytes beyond a browser', (j) => { j['graphs'].blocks.bytes = 2 ** 40; }, 'MANIFEST_FIELD_INVALID', /graphs\.blocks\.bytes/],
+    ['zero shift', (j) => { j['scheduler'].shift = 0; }, 'MANIFEST_FIELD_INVALID', /shift/],
+    ['degenerate preview range', (j) => { j['preview'].from = [1, 1]; }, 'MANIFEST_FIELD_INVALID', /preview\.from/],
+    ['unknown graph name', (j) => { j['graphs'].extra = j['graphs'].head; }, 'MANIFEST_FIELD_INVALID', /graphs\.extra/],
+    ['plan budget above its steps', (j) => { j['plans'][0].budget = 60; }, 'MANIFEST_FIELD_INVALID', /plans\[0\]\.budget/],
+    ['unknown plan kind', (j) => { j['plans'][0].kind = 'fastcache'; }, 'MANIFEST_FIELD_INVALID', /plans\[0\]\.kind/],
+    ['malformed modelHash', (j) => { j['modelHash'] = 'abc'; }, 'MANIFEST_FIELD_INVALID', /modelHash/],
+    ['../ escape', (j) => { j['graphs'].blocks.file = '../other/blocks.onnx'; }, 'MODEL_FILE_URL', /leaves the model folder/],
+    ['%-encoded escape', (j) => { j['graphs'].blocks.file = '%2e%2e/blocks.onnx'; }, 'MODEL_FILE_URL', /model folder/],
+    ['absolute path', (j) => { j['graphs'].blocks.file = '/etc/blocks.onnx'; }, 'MODEL_FILE_URL', /absolute/],
+    ['data: URL', (j) => { j['graphs'].embed.file = 'data:application/octet-stream;base64,AAAA'; }, 'MODEL_FILE_URL', /not an http\(s\) URL/],
+    ['javascript: URL', (j) => { j['plans'][0].file = 'javascript:alert(1)'; }, 'MODEL_FILE_URL', /refused/],
+    ['other origin without opt-in', (j) => { j['graphs'].head.file = 'https://evil.test/head.onnx'; }, 'MODEL_FILE_URL', /evil\.test/],
+    ['protocol-relative URL', (j) => { j['graphs'].head.file = '//evil.test/head.onnx'; }, 'MODEL_FILE_URL', /evil\.test/],
+    ['fileOrigins with a path', (j) => { j['fileOrigins'] = ['https://cdn.test/models']; }, 'MANIFEST_FIELD_INVALID', /fileOrigins/],
+  ];
+  for (const [name, mutate, code, message] of cases) {
+    it(`rejects ${name}`, () => {
+      const j = manifestFixture();
+      mutate(j);
+      expectCode(j, code, message);
+    });
+  }
+
+  it('follows another origin only when the manifest lists it in fileOrigins', () => {
+    const j = manifestFixture();
+    j['graphs'].head.file = 'https://cdn.test/m/head.onnx';
+    j['fileOrigins'] = ['https://cdn.test'];
+    const m = parseManifest(j, 'https://x.test/models/m/');
+    expect(resolveModelFile(m.baseUrl, m.graphs.head!.file, m.fileOrigins)).toBe('https://cdn.test/m/head.onnx');
+    expect(() => resolveModelFile(m.baseUrl, 'https://other.test/x.onnx', m.fileOrigins)).toThrow(/outside the model folder/);
+  });
+
+  it('modelHash is sha256 over the sorted graph sha256s, and the fixture and the shipped model satisfy it', async () => {
+    const m = parseManifest(manifestFixture(), '.');
+    await expect(verifyModelHash(m)).resolves.toBeUndefined();
+    expect(await modelHashOf({ model: { sha256: 'd'.repeat(64) }, blocks: { sha256: 'b'.repeat(64) } }))
+      .toBe(await sha256Hex(new TextEncoder().encode('b'.repeat(64) + 'd'.repeat(64))));
+    const shipped = JSON.parse(readFileSync('public/models/mnist-dit/manifest.json', 'utf8'));
+    expect(await modelHashOf(shipped.graphs)).toBe(shipped.modelHash);
+    const e = await verifyModelHash({ ...m, modelHash: '0'.repeat(64) }).catch((x: DiffusionError) => x);
+    expect(e).toMatchObject({ code: 'MODEL_HASH_MISMATCH' });
   });
 });

@@ -3,6 +3,9 @@
 import { checkGraphContract, type ClassGraphName, type ContractSizes } from './contract.ts';
 import { manifestError } from './errors.ts';
 import { invalidField, reader, type FieldReader } from './fields.ts';
+import { LIMITS } from './limits.ts';
+import { PLAN_KINDS } from './plans.ts';
+import { checkFileRef, parseFileOrigins } from './urls.ts';
 import { boundedInt, checkPipelineContract, PIPELINE_LIMITS, parseTextComponents, parseTextConditioning, transformerGraphs } from './pipeline.ts';
 import {
   GRAPHS_FOR_MODE,
@@ -50,9 +53,11 @@ function parseSpec(r: FieldReader, name: string): TensorSpec {
   const dtype = io.str('dtype');
   if (!DTYPES.includes(dtype)) invalidField(WHERE, `${io.path}.dtype`, DTYPES.join(' | '), dtype);
   const shape = io.arr('shape');
+  if (shape.length > LIMITS.rank) invalidField(WHERE, `${io.path}.shape`, `at most ${LIMITS.rank} dimensions`, shape.length);
   shape.forEach((d, k) => {
-    if (typeof d !== 'string' && !(typeof d === 'number' && Number.isInteger(d) && d > 0)) {
-      invalidField(WHERE, `${io.path}.shape[${k}]`, 'a positive integer or a symbol', d);
+    const symbol = typeof d === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(d);
+    if (!symbol && !(typeof d === 'number' && Number.isInteger(d) && d > 0 && d <= LIMITS.dim)) {
+      invalidField(WHERE, `${io.path}.shape[${k}]`, `an integer in [1, ${LIMITS.dim}] or a symbol`, d);
     }
   });
   return { dtype: dtype as TensorDtype, shape: shape as (number | string)[] };
@@ -60,27 +65,33 @@ function parseSpec(r: FieldReader, name: string): TensorSpec {
 
 function parseSpecs(r: FieldReader, key: 'inputs' | 'outputs'): Record<string, TensorSpec> {
   const specs = r.obj(key);
-  return Object.fromEntries(Object.keys(specs.value).map((n) => [n, parseSpec(specs, n)]));
+  const names = Object.keys(specs.value);
+  if (names.length > LIMITS.ioPerGraph) invalidField(WHERE, specs.path, `at most ${LIMITS.ioPerGraph} entries`, names.length);
+  return Object.fromEntries(names.map((n) => [n, parseSpec(specs, n)]));
 }
 
-function parseGraph(g: FieldReader): GraphEntry {
+function parseGraph(g: FieldReader, fileOrigins: readonly string[]): GraphEntry {
   const sha256 = g.str('sha256').toLowerCase();
   if (!SHA256.test(sha256)) invalidField(WHERE, `${g.path}.sha256`, '64 hex digits', sha256);
+  const file = g.str('file', LIMITS.fileRef);
+  checkFileRef(`${g.path}.file`, file, fileOrigins);
   const entry: GraphEntry = {
-    file: g.str('file'),
+    file,
     sha256,
-    bytes: g.int('bytes'),
+    bytes: g.int('bytes', 1, LIMITS.graphBytes),
     inputs: parseSpecs(g, 'inputs'),
     outputs: parseSpecs(g, 'outputs'),
   };
-  const flops = g.optNum('flopsPerSample');
+  const flops = g.optNum('flopsPerSample', 0);
   if (flops !== undefined) entry.flopsPerSample = flops;
   return entry;
 }
 
-function parseGraphs(graphs: FieldReader): Partial<Record<GraphName, GraphEntry>> {
+function parseGraphs(graphs: FieldReader, fileOrigins: readonly string[]): Partial<Record<GraphName, GraphEntry>> {
+  const unknown = Object.keys(graphs.value).filter((n) => !(GRAPH_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) invalidField(WHERE, `${graphs.path}.${unknown[0]}`, `one of ${GRAPH_NAMES.join(', ')}`, unknown[0]);
   const out: Partial<Record<GraphName, GraphEntry>> = {};
-  for (const name of GRAPH_NAMES) if (graphs.has(name)) out[name] = parseGraph(graphs.obj(name));
+  for (const name of GRAPH_NAMES) if (graphs.has(name)) out[name] = parseGraph(graphs.obj(name), fileOrigins);
   const complete = (Object.keys(GRAPHS_FOR_MODE) as GraphMode[]).some((m) => GRAPHS_FOR_MODE[m].every((g) => out[g]));
   if (!complete) {
     throw manifestError(
@@ -104,23 +115,37 @@ function parseConditioning(r: FieldReader): ModelManifest['conditioning'] {
       'Export the label input y as int32 (preferred: WebGPU graph capture rejects int64) or int64.',
     );
   }
-  return { type, classes: c.int('classes'), nullLabel: c.int('nullLabel'), labelDtype: labelDtype as LabelDtype };
+  const classes = c.int('classes', 1, LIMITS.classes);
+  const nullLabel = c.int('nullLabel');
+  if (nullLabel !== classes) {
+    // The graphs embed labels 0 … classes−1 plus one null class for guidance, at index `classes`.
+    invalidField(WHERE, 'conditioning.nullLabel', `conditioning.classes (${classes}): the null class follows the real ones`, nullLabel);
+  }
+  return { type, classes, nullLabel, labelDtype: labelDtype as LabelDtype };
 }
 
-function parsePair(r: FieldReader, key: string): [number, number] {
+function parsePair(r: FieldReader, key: string, min = -1e6, max = 1e6): [number, number] {
   const v = r.arr(key);
-  if (v.length !== 2 || !v.every((n) => typeof n === 'number' && Number.isFinite(n))) {
-    invalidField(WHERE, `${r.path}.${key}`, 'two numbers [lo, hi]', v);
-  }
+  const ok = v.length === 2 && v.every((n) => typeof n === 'number' && n >= min && n <= max) && v[0] !== v[1];
+  if (!ok) invalidField(WHERE, `${r.path}.${key}`, `two different numbers [lo, hi] in [${min}, ${max}]`, v);
   return [v[0] as number, v[1] as number];
 }
 
-function parsePlans(r: FieldReader): PlanEntry[] {
+function parsePlans(r: FieldReader, fileOrigins: readonly string[]): PlanEntry[] {
   if (!r.has('plans')) return [];
-  return r.arr('plans').map((p, k) => {
+  const list = r.arr('plans');
+  if (list.length > LIMITS.plans) invalidField(WHERE, 'plans', `at most ${LIMITS.plans} entries`, list.length);
+  return list.map((p, k) => {
     const e = reader(p, WHERE, `plans[${k}]`);
-    const entry: PlanEntry = { file: e.str('file'), kind: e.str('kind'), steps: e.int('steps') };
+    const file = e.str('file', LIMITS.fileRef);
+    checkFileRef(`plans[${k}].file`, file, fileOrigins);
+    const kind = e.str('kind', LIMITS.name);
+    if (!PLAN_KINDS.includes(kind)) invalidField(WHERE, `plans[${k}].kind`, `one of ${PLAN_KINDS.join(', ')}`, kind);
+    const entry: PlanEntry = { file, kind, steps: e.int('steps', 1, LIMITS.steps) };
     const budget = e.optNum('budget');
+    if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1 && budget <= entry.steps)) {
+      invalidField(WHERE, `plans[${k}].budget`, `an integer in [1, ${entry.steps}] (computed steps of ${entry.steps})`, budget);
+    }
     if (budget !== undefined) entry.budget = budget;
     const space = e.optStr('space');
     if (space !== undefined && space !== 'output' && space !== 'hidden') {
@@ -135,21 +160,72 @@ function parsePlans(r: FieldReader): PlanEntry[] {
 }
 
 /** Version 2 with text conditioning: the transformer and the pipeline's components. */
-function parseTextModel(r: FieldReader, latentChannels: number) {
-  const graphs = parseGraphs(transformerGraphs(r));
-  const { pipeline, graphs: extra } = parseTextComponents(r, parseGraph, latentChannels);
+function parseTextModel(r: FieldReader, latentChannels: number, fileOrigins: readonly string[]) {
+  const graphs = parseGraphs(transformerGraphs(r), fileOrigins);
+  const { pipeline, graphs: extra } = parseTextComponents(r, (g) => parseGraph(g, fileOrigins), latentChannels);
+  checkFileRef('components.tokenizer.file', pipeline.tokenizer.file, fileOrigins);
   return { conditioning: parseTextConditioning(r), graphs: { ...graphs, ...extra }, pipeline };
 }
 
-function parseBody(r: FieldReader, baseUrl: string, version: number): ModelManifest {
-  const latent = r.obj('latent');
-  const hidden = r.obj('hidden');
+function parseLatent(r: FieldReader): ModelManifest['latent'] {
+  const l = r.obj('latent');
+  const latent = {
+    channels: l.int('channels', 1, LIMITS.latentChannels),
+    height: l.int('height', 1, LIMITS.latentSide),
+    width: l.int('width', 1, LIMITS.latentSide),
+  };
+  const elements = latent.channels * latent.height * latent.width;
+  if (elements > LIMITS.latentElements) invalidField(WHERE, 'latent', `at most ${LIMITS.latentElements} elements`, elements);
+  return latent;
+}
+
+function parseHidden(r: FieldReader): ModelManifest['hidden'] {
+  const h = r.obj('hidden');
+  const hidden = { tokens: h.int('tokens', 1, LIMITS.hiddenTokens), dim: h.int('dim', 1, LIMITS.hiddenDim) };
+  if (hidden.tokens * hidden.dim > LIMITS.hiddenElements) {
+    invalidField(WHERE, 'hidden', `at most ${LIMITS.hiddenElements} elements`, hidden.tokens * hidden.dim);
+  }
+  return hidden;
+}
+
+function parseScheduler(r: FieldReader): ModelManifest['scheduler'] {
   const scheduler = r.obj('scheduler');
-  const preview = r.obj('preview');
   if (scheduler.str('type') !== 'flow-match-euler') {
     invalidField(WHERE, 'scheduler.type', '"flow-match-euler"', scheduler.value['type']);
   }
-  const size = { channels: latent.int('channels'), height: latent.int('height'), width: latent.int('width') };
+  const shift = scheduler.num('shift', 0, LIMITS.shift);
+  if (shift <= 0) invalidField(WHERE, 'scheduler.shift', 'a number > 0 (1 = no shift)', shift);
+  return {
+    type: 'flow-match-euler',
+    shift,
+    defaultSteps: scheduler.int('defaultSteps', 1, LIMITS.steps),
+    defaultGuidance: scheduler.num('defaultGuidance', 0, LIMITS.guidance),
+  };
+}
+
+function parsePreview(r: FieldReader, channels: number): ModelManifest['preview'] {
+  const preview = r.obj('preview');
+  return {
+    from: parsePair(preview, 'from'),
+    to: parsePair(preview, 'to', 0, 255),
+    channels: preview.int('channels', 1, Math.min(3, channels)),
+  };
+}
+
+/** Total bytes of every graph: bounded by what a tab can hold. */
+function checkTotalBytes(graphs: Partial<Record<GraphName, GraphEntry>>): void {
+  const total = Object.values(graphs).reduce((sum, g) => sum + g.bytes, 0);
+  if (total > LIMITS.totalGraphBytes) {
+    invalidField(WHERE, 'graphs.*.bytes', `a total of at most ${LIMITS.totalGraphBytes} bytes (what a browser can hold)`, total);
+  }
+}
+
+function parseBody(r: FieldReader, baseUrl: string, version: number): ModelManifest {
+  const fileOrigins = parseFileOrigins(r.value['fileOrigins']);
+  const modelHash = r.str('modelHash').toLowerCase();
+  if (!SHA256.test(modelHash)) invalidField(WHERE, 'modelHash', '64 hex digits (README, "Model hash")', modelHash);
+  const latent = r.obj('latent');
+  const size = parseLatent(r);
   const text = version === PIPELINE_MANIFEST_VERSION && r.obj('conditioning').value['type'] === 'text';
   if (text) {
     boundedInt(latent, 'channels', 1, 64);
@@ -157,34 +233,31 @@ function parseBody(r: FieldReader, baseUrl: string, version: number): ModelManif
     boundedInt(latent, 'width', 1, 1024);
   }
   const parts = text
-    ? parseTextModel(r, size.channels)
+    ? parseTextModel(r, size.channels, fileOrigins)
     : {
       conditioning: parseConditioning(r),
-      graphs: parseGraphs(version === PIPELINE_MANIFEST_VERSION ? transformerGraphs(r) : r.obj('graphs')),
+      graphs: parseGraphs(version === PIPELINE_MANIFEST_VERSION ? transformerGraphs(r) : r.obj('graphs'), fileOrigins),
       pipeline: null,
     };
+  checkTotalBytes(parts.graphs);
   const m: ModelManifest = {
     format: MANIFEST_FORMAT,
     version,
-    name: r.str('name'),
-    modelHash: r.str('modelHash'),
+    name: r.str('name', LIMITS.name),
+    modelHash,
     architecture: r.obj('architecture').value,
     latent: size,
     image: { ...size },
-    hidden: { tokens: hidden.int('tokens'), dim: hidden.int('dim') },
+    hidden: parseHidden(r),
     ...parts,
-    scheduler: {
-      type: 'flow-match-euler',
-      shift: scheduler.num('shift'),
-      defaultSteps: scheduler.int('defaultSteps'),
-      defaultGuidance: scheduler.num('defaultGuidance'),
-    },
-    preview: { from: parsePair(preview, 'from'), to: parsePair(preview, 'to'), channels: preview.int('channels') },
-    plans: parsePlans(r),
+    scheduler: parseScheduler(r),
+    preview: parsePreview(r, text ? 3 : size.channels),
+    plans: parsePlans(r, fileOrigins),
     baseUrl,
   };
+  if (fileOrigins.length > 0) m.fileOrigins = fileOrigins;
   const weights = r.optStr('weights');
-  if (weights !== undefined) m.weights = weights;
+  if (weights !== undefined) m.weights = weights.slice(0, LIMITS.name);
   const prompts = r.optStr('calibrationPrompts');
   if (prompts !== undefined) m.calibrationPrompts = prompts;
   const evaluation = r.optStr('evaluationPrompts');
@@ -253,9 +326,4 @@ export function requireGraphs(m: ModelManifest, mode: GraphMode): Record<string,
   return Object.fromEntries(names.map((n) => [n, m.graphs[n]!]));
 }
 
-/** Resolves a file named in the manifest against its base (a URL or a directory path). */
-export function resolveModelFile(baseUrl: string, file: string): string {
-  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(baseUrl)) return new URL(file, base).href;
-  return `${base}${file}`;
-}
+export { resolveModelFile } from './urls.ts';

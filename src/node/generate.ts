@@ -118,6 +118,11 @@ async function policyFor(o: NodeGenerateOptions, kind: string, m: ModelManifest,
   const options: PolicyOptions = { steps, modelHash: m.modelHash };
   if (loaded) options.plan = loaded.plan;
   if (o.interval !== undefined) options.interval = o.interval;
+  if ((kind === 'uniform' || kind.startsWith('taylorseer')) && o.budget !== undefined && (o.budget < 2 || o.budget > steps)) {
+    // Named before any step (the policy itself would only fail at step 0).
+    throw new OptionError('budget', `must be in [2, ${steps}] for ${kind} over ${steps} steps, got ${o.budget}`,
+      'the first and last steps always compute, so an evenly spread budget is at least 2 and at most the steps');
+  }
   if (o.delta !== undefined) options.delta = o.delta;
   // uniform and taylorseer spread exactly `budget` computed steps (matched-budget comparisons)
   if ((kind === 'uniform' || kind.startsWith('taylorseer')) && o.budget !== undefined) options.uniformBudget = o.budget;

@@ -135,13 +135,19 @@ export type GenerateEvent = StepEvent | PreviewEvent | DoneEvent | WarningEvent;
 export type RuntimeEvent = LoadEvent | GenerateEvent;
 
 /**
+ * Arguments: every method checks its arguments before anything else (src/runtime/check-args.ts):
+ * a wrong type, an out-of-range number, an unknown field or enum value is BAD_INPUT (an unknown
+ * policy kind UNKNOWN_POLICY), with a hint; nothing a page passes surfaces as INTERNAL.
  * Concurrency: one generation at a time. A generate() or load() while a generation runs is
  * rejected with BUSY (no hidden queue: the page decides whether to wait or cancel first).
  */
 export interface RuntimeApi {
   load(manifestUrl: string, options?: LoadOptions, onProgress?: (e: LoadEvent) => void): Promise<ModelInfo>;
   generate(request: GenerateRequest, onEvent?: (e: GenerateEvent) => void): Promise<GenerateResult>;
-  /** Stops the job before its next step (the promise rejects with CANCELLED). Unknown id: no-op. */
+  /**
+   * Stops the job before its next step (the promise rejects with CANCELLED). An unknown id, or
+   * none (undefined / null), is a no-op; an id that is not a string is BAD_INPUT.
+   */
   cancel(jobId: string): Promise<void>;
   /** Releases sessions and GPU memory; load() may be called again afterwards. */
   dispose(): Promise<void>;
@@ -156,7 +162,8 @@ export type RuntimeErrorCode =
   | WebBackendErrorCode
   | 'NOT_LOADED' // generate() before load()
   | 'BUSY' // a generation is running (see RuntimeApi)
-  | 'NON_FINITE'; // the model produced NaN/Inf
+  | 'NON_FINITE' // the model produced NaN/Inf
+  | 'WORKER_BLOCKED'; // the page could not start the worker (e.g. its CSP lacks worker-src)
 
 /** The error every RuntimeApi method rejects with, on either side of the worker boundary. */
 export class RuntimeError extends Error {

@@ -9,6 +9,7 @@ import {
   type GenerateEvent, type GenerateRequest, type GenerateResult, type LoadEvent, type LoadOptions, type ModelInfo,
   type RuntimeApi, type RuntimeErrorCode,
 } from './api.ts';
+import { checkCallback, checkGenerateRequest, checkJobId, checkLoadOptions, checkManifestUrl } from './check-args.ts';
 import { loadModel, type LoadedModel } from './load-model.ts';
 import { createEmbeddingCache } from './prompts.ts';
 import { runGeneration } from './run-generation.ts';
@@ -68,14 +69,16 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
   }
 
   return {
-    async load(manifestUrl: string, options: LoadOptions = {}, onProgress?: (e: LoadEvent) => void): Promise<ModelInfo> {
+    async load(manifestUrl: string, options?: LoadOptions, onProgress?: (e: LoadEvent) => void): Promise<ModelInfo> {
+      const base = deps.baseUrl ?? (globalThis as { location?: { href: string } }).location?.href;
+      const url = checkManifestUrl(manifestUrl, base);
+      const opts = checkLoadOptions(options);
+      checkCallback('onProgress', onProgress);
       if (job || loading) throw busy('load');
       loading = true;
       try {
         await release(); // free the old model's GPU memory before the new one claims its own
-        const base = deps.baseUrl ?? (globalThis as { location?: { href: string } }).location?.href;
-        const url = new URL(manifestUrl, base).href;
-        model = await loadModel(backend, url, options, (e) => void safeCall(onProgress, e));
+        model = await loadModel(backend, url, opts, (e) => void safeCall(onProgress ?? undefined, e));
         return model.info;
       } catch (e) {
         throw coded(e, null);
@@ -84,7 +87,9 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       }
     },
 
-    async generate(request: GenerateRequest, onEvent?: (e: GenerateEvent) => void): Promise<GenerateResult> {
+    async generate(req: GenerateRequest, onEvent?: (e: GenerateEvent) => void): Promise<GenerateResult> {
+      const request = checkGenerateRequest(req);
+      checkCallback('onEvent', onEvent);
       if (job || loading) throw busy('generate');
       if (!model) throw fail('NOT_LOADED', 'generate() was called before load()', 'await load(manifestUrl) first');
       const lost = model.open.lostReason();
@@ -94,7 +99,7 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       const ctx = {
         backend, model, jobId: current.id, prompts,
         isCancelled: () => current.cancelled,
-        emit: (e: GenerateEvent, transferables: Transferable[] = []) => safeCall(onEvent, transfer(e, transferables)),
+        emit: (e: GenerateEvent, transferables: Transferable[] = []) => safeCall(onEvent ?? undefined, transfer(e, transferables)),
       };
       const run = runGeneration(ctx, request);
       current.done = run.catch(() => {});
@@ -109,7 +114,8 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
     },
 
     async cancel(jobId: string): Promise<void> {
-      if (job?.id === jobId) job.cancelled = true;
+      const id = checkJobId(jobId);
+      if (id !== null && job?.id === id) job.cancelled = true;
     },
 
     async dispose(): Promise<void> {

@@ -4,6 +4,7 @@
 import type { OpenModel, RuntimeBackend } from '../backend/runtime-backend.ts';
 import { manifestError } from '../manifest/errors.ts';
 import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
+import { verifyModelHash } from '../manifest/hash.ts';
 import { parseManifest, requireGraphs, resolveModelFile } from '../manifest/validate.ts';
 import { pipelineGraphNames } from '../manifest/pipeline.ts';
 import type { LoadEvent, LoadOptions, ModelInfo } from './api.ts';
@@ -23,6 +24,40 @@ function directoryOf(url: string): string {
   return new URL('.', url).href;
 }
 
+/**
+ * One run of the label path at load: the last real class and the null class, batch 2. The
+ * sessions' declared dtypes and shapes are checked when they are created; what no metadata
+ * says is how many labels the graph embeds, so a nullLabel (or class count) beyond its table
+ * fails here, typed, instead of at the first generate(). Split: embed only (cheap).
+ */
+async function probeLabels<T>(open: OpenModel<T>, m: ModelManifest): Promise<void> {
+  const c = m.conditioning;
+  if (c.type !== 'class') return; // text models: prompts, no label table
+  const { channels, height, width } = m.latent;
+  const { ops, denoiser } = open;
+  const x = ops.fromHost(new Float32Array(2 * channels * height * width), [2, channels, height, width]);
+  const labels = Int32Array.from([c.classes - 1, c.nullLabel]);
+  const outputs: T[] = [];
+  try {
+    if (denoiser.kind === 'single') {
+      outputs.push(await denoiser.forward(x, 1, labels));
+    } else {
+      const e = await denoiser.embed(x, 1, labels);
+      outputs.push(e.h, e.c, e.mod0);
+    }
+  } catch (e) {
+    if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') throw e;
+    const graph = denoiser.kind === 'single' ? 'model' : 'embed';
+    throw manifestError('GRAPH_SPEC_MISMATCH',
+      `${graph}.onnx fails on labels [${labels.join(', ')}] (conditioning.classes − 1 and nullLabel): `
+        + `${e instanceof Error ? e.message : String(e)}`,
+      'conditioning.classes / nullLabel in manifest.json do not match the graph\'s label embedding; fix them or re-export');
+  } finally {
+    ops.dispose(x);
+    outputs.forEach((t) => ops.dispose(t));
+  }
+}
+
 export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: string, options: LoadOptions,
   emit: (e: LoadEvent) => void): Promise<LoadedModel<T>> {
   const t0 = performance.now();
@@ -35,6 +70,7 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
   const doc = await backend.loadJson(manifestUrl, 'manifest', { cache });
   doc.warnings.forEach(warn);
   const manifest = parseManifest(doc.json, directoryOf(manifestUrl));
+  await verifyModelHash(manifest);
   const mode = options.graphs ?? 'split';
   const entries = { ...requireGraphs(manifest, mode) };
   for (const name of pipelineGraphNames(manifest)) entries[name] = manifest.graphs[name]!;
@@ -43,7 +79,7 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
   const cachedFiles: string[] = [];
   let downloadedBytes = 0;
   const fetchFile = async (entry: { file: string; sha256: string; bytes: number }): Promise<Uint8Array> => {
-    const spec = { url: resolveModelFile(manifest.baseUrl, entry.file), sha256: entry.sha256, bytes: entry.bytes };
+    const spec = { url: resolveModelFile(manifest.baseUrl, entry.file, manifest.fileOrigins), sha256: entry.sha256, bytes: entry.bytes };
     const file = await backend.loadFile(spec, {
       cache,
       onProgress: (loaded, total) => emit({ type: 'download', file: entry.file, loaded, total, fromCache: false }),
@@ -63,6 +99,12 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
   const tokenizer = manifest.pipeline ? tokenizerFrom(await fetchFile(manifest.pipeline.tokenizer), manifest) : null;
 
   const open = await backend.openModel(manifest, mode, graphs, options.provider ?? 'auto');
+  try {
+    await probeLabels(open, manifest);
+  } catch (e) {
+    await open.release();
+    throw e;
+  }
   open.provider.notes.forEach(warn);
   const c = manifest.conditioning;
   const info: ModelInfo = {

@@ -8,7 +8,8 @@ import { sample } from '../core/sampler.ts';
 import { flowMatchSigmas } from '../core/schedules.ts';
 import type { CachePolicy } from '../core/types.ts';
 import { createPolicy, type PolicyOptions } from '../cache/registry.ts';
-import { findPlan, policyNeedsPlan, type PlanQuery } from '../manifest/plans.ts';
+import { uniformBudgetSteps } from '../cache/uniform.ts';
+import { checkPlanFitsModel, findPlan, policyNeedsPlan, type PlanQuery } from '../manifest/plans.ts';
 import { resolveModelFile } from '../manifest/validate.ts';
 import type { RuntimeBackend } from '../backend/runtime-backend.ts';
 import { RuntimeError, type Frame, type GenerateEvent, type GenerateRequest, type GenerateResult } from './api.ts';
@@ -63,8 +64,11 @@ async function policyFor<T>(ctx: RunContext<T>, req: GenerateRequest, steps: num
     if (req.policy?.budget !== undefined) query.budget = req.policy.budget;
     if (req.policy?.space !== undefined) query.space = req.policy.space;
     const entry = findPlan(m, kind, steps, query);
-    plan = (await ctx.backend.loadJson(resolveModelFile(m.baseUrl, entry.file), 'plan', {})).json;
+    plan = (await ctx.backend.loadJson(resolveModelFile(m.baseUrl, entry.file, m.fileOrigins), 'plan', {})).json;
     planId = entry.file;
+  }
+  if ((kind === 'uniform' || kind.startsWith('taylorseer')) && req.policy?.budget !== undefined) {
+    uniformBudgetSteps(steps, req.policy.budget); // BAD_INPUT now, not at step 0
   }
   const options: PolicyOptions = { plan, steps, modelHash: m.modelHash };
   if (req.policy?.interval !== undefined) options.interval = req.policy.interval;
@@ -73,6 +77,7 @@ async function policyFor<T>(ctx: RunContext<T>, req: GenerateRequest, steps: num
   }
   if (req.policy?.delta !== undefined) options.delta = req.policy.delta;
   const policy: CachePolicy = createPolicy(kind, options);
+  if (plan !== undefined) checkPlanFitsModel(plan, m);
   return { policy, planId };
 }
 
