@@ -108,7 +108,7 @@ const MANIFEST_CASES: ManifestCase[] = [
   { name: 'JSON string', body: '"manifest"', code: 'MANIFEST_FIELD_INVALID' },
   { name: '5 MB manifest', body: `{"pad":"${'x'.repeat(5 * 2 ** 20)}"}`, code: 'MANIFEST_TOO_LARGE' },
   { name: 'other format', edit: (m) => { m.format = 'onnx-zoo'; }, code: 'MANIFEST_FORMAT' },
-  { name: 'version 2', edit: (m) => { m.version = 2; }, code: 'MANIFEST_VERSION' },
+  { name: 'version 3', edit: (m) => { m.version = 3; }, code: 'MANIFEST_VERSION' },
   { name: 'version as string', edit: (m) => { m.version = '1'; }, code: 'MANIFEST_FIELD_INVALID' },
   { name: 'no modelHash', edit: (m) => { delete m.modelHash; }, code: 'MANIFEST_FIELD_MISSING' },
   { name: 'modelHash not hex', edit: (m) => { m.modelHash = 'abc'; }, code: 'MANIFEST_FIELD_INVALID' },
