@@ -210,6 +210,14 @@ const MANIFEST_CASES: ManifestCase[] = [
 const PLAN_DIR = join(MODEL_DIR, 'plans');
 const basePlan = (kind: string): Json => JSON.parse(readFileSync(join(PLAN_DIR, `${kind}-8-b5.json`), 'utf8'));
 
+/** Every per-step array of an 8-step plan (phi, gamma, forecast.phi, …) grown to `steps`, repeating its last value. */
+function padSteps(o: Json, steps: number, from = 8): void {
+  for (const [key, v] of Object.entries(o)) {
+    if (Array.isArray(v) && v.length === from && v.every((e) => typeof e !== 'object')) o[key] = [...v, ...Array(steps - from).fill(v[from - 1])];
+    else if (v && typeof v === 'object' && !Array.isArray(v) && key !== 'calibration') padSteps(v as Json, steps, from);
+  }
+}
+
 interface PlanCase { name: string; kind: string; code: string; edit?: (p: Json) => void; body?: string; status?: number; budget?: number }
 
 const PLAN_CASES: PlanCase[] = [
@@ -220,12 +228,12 @@ const PLAN_CASES: PlanCase[] = [
   { name: 'an array', kind: 'ertacache', body: '[]', code: 'PLAN_INVALID' },
   { name: 'version 99', kind: 'ertacache', edit: (p) => { p.version = 99; }, code: 'PLAN_INVALID' },
   { name: 'fitted for other weights', kind: 'ertacache', edit: (p) => { p.modelHash = wrongHash; }, code: 'PLAN_MISMATCH' },
-  { name: 'fitted for other steps', kind: 'ertacache', edit: (p) => { p.steps += 1; p.phi.push(1); }, code: 'PLAN_MISMATCH' },
+  { name: 'fitted for other steps', kind: 'ertacache', edit: (p) => { p.steps += 1; padSteps(p, p.steps, p.steps - 1); }, code: 'PLAN_MISMATCH' },
   { name: 'reuses step 0', kind: 'ertacache', edit: (p) => { p.reuse = [0, 3]; }, code: 'PLAN_INVALID' },
   { name: 'reuses the last step', kind: 'ertacache', edit: (p) => { p.reuse = [3, 7]; }, code: 'PLAN_INVALID' },
   { name: 'reuse descending', kind: 'ertacache', edit: (p) => { p.reuse = [5, 3, 1]; }, code: 'PLAN_INVALID' },
   { name: 'phi too short', kind: 'ertacache', edit: (p) => { p.phi = [1]; }, code: 'PLAN_INVALID' },
-  { name: 'phi above 1', kind: 'ertacache', edit: (p) => { p.phi[1] = 2; }, code: 'PLAN_INVALID' },
+  { name: 'phi negative', kind: 'ertacache', edit: (p) => { p.phi[1] = -1; }, code: 'PLAN_INVALID' },
   { name: 'rectification space unknown', kind: 'ertacache', edit: (p) => { p.rectification.space = 'latent'; }, code: 'PLAN_INVALID' },
   { name: 'rectification channels ≠ model', kind: 'ertacache', code: 'PLAN_MISMATCH', edit: (p) => {
     p.rectification.channels = 3;
@@ -380,8 +388,7 @@ test('bad plans: each its typed error before any step; the worker still draws th
     if (body === undefined) {
       const p = basePlan(c.kind);
       p.steps = steps(k);
-      if (Array.isArray(p.phi)) p.phi = [...p.phi, ...Array(steps(k) - 8).fill(1)];
-      if (Array.isArray(p.gamma)) p.gamma = [...p.gamma, ...Array(steps(k) - 8).fill(1)];
+      padSteps(p, steps(k));
       c.edit?.(p);
       body = JSON.stringify(p);
     }
