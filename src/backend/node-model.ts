@@ -9,11 +9,11 @@ import type { Denoiser } from '../core/types.ts';
 import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
 import { requireGraphs } from '../manifest/validate.ts';
 import { createSingleDenoiser, createSplitDenoiser } from './denoiser.ts';
-import { readManifestFile, readVerifiedGraph } from './node-files.ts';
+import { readManifestFile, readVerifiedGraph, verifyShardedGraph } from './node-files.ts';
 import { ortCpuOps, type OrtCpuOps } from './ort-cpu-ops.ts';
 import type { OrtNamespace } from './ort-types.ts';
 import { createRunQueue, type RunQueue } from './run-queue.ts';
-import { createGraphSessions, releaseSessions, type GraphSessions, type SessionOptionsFor } from './sessions.ts';
+import { createGraphSessions, releaseSessions, type GraphSessions, type GraphSource, type SessionOptionsFor } from './sessions.ts';
 import { createPipelineGraphs, type PipelineGraphs } from './text-pipeline.ts';
 import { pipelineGraphNames } from '../manifest/pipeline.ts';
 import { createPromptTokenizer, type PromptTokenizer } from '../runtime/prompts.ts';
@@ -53,10 +53,13 @@ export async function loadNodeSessions(
   names: readonly GraphName[],
   sessionOptions?: SessionOptionsFor,
 ): Promise<GraphSessions<NodeTensor>> {
-  const bytes: Partial<Record<GraphName, Uint8Array>> = {};
+  const bytes: Partial<Record<GraphName, GraphSource>> = {};
   for (const name of names) {
     const entry = manifest.graphs[name];
-    if (entry) bytes[name] = await readVerifiedGraph(manifest.baseUrl, entry);
+    if (!entry) continue;
+    bytes[name] = entry.externalData
+      ? { model: await verifyShardedGraph(manifest.baseUrl, entry) }
+      : await readVerifiedGraph(manifest.baseUrl, entry);
   }
   return createGraphSessions(ort, bytes, sessionOptions);
 }

@@ -39,7 +39,8 @@ export interface OrtSession<T> {
 
 export interface OrtNamespace<T extends OrtTensorLike> {
   InferenceSession: {
-    create(model: Uint8Array, options?: OrtSessionOptions): Promise<OrtSession<T>>;
+    /** A model's bytes, or (graphs with external-data shards in Node) its file path. */
+    create(model: Uint8Array | string, options?: OrtSessionOptions): Promise<OrtSession<T>>;
   };
   Tensor: new (
     type: OrtDtype,

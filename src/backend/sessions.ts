@@ -7,6 +7,21 @@ import type { OrtNamespace, OrtSession, OrtSessionOptions, OrtTensorLike, OrtVal
 
 export type GraphSessions<T> = Partial<Record<GraphName, OrtSession<T>>>;
 
+/**
+ * What a session is created from: a self-contained graph's verified bytes, or a graph with
+ * external-data shards — its bytes plus each shard (onnxruntime-web's `externalData` option),
+ * or its file path (onnxruntime-node finds the shards beside it, already verified).
+ */
+export type GraphSource = Uint8Array | {
+  model: Uint8Array | string;
+  externalData?: { path: string; data: Uint8Array | Blob }[];
+};
+
+function sourceArgs(src: GraphSource, options: OrtSessionOptions | undefined): [Uint8Array | string, OrtSessionOptions | undefined] {
+  if (src instanceof Uint8Array) return [src, options];
+  return [src.model, src.externalData ? { ...options, externalData: src.externalData } : options];
+}
+
 /** One options object for every graph, or per graph (e.g. a different output location). */
 export type SessionOptionsFor = OrtSessionOptions | ((graph: GraphName) => OrtSessionOptions);
 
@@ -21,14 +36,14 @@ function optionsFor(opts: SessionOptionsFor | undefined, graph: GraphName): OrtS
  */
 export async function createGraphSessions<T extends OrtTensorLike>(
   ort: OrtNamespace<T>,
-  bytes: Partial<Record<GraphName, Uint8Array>>,
+  bytes: Partial<Record<GraphName, GraphSource>>,
   sessionOptions?: SessionOptionsFor,
 ): Promise<GraphSessions<T>> {
   const sessions: GraphSessions<T> = {};
   try {
-    for (const [name, data] of Object.entries(bytes) as [GraphName, Uint8Array][]) {
+    for (const [name, data] of Object.entries(bytes) as [GraphName, GraphSource][]) {
       try {
-        sessions[name] = await ort.InferenceSession.create(data, optionsFor(sessionOptions, name));
+        sessions[name] = await ort.InferenceSession.create(...sourceArgs(data, optionsFor(sessionOptions, name)));
       } catch (e) {
         throw unparsable(name, e) ?? e;
       }

@@ -3,12 +3,14 @@
 //
 //   modelHash = sha256( utf8( concat of graphs[name].sha256, lower-case hex, names sorted ascending ) )
 //
-// over every graph the manifest lists (tools/export.py writes it this way). Each graph file is
+// over every graph the manifest lists (a graph with external data contributes its sha256 followed
+// by its shards' sha256 values in manifest order, shards.ts) (tools/export.py writes it this way). Each graph file is
 // checked against its own sha256 before a session sees it, so a manifest whose modelHash
 // verifies names exactly the bytes that run, and a plan whose modelHash equals it was fitted
 // for them. Web Crypto (crypto.subtle) runs in browsers, workers and Node ≥ 19 alike.
 
 import { manifestError } from './errors.ts';
+import { graphHashText } from './shards.ts';
 import type { GraphEntry, GraphName, ModelManifest } from './types.ts';
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -17,9 +19,9 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /** The modelHash of a set of graphs (see the definition above). */
-export function modelHashOf(graphs: Partial<Record<GraphName, Pick<GraphEntry, 'sha256'>>>): Promise<string> {
+export function modelHashOf(graphs: Partial<Record<GraphName, Pick<GraphEntry, 'sha256' | 'externalData'>>>): Promise<string> {
   const names = (Object.keys(graphs) as GraphName[]).sort();
-  const joined = names.map((n) => graphs[n]!.sha256.toLowerCase()).join('');
+  const joined = names.map((n) => graphHashText(graphs[n]!)).join('');
   return sha256Hex(new TextEncoder().encode(joined));
 }
 

@@ -1,6 +1,8 @@
 // The model manifest (manifest.json beside the .onnx files), as written by tools/export.py and
 // extended by `npm run calibrate` (the "plans" list). Pure types; validation is in validate.ts.
 
+import type { ShardEntry } from './shards.ts';
+
 export const MANIFEST_FORMAT = 'erta-diffusion-manifest';
 /** Version 1: a class-conditional DiT (graphs only). Version 2: components (pipelines.md). */
 export const MANIFEST_VERSION = 1;
@@ -31,6 +33,8 @@ export interface GraphEntry {
   inputs: Record<string, TensorSpec>;
   outputs: Record<string, TensorSpec>;
   flopsPerSample?: number;
+  /** ONNX external data: the graph's weights in shards (< 2 GB each), see shards.ts. */
+  externalData?: ShardEntry[];
 }
 
 /** A calibrated plan shipped with the model (plans/*.json), as listed in the manifest. */

@@ -6,6 +6,7 @@ import { invalidField, reader, type FieldReader } from './fields.ts';
 import { LIMITS } from './limits.ts';
 import { PLAN_KINDS } from './plans.ts';
 import { checkFileRef, parseFileOrigins } from './urls.ts';
+import { graphTotalBytes, parseExternalData } from './shards.ts';
 import { boundedInt, checkPipelineContract, PIPELINE_LIMITS, parseTextComponents, parseTextConditioning, transformerGraphs } from './pipeline.ts';
 import {
   GRAPHS_FOR_MODE,
@@ -84,6 +85,8 @@ function parseGraph(g: FieldReader, fileOrigins: readonly string[]): GraphEntry 
   };
   const flops = g.optNum('flopsPerSample', 0);
   if (flops !== undefined) entry.flopsPerSample = flops;
+  const externalData = parseExternalData(g, fileOrigins);
+  if (externalData) entry.externalData = externalData;
   return entry;
 }
 
@@ -214,9 +217,9 @@ function parsePreview(r: FieldReader, channels: number): ModelManifest['preview'
 
 /** Total bytes of every graph: bounded by what a tab can hold. */
 function checkTotalBytes(graphs: Partial<Record<GraphName, GraphEntry>>): void {
-  const total = Object.values(graphs).reduce((sum, g) => sum + g.bytes, 0);
+  const total = Object.values(graphs).reduce((sum, g) => sum + graphTotalBytes(g), 0);
   if (total > LIMITS.totalGraphBytes) {
-    invalidField(WHERE, 'graphs.*.bytes', `a total of at most ${LIMITS.totalGraphBytes} bytes (what a browser can hold)`, total);
+    invalidField(WHERE, 'graphs.*.bytes (with externalData)', `a total of at most ${LIMITS.totalGraphBytes} bytes (what a browser can hold)`, total);
   }
 }
 

@@ -1,0 +1,139 @@
+// Writing an ONNX graph with its weights in external-data shards (< 2 GB each). Each weight is
+// produced, hashed and written one at a time (one tensor in memory at a time, never the model),
+// aligned to 4 KiB inside its shard so onnxruntime can map it. Also converts an existing
+// self-contained .onnx into graph + shards.
+
+import { createHash } from 'node:crypto';
+import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ShardEntry } from '../manifest/shards.ts';
+import { SHARD_LIMITS } from '../manifest/shards.ts';
+import { byteSize, GraphBuilder, onnx, ONNX_TYPE, type ElemType, type ModelProto, type Weight } from './onnx-build.ts';
+
+export interface WriteOptions {
+  /** Folder the graph and its shards are written to. */
+  dir: string;
+  /** Graph file name, e.g. "blocks.onnx"; shards are "<stem>.weights.<k>.bin" beside it. */
+  file: string;
+  /** Largest shard in bytes (default 1 GiB; at most 2^31 − 1). */
+  shardBytes?: number;
+  /** Weights smaller than this stay inside the graph (default 1024 bytes). */
+  inlineBelow?: number;
+  opset?: number;
+}
+
+export interface WrittenGraph {
+  file: string;
+  sha256: string;
+  bytes: number;
+  /** Absent when every weight stayed inside the graph. */
+  externalData?: ShardEntry[];
+}
+
+const ALIGN = 4096;
+
+interface OpenShard {
+  path: string;
+  fd: FileHandle;
+  hash: ReturnType<typeof createHash>;
+  offset: number;
+}
+
+/** Writes `g` as dir/file plus shards; returns what the manifest lists for it. */
+export async function writeGraph(g: GraphBuilder, options: WriteOptions): Promise<WrittenGraph> {
+  const shardBytes = Math.min(options.shardBytes ?? 2 ** 30, SHARD_LIMITS.shardBytes);
+  const inlineBelow = options.inlineBelow ?? 1024;
+  const stem = options.file.replace(/\.onnx$/, '');
+  const shards: ShardEntry[] = [];
+  const initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  let shard: OpenShard | null = null;
+  const close = async () => {
+    if (!shard) return;
+    await shard.fd.close();
+    shards.push({ path: shard.path, sha256: shard.hash.digest('hex'), bytes: shard.offset });
+    shard = null;
+  };
+  try {
+    for (const w of g.weights) {
+      const size = byteSize(w);
+      const data = new Uint8Array(size);
+      w.fill(data);
+      if (size < inlineBelow) {
+        initializers.push(onnx.TensorProto.create({ name: w.name, dims: w.dims, dataType: ONNX_TYPE[w.type], rawData: data }));
+        continue;
+      }
+      if (size > shardBytes) throw new Error(`weight ${w.name} (${size} bytes) is larger than a shard (${shardBytes} bytes)`);
+      let s: OpenShard | null = shard;
+      const pad = s ? (ALIGN - (s.offset % ALIGN)) % ALIGN : 0;
+      if (s && s.offset + pad + size > shardBytes) {
+        await close();
+        s = null;
+      }
+      if (!s) {
+        const path = `${basename(stem)}.weights.${shards.length}.bin`;
+        s = { path, fd: await open(join(options.dir, path), 'w'), hash: createHash('sha256'), offset: 0 };
+        shard = s;
+      }
+      const gap = (ALIGN - (s.offset % ALIGN)) % ALIGN;
+      if (gap > 0) {
+        const zeros = new Uint8Array(gap);
+        await s.fd.write(zeros);
+        s.hash.update(zeros);
+        s.offset += gap;
+      }
+      await s.fd.write(data);
+      s.hash.update(data);
+      initializers.push(onnx.TensorProto.create({
+        name: w.name, dims: w.dims, dataType: ONNX_TYPE[w.type],
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: s.path },
+          { key: 'offset', value: String(s.offset) },
+          { key: 'length', value: String(size) },
+        ],
+      }));
+      s.offset += size;
+    }
+    await close();
+  } finally {
+    await (shard as OpenShard | null)?.fd.close().catch(() => {});
+  }
+  const model: ModelProto = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'erta-diffusion model tool',
+    opsetImport: [{ domain: '', version: options.opset ?? 17 }],
+    graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: initializers },
+  });
+  const bytes = onnx.ModelProto.encode(model).finish();
+  await writeFile(join(options.dir, options.file), bytes);
+  const out: WrittenGraph = { file: options.file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
+  if (shards.length > 0) out.externalData = shards;
+  return out;
+}
+
+const TYPE_OF: Record<number, ElemType> = Object.fromEntries(
+  Object.entries(ONNX_TYPE).map(([k, v]) => [v, k as ElemType]),
+);
+
+/**
+ * A self-contained .onnx (raw-data initializers, as torch.onnx.export writes them) → the same
+ * graph with its weights in shards. The source graph is read whole (ONNX protobufs are < 2 GB).
+ */
+export async function shardOnnxFile(src: string, options: WriteOptions): Promise<WrittenGraph> {
+  const model = onnx.ModelProto.decode(await readFile(src));
+  const graph = model.graph!;
+  const g = new GraphBuilder(graph.name || 'graph');
+  g.nodes.push(...(graph.node as InstanceType<typeof onnx.NodeProto>[]));
+  g.inputs.push(...(graph.input as InstanceType<typeof onnx.ValueInfoProto>[]));
+  g.outputs.push(...(graph.output as InstanceType<typeof onnx.ValueInfoProto>[]));
+  for (const t of graph.initializer ?? []) {
+    const type = TYPE_OF[t.dataType ?? 0];
+    const raw = t.rawData;
+    if (!type || !raw || raw.byteLength === 0) {
+      throw new Error(`initializer ${t.name}: only raw-data float32/float16/int32/int64 tensors can be moved to shards`);
+    }
+    g.weights.push({ name: t.name!, type, dims: (t.dims ?? []).map(Number), fill: (out) => out.set(raw) } satisfies Weight);
+  }
+  const opset = model.opsetImport.find((o) => !o.domain)?.version;
+  return writeGraph(g, { ...options, opset: opset === undefined || opset === null ? 17 : Number(opset) });
+}
