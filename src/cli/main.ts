@@ -12,6 +12,7 @@ import { CALIBRATE_USAGE, parseCalibrateArgs } from './calibrate-args.ts';
 import { describeCalibration, runCalibrate } from './calibrate.ts';
 import { GENERATE_USAGE, parseGenerateArgs } from './generate-args.ts';
 import { describeRun, runGenerate } from './generate.ts';
+import { describeImport, IMPORT_USAGE, parseImportArgs, runImport } from './import-model.ts';
 
 export interface CliIo {
   out(line: string): void;
@@ -23,7 +24,8 @@ const USAGE = `usage: npx tsx src/cli/main.ts <command> [options]
 commands:
   generate    sample one digit to a PNG        (npm run generate -- --help)
   calibrate   fit cache plans for a model       (npm run calibrate -- --help)
-  bench       fidelity of every policy          (npm run bench -- --help)`;
+  bench       fidelity of every policy          (npm run bench -- --help)
+  import-model  split an ONNX DiT into a model folder (npm run import-model -- --help)`;
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
@@ -48,7 +50,9 @@ const calibrate = command(parseCalibrateArgs, CALIBRATE_USAGE,
 const bench = command(parseBenchArgs, BENCH_USAGE, (a, argv, io) => runBench(a, argv, io.err),
   (r) => rowsMarkdown(r.rows, r.steps));
 
-const COMMANDS: Record<string, Command> = { generate, calibrate, bench };
+const importModel = command(parseImportArgs, IMPORT_USAGE, (a) => runImport(a), describeImport);
+
+const COMMANDS: Record<string, Command> = { generate, calibrate, bench, 'import-model': importModel };
 
 /** Exit status 0 on success, 2 on a usage error, 1 on any other error. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

@@ -28,7 +28,14 @@ export type ErrorCode =
   | 'MODEL_FILE_CORRUPT' // a model file matches its hash but ONNX Runtime cannot parse it
   | 'MANIFEST_TOO_LARGE' // a manifest or plan file larger than any real one
   | 'SESSION_IO_MISMATCH' // an ONNX session's input/output names differ from the manifest
-  | 'PLAN_NOT_FOUND'; // the manifest lists no plan for this policy/steps/budget
+  | 'PLAN_NOT_FOUND' // the manifest lists no plan for this policy/steps/budget
+  // the model importer (src/import)
+  | 'IMPORT_NOT_ONNX' // the file is not an ONNX model
+  | 'IMPORT_NO_STACK' // no block stack found by name: pass --blocks-input / --blocks-output
+  | 'IMPORT_NOT_A_DIT' // the graph's inputs are not those of a diffusion transformer
+  | 'IMPORT_TENSOR_UNKNOWN' // a --blocks-* flag names no tensor, or no path between them
+  | 'IMPORT_UNSUPPORTED' // a DiT the importer cannot split yet (says which tensor and why)
+  | 'IMPORT_PARITY'; // the split graphs do not reproduce the single graph
 
 export class DiffusionError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,88 @@
+// `npm run import-model -- model.onnx --out DIR [--blocks-input NAME --blocks-output NAME] [--json]`:
+// flags → importModel (src/import), then a summary or one JSON line.
+
+import { parseArgs } from 'node:util';
+import { importModel, type ImportResult } from '../import/import-model.ts';
+import { ArgReader, UsageError } from './args.ts';
+
+export const IMPORT_USAGE = `usage: npm run import-model -- <model.onnx> --out <dir> [options]
+
+Splits a single-graph ONNX diffusion transformer (exported from PyTorch with torch.onnx.export,
+dynamo=False) at its block stack into embed | blocks | head, writes them with model.onnx and a
+manifest.json (sha256 and sizes) into <dir>, and checks that the split graphs give the single
+graph's output on a random batch. Then: npm run calibrate -- --model <dir> --budget <n>.
+
+  --out <dir>             folder to write (created)
+  --blocks-input <name>   the tensor entering the first block, when node names do not show the
+                          stack (the importer lists candidates when it finds none)
+  --blocks-output <name>  the tensor leaving the last block (pass both or neither)
+  --classes <k>           classes of a class-conditional model (default: rows of the label
+                          embedding − 1; label k is the null class)
+  --timestep-scale <s>    the model takes t = s·σ (e.g. 1000); default 1 (σ ∈ [0, 1])
+  --name <name>           model name in the manifest (default: the file name)
+  --tolerance <r>         largest split-vs-single difference, relative to the output (default 1e-4)
+  --json                  print one JSON object as the last stdout line
+  --help                  show this message`;
+
+export interface ImportArgs {
+  model: string;
+  out: string;
+  blocksInput?: string;
+  blocksOutput?: string;
+  classes?: number;
+  timestepScale?: number;
+  name?: string;
+  tolerance?: number;
+  json: boolean;
+}
+
+export function parseImportArgs(argv: readonly string[]): ImportArgs | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv], allowPositionals: true, strict: true,
+      options: {
+        out: { type: 'string' }, 'blocks-input': { type: 'string' }, 'blocks-output': { type: 'string' },
+        classes: { type: 'string' }, 'timestep-scale': { type: 'string' }, name: { type: 'string' },
+        tolerance: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]!, IMPORT_USAGE);
+  }
+  const r = new ArgReader(parsed.values, IMPORT_USAGE);
+  if (r.flag('help')) return null;
+  if (parsed.positionals.length !== 1) r.fail(`pass exactly one model file, got ${parsed.positionals.length}`);
+  const out = r.str('out') ?? r.fail('--out <dir> is required');
+  const blocksInput = r.str('blocks-input');
+  const blocksOutput = r.str('blocks-output');
+  if ((blocksInput === undefined) !== (blocksOutput === undefined)) r.fail('pass both --blocks-input and --blocks-output, or neither');
+  const scale = r.num('timestep-scale');
+  if (scale !== undefined && !(scale > 0)) r.fail(`--timestep-scale must be > 0, got ${scale}`);
+  const tolerance = r.num('tolerance');
+  if (tolerance !== undefined && !(tolerance > 0)) r.fail(`--tolerance must be > 0, got ${tolerance}`);
+  const a: ImportArgs = { model: parsed.positionals[0]!, out, json: r.flag('json') };
+  if (blocksInput !== undefined) a.blocksInput = blocksInput;
+  if (blocksOutput !== undefined) a.blocksOutput = blocksOutput;
+  const classes = r.int('classes', 1, 1_000_000);
+  if (classes !== undefined) a.classes = classes;
+  if (scale !== undefined) a.timestepScale = scale;
+  if (tolerance !== undefined) a.tolerance = tolerance;
+  const name = r.str('name');
+  if (name !== undefined) a.name = name;
+  return a;
+}
+
+export const runImport = (a: ImportArgs): Promise<ImportResult> => importModel(a);
+
+export function describeImport(r: ImportResult): string {
+  return [
+    `imported ${r.name} into ${r.out}`,
+    `  stack: ${r.stack}; h = ${r.blocksInput} → z = ${r.blocksOutput} [B, ${r.hidden.tokens}, ${r.hidden.dim}]`,
+    `  c packs: ${r.sides.map((s) => `${s.name} ${JSON.stringify(s.shape)}`).join(', ') || 'nothing'}`,
+    `  latent ${r.latent.channels}×${r.latent.height}×${r.latent.width}, ${r.classes} classes`,
+    ...r.files.map((f) => `  ${f.file}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`),
+    `  split vs single: ${r.parity.toExponential(2)} (relative max-abs, tolerance ${r.tolerance})`,
+    `next: npm run calibrate -- --model ${r.out} --steps 50 --budget 25`,
+  ].join('\n');
+}

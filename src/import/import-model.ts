@@ -1,0 +1,445 @@
+// `npm run import-model -- model.onnx --out DIR`: a single-graph DiT exported from PyTorch →
+// a model folder this runtime loads (embed | blocks | head + model.onnx, manifest.json with sha256
+// and sizes), checked on random inputs: the split graphs must give the single graph's output.
+//
+// How (shared/design/pipelines.md, "Where the residual is"): the block stack is found by node
+// names (find-stack.ts) or by the two tensors named on the command line; the residual stream h
+// enters it and z leaves it. Everything the stack reads besides h (the time/class embedding c,
+// per-block side tensors) is computed once per step in embed and handed to blocks and head packed
+// into one tensor c [B, D] (zero-padded), unpacked again inside them (Slice + Reshape), so the
+// runtime's graph contract (model.md) holds for any family that fits it.
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gaussianNoise } from '../core/rng.ts';
+import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
+import { parseManifest } from '../manifest/validate.ts';
+import { ImportError } from './errors.ts';
+import { closure, regionBoundary, regionFromNames, regionFromTensors, STACK_NAMES, type Region } from './find-stack.ts';
+import {
+  backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, encodeModel, indexGraph, int64Tensor, intAttr,
+  intsAttr, node, subModel, withOutputs, type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
+} from './onnx-graph.ts';
+
+type Ort = typeof import('onnxruntime-node');
+
+export interface ImportOptions {
+  /** Path of the single-graph ONNX export. */
+  model: string;
+  /** Folder to write (created). */
+  out: string;
+  /** The tensor entering the first block, when node names do not show the stack. */
+  blocksInput?: string;
+  /** The tensor leaving the last block. */
+  blocksOutput?: string;
+  /** Classes of a class-conditional model (default: rows of the label embedding − 1, the null class). */
+  classes?: number;
+  name?: string;
+  /** Largest max-abs difference split vs single, relative to the output's max-abs (default 1e-4). */
+  tolerance?: number;
+  /** The runtime feeds σ ∈ [0, 1]; a model trained on t = 1000·σ takes 1000 (inserted into the graphs). */
+  timestepScale?: number;
+  ort?: Ort;
+}
+
+export interface ImportResult {
+  out: string;
+  name: string;
+  modelHash: string;
+  stack: string;
+  blocksInput: string;
+  blocksOutput: string;
+  /** Tensors the stack and head read besides h, packed into c. */
+  sides: { name: string; shape: (number | string)[] }[];
+  latent: { channels: number; height: number; width: number };
+  hidden: { tokens: number; dim: number };
+  classes: number;
+  files: { file: string; bytes: number; sha256: string }[];
+  /** max |split − single| / max |single| on a random batch of 2. */
+  parity: number;
+  tolerance: number;
+}
+
+interface Roles { latent: string; timestep: string; labels: string }
+
+const fail = (code: ConstructorParameters<typeof ImportError>[0], msg: string, hint: string, cand: string[] = []) =>
+  new ImportError(code, msg, hint, cand);
+
+/** Which graph input is which: latent [B, C, H, W] float, timestep [B] float, class labels [B] int. */
+function inputRoles(ix: GraphIndex): Roles & { dtypeLabels: number } {
+  const ins = [...ix.inputs.values()];
+  const describe = ins.map((v) => `${v.name} ${ELEM_NAMES[elemType(v)] ?? `type ${elemType(v)}`} ${JSON.stringify(declaredShape(v))}`).join(', ');
+  const pick = (ok: (rank: number, elem: number) => boolean) => ins.filter((v) => ok(declaredShape(v).length, elemType(v)));
+  const latent = pick((r, e) => r === 4 && e === ELEM.float32);
+  const time = pick((r, e) => r === 1 && e === ELEM.float32);
+  const labels = pick((r, e) => r === 1 && (e === ELEM.int32 || e === ELEM.int64));
+  const text = pick((r, e) => r === 3 && e === ELEM.float32);
+  if (latent.length !== 1 || time.length !== 1) {
+    throw fail('IMPORT_NOT_A_DIT', `the graph's inputs (${describe || 'none'}) are not a diffusion transformer's: it needs one latent `
+      + `[B, C, H, W] float32 and one timestep [B] float32 (found ${latent.length} and ${time.length})`,
+    'Export the transformer alone, with inputs (latent, timestep, class labels or text context) — README, "Bring your own model".');
+  }
+  if (text.length > 0) {
+    throw fail('IMPORT_UNSUPPORTED', `input ${text[0]!.name} ${JSON.stringify(declaredShape(text[0]!))} is a text context: `
+      + 'text-conditioned imports are not supported by this importer yet (class-conditional DiTs are)',
+    'Import a class-conditional DiT, or build the text pipeline with tools/export_t2i.py (README, "Bring your own model", limits).');
+  }
+  if (labels.length !== 1 || ins.length !== 3) {
+    throw fail('IMPORT_NOT_A_DIT', `the graph's inputs (${describe}) are not a class-conditional DiT's (latent, timestep, labels)`,
+      'Export the transformer with exactly these three inputs (README, "Bring your own model").');
+  }
+  return { latent: latent[0]!.name!, timestep: time[0]!.name!, labels: labels[0]!.name!, dtypeLabels: elemType(labels[0]!) };
+}
+
+/** Rows of the table the labels index (Gather, possibly after a Cast) → classes + 1 (the null class). */
+function labelRows(ix: GraphIndex, labels: string): number | null {
+  const queue = [labels];
+  for (let depth = 0; depth < 4 && queue.length > 0; depth++) {
+    const t = queue.shift()!;
+    for (const k of ix.consumers.get(t) ?? []) {
+      const n = ix.nodes[k]!;
+      if (n.opType === 'Gather' && n.input?.[1] === t) {
+        const w = ix.initializers.get(n.input[0]!);
+        if (w?.dims?.length) return Number(w.dims[0]);
+      }
+      if (n.opType === 'Cast' || n.opType === 'Identity') queue.push(n.output![0]!);
+    }
+  }
+  return null;
+}
+
+interface Probe { shapes: Map<string, number[][]>; }
+
+/** Runs the graph at batch 1 and 2 with extra outputs: each tensor's shape at both (the batch dim is the one that changes). */
+async function probe(ort: Ort, src: Model, roles: Roles & { dtypeLabels: number }, latentShape: number[], names: string[], scale: number): Promise<Probe> {
+  const want = [...new Set(names)].filter((n) => !src.graph!.output!.some((o) => o.name === n));
+  const session = await ort.InferenceSession.create(encodeModel(withOutputs(src, want)));
+  const shapes = new Map<string, number[][]>();
+  try {
+    for (const b of [1, 2]) {
+      const r = await session.run(feedsFor(ort, roles, latentShape, b, 11, scale));
+      for (const n of [...want, ...src.graph!.output!.map((o) => o.name!)]) {
+        const t = r[n];
+        if (!t) continue;
+        shapes.set(n, [...(shapes.get(n) ?? []), t.dims.map(Number)]);
+        t.dispose();
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  return { shapes };
+}
+
+function feedsFor(ort: Ort, roles: Roles & { dtypeLabels: number }, latentShape: number[], b: number, seed: number, scale: number) {
+  const [C, H, W] = latentShape.slice(1) as [number, number, number];
+  const x = gaussianNoise(seed, b * C * H * W);
+  const t = Float32Array.from({ length: b }, (_, k) => scale * (0.3 + 0.4 * k / Math.max(1, b - 1)));
+  const y = Array.from({ length: b }, (_, k) => k % 2);
+  return {
+    [roles.latent]: new ort.Tensor('float32', x, [b, C, H, W]),
+    [roles.timestep]: new ort.Tensor('float32', t, [b]),
+    [roles.labels]: roles.dtypeLabels === ELEM.int64
+      ? new ort.Tensor('int64', BigInt64Array.from(y, BigInt), [b]) : new ort.Tensor('int32', Int32Array.from(y), [b]),
+  };
+}
+
+/** Probes tensors whose shapes are not known yet (sides that appeared after moving side work), into p. */
+async function shapesKnown(ort: Ort, src: Model, roles: Roles & { dtypeLabels: number }, latentShape: number[], names: string[], p: Probe, scale: number): Promise<boolean> {
+  const missing = names.filter((n) => !p.shapes.has(n));
+  if (missing.length === 0) return true;
+  const q = await probe(ort, src, roles, latentShape, missing, scale);
+  for (const [k, v] of q.shapes) p.shapes.set(k, v);
+  return true;
+}
+
+/** Per-sample shape of a probed tensor whose first dim is the batch (1 then 2); null otherwise. */
+function batched(p: Probe, name: string): number[] | null {
+  const s = p.shapes.get(name);
+  if (!s || s.length !== 2) return null;
+  const [a, b] = s as [number[], number[]];
+  if (a.length === 0 || a[0] !== 1 || b[0] !== 2 || a.length !== b.length || a.slice(1).some((d, k) => d !== b[k + 1])) return null;
+  return a.slice(1);
+}
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Tensors that could be the stack's input/output: outputs of residual Adds with a [B, N, D] shape. */
+async function candidates(ort: Ort, src: Model, ix: GraphIndex, roles: Roles & { dtypeLabels: number }, latentShape: number[], scale: number): Promise<string[]> {
+  const adds = ix.nodes.filter((n) => n.opType === 'Add').map((n) => n.output![0]!).filter((o) => !ix.constant.has(o));
+  const p = await probe(ort, src, roles, latentShape, adds, scale);
+  const rows = adds.map((a) => ({ a, s: batched(p, a) })).filter((r) => r.s?.length === 2);
+  const list = rows.length > 12 ? [...rows.slice(0, 6), ...rows.slice(-6)] : rows;
+  return list.map((r) => `${r.a} [B, ${r.s!.join(', ')}]`);
+}
+
+/** Identity src → dst (a rename), unless they are the same name. */
+const rename = (from: string, to: string, tag: string): Node[] => (from === to ? [] : [node('Identity', [from], [to], `erta_import/${tag}`)]);
+
+export async function importModel(o: ImportOptions): Promise<ImportResult> {
+  const ort = o.ort ?? (await import('onnxruntime-node'));
+  const scale = o.timestepScale ?? 1;
+  const tolerance = o.tolerance ?? 1e-4;
+  let src: Model;
+  try {
+    src = decodeModel(await readFile(o.model));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw fail('IMPORT_NOT_ONNX', `${o.model}: no such file`, 'Pass the path of the .onnx file you exported.');
+    }
+    throw new ImportError('IMPORT_NOT_ONNX', `${o.model} is not an ONNX model (${(e as Error).message})`,
+      'Export with torch.onnx.export (README, "Bring your own model") and pass the .onnx file.', [], { cause: e });
+  }
+  if (!src.graph || (src.graph.node ?? []).length === 0) {
+    throw fail('IMPORT_NOT_ONNX', `${o.model} holds no graph nodes`, 'Export with torch.onnx.export and pass the .onnx file.');
+  }
+  if ((src.graph.initializer ?? []).some((t) => t.dataLocation === 1)) {
+    throw fail('IMPORT_UNSUPPORTED', `${o.model} keeps its weights in external data files`,
+      'Export a model under 2 GB as one file (torch.onnx.export without external data); larger models are not supported by the importer yet.');
+  }
+  const ix = indexGraph(src);
+  const roles = inputRoles(ix);
+  const latentDecl = declaredShape(ix.inputs.get(roles.latent)!);
+  if (latentDecl.slice(1).some((d) => typeof d !== 'number')) {
+    throw fail('IMPORT_UNSUPPORTED', `latent input ${roles.latent} has shape ${JSON.stringify(latentDecl)}: C, H and W must be fixed`,
+      'Export with static spatial shapes; only the batch axis may be dynamic (dynamic_axes={"latent": {0: "B"}, …}).');
+  }
+  const latentShape = latentDecl.map((d) => (typeof d === 'number' ? d : 1));
+
+  // ---- the stack ----
+  let region: Region | null;
+  if (o.blocksInput || o.blocksOutput) {
+    if (!o.blocksInput || !o.blocksOutput) {
+      throw fail('IMPORT_TENSOR_UNKNOWN', 'pass both --blocks-input and --blocks-output (or neither)', 'Name the tensor entering the first block and the one leaving the last.');
+    }
+    region = regionFromTensors(ix, o.blocksInput, o.blocksOutput);
+  } else {
+    region = regionFromNames(ix);
+  }
+  if (!region) {
+    const cand = await candidates(ort, src, ix, roles, latentShape, scale);
+    throw fail('IMPORT_NO_STACK', `no block stack found by node name in ${o.model} (looked for ${STACK_NAMES.map((s) => `${s}.N`).join(', ')})`
+      + (cand.length ? `; tensors on a residual stream (outputs of Add with shape [B, N, D]):\n  ${cand.join('\n  ')}` : ''),
+    'Pass --blocks-input NAME (the tensor entering the first block) and --blocks-output NAME (the one leaving the last), both [B, N, D]; '
+      + 'or export with torch.onnx.export(dynamo=False) so node names keep the module names.', cand);
+  }
+  let boundary = regionBoundary(ix, region.nodes);
+  const p = await probe(ort, src, roles, latentShape, [...boundary.inputs, ...boundary.outputs], scale);
+  const rank2 = boundary.outputs.filter((n) => batched(p, n)?.length === 2);
+  const z = o.blocksOutput ?? (rank2.length > 0 ? rank2[rank2.length - 1]! : null);
+  if (!z) {
+    throw fail('IMPORT_UNSUPPORTED', `none of the stack's outputs (${region.how}: ${boundary.outputs.join(', ')}) is a [B, N, D] tensor`,
+      'Pass --blocks-output NAME (the residual stream leaving the last block) and --blocks-input NAME.');
+  }
+  const zShape = batched(p, z);
+  if (!zShape || zShape.length !== 2) {
+    throw fail('IMPORT_UNSUPPORTED', `the stack's output ${z} has shape ${JSON.stringify(p.shapes.get(z)?.[1])}, not [B, N, D]`,
+      'Pass --blocks-output NAME: a [B, N, D] tensor on the residual stream after the last block.');
+  }
+  const h = o.blocksInput ?? boundary.inputs.find((i) => JSON.stringify(batched(p, i)) === JSON.stringify(zShape));
+  if (!h) {
+    throw fail('IMPORT_UNSUPPORTED', `none of the stack's inputs (${boundary.inputs.join(', ')}) has the output's shape [B, ${zShape.join(', ')}]`,
+      'Pass --blocks-input NAME: the [B, N, D] tensor entering the first block.');
+  }
+  // Side work the exporter merged into a block's scope but the head reads too (one SiLU(c) shared by
+  // block 0 and the final layer): it does not depend on h, so it moves to embed and becomes a side input.
+  const onStream = closure(ix, ix.consumers.get(h) ?? [], 'down');
+  const shared = boundary.outputs.filter((n) => n !== z && !onStream.has(ix.producer.get(n)!));
+  if (shared.length > 0) {
+    const moved = closure(ix, shared.map((n) => ix.producer.get(n)!), 'up');
+    for (const k of moved) if (!onStream.has(k)) region.nodes.delete(k);
+    boundary = regionBoundary(ix, region.nodes);
+  }
+  const extra = boundary.outputs.filter((n) => n !== z);
+  if (extra.length > 0) {
+    throw fail('IMPORT_UNSUPPORTED', `the stack (${region.how}) has outputs besides ${z} that are read after it: ${extra.join(', ')}`,
+      'Pass --blocks-output NAME (the residual stream leaving the last block) and --blocks-input NAME.');
+  }
+  if (!(await shapesKnown(ort, src, roles, latentShape, boundary.inputs, p, scale))) throw new Error('unreachable');
+  const [N, D] = zShape as [number, number];
+
+  // ---- embed / blocks / head ----
+  const graphInputs = new Set(ix.inputs.keys());
+  const blockSides = boundary.inputs.filter((i) => i !== h);
+  const embedSlice = backwardSlice(ix, [h, ...blockSides], new Set());
+  const embedOut = new Set(embedSlice.nodes.flatMap((k) => ix.nodes[k]!.output ?? []));
+  const headSlice = backwardSlice(ix, ix.outputs, new Set([z, ...embedOut, ...graphInputs]));
+  if (headSlice.nodes.some((k) => region!.nodes.has(k))) {
+    throw fail('IMPORT_UNSUPPORTED', `the head reads tensors from inside the stack besides ${z}`, 'Pass --blocks-output NAME: the last tensor of the stack that the head reads.');
+  }
+  const headSides = [...headSlice.needs].filter((n) => n !== z);
+  const sides = [...new Set([...blockSides, ...headSides])];
+  const packed: { name: string; shape: number[]; offset: number; size: number }[] = [];
+  let width = 0;
+  for (const s of sides) {
+    const shape = batched(p, s);
+    const v = src.graph.valueInfo?.find((vi) => vi.name === s);
+    const elem = ix.inputs.get(s) ? elemType(ix.inputs.get(s)!) : v ? elemType(v) : ELEM.float32;
+    if (!shape || elem !== ELEM.float32) {
+      throw fail('IMPORT_UNSUPPORTED', `the stack or head reads ${s} (shape ${JSON.stringify(p.shapes.get(s)?.[0])}), which is not a float tensor with the batch first`,
+        'Export so that blocks read only the hidden state and per-sample conditioning (README, "Bring your own model", limits).');
+    }
+    packed.push({ name: s, shape, offset: width, size: prod(shape) });
+    width += prod(shape);
+  }
+  if (width > D) {
+    throw fail('IMPORT_UNSUPPORTED', `the stack and head read ${width} values per sample besides h (${sides.join(', ')}), more than the hidden width ${D}`,
+      'This importer hands them to the blocks as one [B, D] tensor; export the model so that the blocks read only h and c = emb(t, y).');
+  }
+  // Names the runtime uses must not be taken by other tensors of the graph.
+  const taken = new Set([...ix.producer.keys(), ...ix.initializers.keys(), ...graphInputs]);
+  const ours = { x: roles.latent, t: roles.timestep, y: roles.labels, h, z, v: ix.outputs[0]! } as Record<string, string>;
+  for (const n of ['x', 't', 'y', 'h', 'c', 'mod0', 'z', 'v']) {
+    if (taken.has(n) && ours[n] !== n) {
+      throw fail('IMPORT_UNSUPPORTED', `the graph already has a tensor named "${n}", which the runtime's graph contract uses for another role`,
+        'Rename it in the export (input_names / output_names), or rename the module.');
+    }
+  }
+  if (ix.outputs.length !== 1) {
+    throw fail('IMPORT_NOT_A_DIT', `the graph has ${ix.outputs.length} outputs (${ix.outputs.join(', ')}); a DiT predicts one tensor`, 'Export the velocity (or noise) prediction as the only output.');
+  }
+  const outShape = batched(p, ix.outputs[0]!);
+  if (JSON.stringify(outShape) !== JSON.stringify(latentShape.slice(1))) {
+    throw fail('IMPORT_UNSUPPORTED', `the output ${ix.outputs[0]} has shape [B, ${outShape?.join(', ')}], not the latent's [B, ${latentShape.slice(1).join(', ')}]`,
+      'Export a velocity prediction of the latent\'s shape (flow matching); ε-prediction with learned variance is not supported by the importer yet.');
+  }
+
+  const [C, H, W] = latentShape.slice(1) as [number, number, number];
+  const labelDtype = roles.dtypeLabels === ELEM.int64 ? 'int64' : 'int32';
+  const rows = o.classes !== undefined ? o.classes + 1 : labelRows(ix, roles.labels);
+  if (!rows || rows < 2) {
+    throw fail('IMPORT_UNSUPPORTED', `cannot tell the number of classes from ${roles.labels}'s embedding table`, 'Pass --classes K (the null class is label K).');
+  }
+  const io = (name: string, elem: number, shape: (number | string)[]): IoSpec => ({ name, elem, shape });
+  const x = io('x', ELEM.float32, ['B', C, H, W]);
+  const t = io('t', ELEM.float32, ['B']);
+  const y = io('y', roles.dtypeLabels, ['B']);
+  const hSpec = (n: string) => io(n, ELEM.float32, ['B', N, D]);
+  const cSpec = io('c', ELEM.float32, ['B', D]);
+  const vSpec = io('v', ELEM.float32, ['B', C, H, W]);
+  const inputRenames = (): Node[] => [
+    ...rename('x', roles.latent, 'x'),
+    ...(scale === 1 ? rename('t', roles.timestep, 't') : [node('Mul', ['t', 'erta_import/t_scale'], [roles.timestep], 'erta_import/t_scale')]),
+    ...rename('y', roles.labels, 'y'),
+  ];
+  const scaleInit = (): Tensor[] => (scale === 1 ? [] : [{ name: 'erta_import/t_scale', dataType: ELEM.float32, dims: [], floatData: [scale] }]);
+
+  // pack: c = Concat(Reshape(side_i, [0, -1]) …, zeros) → [B, D]
+  const pack: Node[] = [];
+  const packInit: Tensor[] = [int64Tensor('erta_import/flat', [0, -1])];
+  const flat = packed.map((s, k) => {
+    pack.push(node('Reshape', [s.name, 'erta_import/flat'], [`erta_import/flat_${k}`], `erta_import/pack_${k}`));
+    return `erta_import/flat_${k}`;
+  });
+  if (width < D) {
+    // zeros [B, D − width] made from h's batch: Slice(h flattened) · 0 keeps the graph free of Shape arithmetic
+    pack.push(node('Reshape', [h, 'erta_import/flat'], ['erta_import/h_flat'], 'erta_import/pad_src'));
+    packInit.push(int64Tensor('erta_import/pad_start', [0]), int64Tensor('erta_import/pad_end', [D - width]), int64Tensor('erta_import/axis1', [1]));
+    pack.push(node('Slice', ['erta_import/h_flat', 'erta_import/pad_start', 'erta_import/pad_end', 'erta_import/axis1'], ['erta_import/pad_raw'], 'erta_import/pad_slice'));
+    packInit.push({ name: 'erta_import/zero', dataType: ELEM.float32, dims: [], floatData: [0] });
+    pack.push(node('Mul', ['erta_import/pad_raw', 'erta_import/zero'], ['erta_import/pad'], 'erta_import/pad_zero'));
+    flat.push('erta_import/pad');
+  }
+  pack.push(flat.length === 1 ? node('Identity', flat, ['c'], 'erta_import/pack') : node('Concat', flat, ['c'], 'erta_import/pack', [intAttr('axis', 1)]));
+
+  const unpack = (names: readonly string[]): { nodes: Node[]; init: Tensor[] } => {
+    const nodes: Node[] = [];
+    const init: Tensor[] = [int64Tensor('erta_import/axis1', [1])];
+    for (const s of packed.filter((q) => names.includes(q.name))) {
+      const k = packed.indexOf(s);
+      init.push(int64Tensor(`erta_import/u${k}_start`, [s.offset]), int64Tensor(`erta_import/u${k}_end`, [s.offset + s.size]),
+        int64Tensor(`erta_import/u${k}_shape`, [-1, ...s.shape]));
+      nodes.push(node('Slice', ['c', `erta_import/u${k}_start`, `erta_import/u${k}_end`, 'erta_import/axis1'], [`erta_import/u${k}`], `erta_import/unpack_${k}`),
+        node('Reshape', [`erta_import/u${k}`, `erta_import/u${k}_shape`], [s.name], `erta_import/unshape_${k}`));
+    }
+    return { nodes, init };
+  };
+
+  const blocksSlice = backwardSlice(ix, [z], new Set([h, ...blockSides]));
+  const ub = unpack(blockSides);
+  const uh = unpack(headSides);
+  const models: Record<'embed' | 'blocks' | 'head' | 'model', Model> = {
+    embed: subModel(src, ix, {
+      name: 'embed', keep: embedSlice.nodes, before: inputRenames(),
+      after: [...pack, ...rename(h, 'h', 'h'), node('Identity', [h], ['mod0'], 'erta_import/mod0')],
+      extraInit: [...scaleInit(), ...packInit], inputs: [x, t, y], outputs: [hSpec('h'), cSpec, hSpec('mod0')],
+    }),
+    blocks: subModel(src, ix, {
+      name: 'blocks', keep: blocksSlice.nodes, before: [...rename('h', h, 'h'), ...ub.nodes], after: rename(z, 'z', 'z'),
+      extraInit: ub.init, inputs: [hSpec('h'), cSpec], outputs: [hSpec('z')],
+    }),
+    head: subModel(src, ix, {
+      name: 'head', keep: headSlice.nodes, before: [...rename('z', z, 'z'), ...uh.nodes], after: rename(ix.outputs[0]!, 'v', 'v'),
+      extraInit: uh.init, inputs: [hSpec('z'), cSpec], outputs: [vSpec],
+    }),
+    model: subModel(src, ix, {
+      name: 'model', keep: ix.nodes.map((_, k) => k), before: inputRenames(), after: rename(ix.outputs[0]!, 'v', 'v'),
+      extraInit: scaleInit(), inputs: [x, t, y], outputs: [vSpec],
+    }),
+  };
+
+  // ---- verify: split chain vs single graph on a random batch of 2 ----
+  const sessions = Object.fromEntries(await Promise.all(Object.entries(models).map(async ([k, m]) =>
+    [k, await ort.InferenceSession.create(encodeModel(m))] as const)));
+  let parity: number;
+  try {
+    const feeds = feedsFor(ort, { latent: 'x', timestep: 't', labels: 'y', dtypeLabels: roles.dtypeLabels }, latentShape, 2, 23, 1);
+    const single = (await sessions['model']!.run(feeds))['v']!.data as Float32Array;
+    const e = await sessions['embed']!.run(feeds);
+    const bz = await sessions['blocks']!.run({ h: e['h']!, c: e['c']! });
+    const split = (await sessions['head']!.run({ z: bz['z']!, c: e['c']! }))['v']!.data as Float32Array;
+    let diff = 0;
+    let mag = 0;
+    for (let k = 0; k < single.length; k++) {
+      diff = Math.max(diff, Math.abs(single[k]! - split[k]!));
+      mag = Math.max(mag, Math.abs(single[k]!));
+    }
+    parity = diff / Math.max(mag, 1e-12);
+  } finally {
+    await Promise.all(Object.values(sessions).map((s) => s.release()));
+  }
+  if (!(parity <= tolerance)) {
+    throw fail('IMPORT_PARITY', `the split graphs differ from the single graph by ${parity.toExponential(2)} (relative max-abs; tolerance ${tolerance})`,
+      'The stack was cut at the wrong tensors: pass --blocks-input / --blocks-output explicitly, or report the model.');
+  }
+
+  // ---- write ----
+  await mkdir(o.out, { recursive: true });
+  const files: ImportResult['files'] = [];
+  const graphs: Record<string, unknown> = {};
+  const specs = (list: IoSpec[]) => Object.fromEntries(list.map((s) => [s.name, { dtype: ELEM_NAMES[s.elem], shape: s.shape }]));
+  const ioOf = { embed: [[x, t, y], [hSpec('h'), cSpec, hSpec('mod0')]], blocks: [[hSpec('h'), cSpec], [hSpec('z')]],
+    head: [[hSpec('z'), cSpec], [vSpec]], model: [[x, t, y], [vSpec]] } as const;
+  for (const [k, m] of Object.entries(models) as [keyof typeof models, Model][]) {
+    const bytes = encodeModel(m);
+    const file = `${k}.onnx`;
+    await writeFile(join(o.out, file), bytes);
+    const sha256 = await sha256Hex(bytes);
+    files.push({ file, bytes: bytes.length, sha256 });
+    graphs[k] = { file, sha256, bytes: bytes.length, inputs: specs([...ioOf[k][0]]), outputs: specs([...ioOf[k][1]]) };
+  }
+  const modelHash = await modelHashOf(graphs as Record<'embed', { sha256: string }>);
+  const name = o.name ?? (o.model.split('/').pop() ?? 'model').replace(/\.onnx$/i, '');
+  const depth = region.groups.reduce((s, g) => s + g.depth, 0);
+  const manifest = {
+    format: 'erta-diffusion-manifest', version: 1, name, modelHash,
+    architecture: { type: 'imported-dit', source: o.model.split('/').pop(), stack: region.how, depth: depth || undefined, tokens: N, dim: D },
+    latent: { channels: C, height: H, width: W },
+    hidden: { tokens: N, dim: D },
+    conditioning: { type: 'class', classes: rows - 1, nullLabel: rows - 1, labelDtype },
+    graphs,
+    scheduler: { type: 'flow-match-euler', shift: 1, defaultSteps: 50, defaultGuidance: 3 },
+    preview: { from: [-1, 1], to: [0, 255], channels: Math.min(3, C) },
+    import: { blocksInput: h, blocksOutput: z, sides: packed.map((s) => ({ name: s.name, shape: ['B', ...s.shape] })), parity, timestepScale: scale },
+    plans: [],
+    weights: 'imported',
+  };
+  parseManifest(manifest, o.out); // what the runtime will check, checked now
+  await writeFile(join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return {
+    out: o.out, name, modelHash, stack: region.how, blocksInput: h, blocksOutput: z,
+    sides: packed.map((s) => ({ name: s.name, shape: ['B', ...s.shape] })),
+    latent: { channels: C, height: H, width: W }, hidden: { tokens: N, dim: D }, classes: rows - 1,
+    files, parity, tolerance,
+  };
+}
