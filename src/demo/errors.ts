@@ -49,6 +49,12 @@ const TITLES: Record<RuntimeErrorCode, string> = {
   DEVICE_LOST: 'The GPU was lost',
   NON_FINITE: 'The model produced invalid numbers (NaN)',
   WORKER_BLOCKED: 'This page\'s security policy blocks the worker',
+  IMPORT_NOT_ONNX: 'That file is not an ONNX model',
+  IMPORT_NO_STACK: 'No transformer block stack was found in the model',
+  IMPORT_NOT_A_DIT: 'That model is not a diffusion transformer',
+  IMPORT_TENSOR_UNKNOWN: 'The named tensor is not in the model',
+  IMPORT_UNSUPPORTED: 'This model cannot be imported yet',
+  IMPORT_PARITY: 'The split model does not match the original',
 };
 
 export function errorTitle(code: string): string {

@@ -18,7 +18,7 @@ import { ImportError } from './errors.ts';
 import { closure, regionBoundary, regionFromNames, regionFromTensors, STACK_NAMES, type Region } from './find-stack.ts';
 import {
   backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, encodeModel, indexGraph, int64Tensor, intAttr,
-  intsAttr, node, subModel, withOutputs, type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
+  node, subModel, withOutputs, type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
 } from './onnx-graph.ts';
 
 type Ort = typeof import('onnxruntime-node');
