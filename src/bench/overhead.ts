@@ -1,58 +1,167 @@
 // The runtime's own cost: the sampler with `none` against a bare loop of session.run calls on
 // the same split graphs, with guidance and the Euler step written inline on host arrays
-// (evaluation.md "Runtime overhead"). Both are timed interleaved, median of repeats.
+// (evaluation.md "Runtime overhead"). Any model with split graphs: a class model's (x, t, y)
+// graphs, or a text model's transformer with its context rows bound once (the prompt encoding
+// and the VAE decode are the same session runs on both sides, so neither side times them).
+// Both sides are timed interleaved, median of repeats, in wall-clock and in process CPU time:
+// on a shared machine another process's load lands in the wall clock of whichever side it
+// overlaps, while CPU time counts only this process's own work.
 
+import { createPolicy } from '../cache/registry.ts';
 import { gaussianNoise } from '../core/rng.ts';
+import { sample } from '../core/sampler.ts';
+import { flowMatchSigmas } from '../core/schedules.ts';
+import type { Conditioning, Denoiser, TensorOps } from '../core/types.ts';
 import type { GraphSessions } from '../backend/sessions.ts';
 import type { OrtNamespace, OrtTensorLike } from '../backend/ort-types.ts';
+import type { ModelManifest } from '../manifest/types.ts';
 import { median } from './speed.ts';
+
+/** One step's graph feeds, by conditioning type: what the bare loop runs, in the manifest's names. */
+export interface BareFeeds<T extends OrtTensorLike> {
+  embed(x2: T, t: T): Record<string, T>;
+  names: { hidden: string; temb: string; hiddenOut: string; headIn: string; velocity: string };
+  /** Extra blocks feeds (a text model's context rows). */
+  blocksExtra: Record<string, T>;
+  release(): void;
+}
+
+/** The bare loop's feeds for a class model (graph names x, t, y → h, c → z → v). */
+export function classFeeds<T extends OrtTensorLike>(ort: OrtNamespace<T>, m: ModelManifest, label: number): BareFeeds<T> {
+  if (m.conditioning.type !== 'class') throw new Error('classFeeds needs a class model');
+  const { nullLabel, labelDtype } = m.conditioning;
+  const y = labelDtype === 'int64'
+    ? new ort.Tensor('int64', BigInt64Array.of(BigInt(label), BigInt(nullLabel)), [2])
+    : new ort.Tensor('int32', Int32Array.of(label, nullLabel), [2]);
+  return {
+    embed: (x, t) => ({ x, t, y }),
+    names: { hidden: 'h', temb: 'c', hiddenOut: 'z', headIn: 'z', velocity: 'v' },
+    blocksExtra: {},
+    release: () => y.dispose(),
+  };
+}
+
+/** The bare loop's feeds for a text model: [prompt, negative] context rows as one batch-2 tensor. */
+export function textFeeds<T extends OrtTensorLike>(ort: OrtNamespace<T>, m: ModelManifest, rows: readonly Float32Array[]): BareFeeds<T> {
+  if (m.conditioning.type !== 'text' || !m.pipeline) throw new Error('textFeeds needs a text model');
+  const io = m.pipeline.transformerIo;
+  const { maxTokens, contextDim } = m.conditioning;
+  const data = new Float32Array(rows.length * maxTokens * contextDim);
+  rows.forEach((r, k) => data.set(r, k * r.length));
+  const context = new ort.Tensor('float32', data, [rows.length, maxTokens, contextDim]);
+  return {
+    embed: (x, t) => ({ [io.latent]: x, [io.sigma]: t }),
+    names: { hidden: io.hidden, temb: io.temb, hiddenOut: io.hiddenOut, headIn: io.hidden, velocity: io.velocity },
+    blocksExtra: { [io.context]: context },
+    release: () => context.dispose(),
+  };
+}
 
 export interface BareLoopSetup<T extends OrtTensorLike> {
   ort: OrtNamespace<T>;
   sessions: GraphSessions<T>;
   sigmas: ArrayLike<number>;
   guidance: number;
-  nullLabel: number;
+  feeds: BareFeeds<T>;
   xDims: readonly number[]; // [1, C, H, W]
 }
 
-/** One full-compute generation as plain session.run calls; returns wall-clock ms. */
-export async function bareLoop<T extends OrtTensorLike>(s: BareLoopSetup<T>, label: number, seed: number): Promise<number> {
+/** One full-compute CFG generation as plain session.run calls; returns the final latent. */
+export async function bareLoop<T extends OrtTensorLike>(s: BareLoopSetup<T>, seed: number): Promise<Float32Array> {
   const { embed, blocks, head } = s.sessions;
   if (!embed || !blocks || !head) throw new Error('bare loop needs the split graphs');
+  const { hidden, temb, hiddenOut, headIn, velocity } = s.feeds.names;
   const n = s.xDims.reduce((p, d) => p * d, 1);
-  const t0 = performance.now();
   const x = gaussianNoise(seed, n);
-  const y = new s.ort.Tensor('int32', Int32Array.of(label, s.nullLabel), [2]);
   for (let i = 0; i + 1 < s.sigmas.length; i++) {
     const x2 = new Float32Array(2 * n);
     x2.set(x);
     x2.set(x, n);
     const t = new s.ort.Tensor('float32', new Float32Array(2).fill(s.sigmas[i]!), [2]);
-    const e = await embed.run({ x: new s.ort.Tensor('float32', x2, [2, ...s.xDims.slice(1)]), t, y });
-    const z = await blocks.run({ h: e['h']!, c: e['c']! });
-    const v = (await head.run({ z: z['z']!, c: e['c']! }))['v']!.data as Float32Array;
+    const e = await embed.run(s.feeds.embed(new s.ort.Tensor('float32', x2, [2, ...s.xDims.slice(1)]), t));
+    const z = await blocks.run({ [hidden]: e[hidden]!, [temb]: e[temb]!, ...s.feeds.blocksExtra });
+    const v = (await head.run({ [headIn]: z[hiddenOut]!, [temb]: e[temb]! }))[velocity]!.data as Float32Array;
     const dt = s.sigmas[i]! - s.sigmas[i + 1]!;
     for (let k = 0; k < n; k++) x[k]! -= dt * (v[n + k]! + s.guidance * (v[k]! - v[n + k]!));
   }
-  return performance.now() - t0;
+  return x;
 }
 
 export interface OverheadResult {
+  /** The model directory's manifest name. */
+  model: string;
+  steps: number;
+  pairs: number;
   msRuntime: number;
   msBare: number;
-  overhead: number; // msRuntime / msBare − 1
+  overhead: number; // msRuntime / msBare − 1 (wall clock)
+  cpuMsRuntime: number | null;
+  cpuMsBare: number | null;
+  cpuOverhead: number | null; // the same in process CPU time (null where the host has no process clock)
 }
 
-export async function measureOverhead<T extends OrtTensorLike>(s: BareLoopSetup<T>,
-  runtimeRun: (k: number) => Promise<number>, repeats: number): Promise<OverheadResult> {
-  await bareLoop(s, 0, 2000);
-  await runtimeRun(0);
-  const a: number[] = [];
-  const b: number[] = [];
+/** Process CPU time in ms (user + system, every thread: ORT's included), or null outside Node. */
+function cpuNow(): number | null {
+  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  if (!p?.cpuUsage) return null;
+  const u = p.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function timed(f: () => Promise<unknown>): Promise<{ wall: number; cpu: number | null }> {
+  const c0 = cpuNow();
+  const t0 = performance.now();
+  await f();
+  const wall = performance.now() - t0;
+  const c1 = cpuNow();
+  return { wall, cpu: c0 === null || c1 === null ? null : c1 - c0 };
+}
+
+export interface OverheadSetup<T extends OrtTensorLike> {
+  manifest: ModelManifest;
+  ort: OrtNamespace<T>;
+  sessions: GraphSessions<T>;
+  ops: TensorOps<T>;
+  /** The runtime's denoiser, bound to the same conditioning as `feeds` (rows 0/1 of `cond`). */
+  denoiser: Denoiser<T>;
+  cond: Conditioning;
+  feeds: BareFeeds<T>;
+  steps: number;
+  guidance: number;
+}
+
+/** Interleaved pairs runtime / bare on the same seeds; one warm-up pair first. */
+export async function measureOverhead<T extends OrtTensorLike>(s: OverheadSetup<T>, repeats: number): Promise<OverheadResult> {
+  const m = s.manifest;
+  const xDims = [1, m.latent.channels, m.latent.height, m.latent.width];
+  const n = xDims.reduce((p, d) => p * d, 1);
+  const sigmas = flowMatchSigmas(s.steps, m.scheduler.shift);
+  const bare: BareLoopSetup<T> = { ort: s.ort, sessions: s.sessions, sigmas, guidance: s.guidance, feeds: s.feeds, xDims };
+  const runtime = async (seed: number) => {
+    const noise = s.ops.fromHost(gaussianNoise(seed, n), xDims);
+    try {
+      const { x } = await sample({ denoiser: s.denoiser, ops: s.ops, sigmas, policy: createPolicy('none'), noise, cond: s.cond, guidance: s.guidance });
+      await s.ops.read(x); // the final latent on the host, as the bare loop has it
+      s.ops.dispose(x);
+    } finally {
+      s.ops.dispose(noise);
+    }
+  };
+  await runtime(2000);
+  await bareLoop(bare, 2000);
+  const a: { wall: number; cpu: number | null }[] = [];
+  const b: { wall: number; cpu: number | null }[] = [];
   for (let k = 1; k <= repeats; k++) {
-    a.push(await runtimeRun(k));
-    b.push(await bareLoop(s, k % 10, 2000 + k));
+    a.push(await timed(() => runtime(2000 + k)));
+    b.push(await timed(() => bareLoop(bare, 2000 + k)));
   }
-  return { msRuntime: median(a), msBare: median(b), overhead: median(a) / median(b) - 1 };
+  const msRuntime = median(a.map((r) => r.wall));
+  const msBare = median(b.map((r) => r.wall));
+  const hasCpu = a.every((r) => r.cpu !== null) && b.every((r) => r.cpu !== null);
+  const cpuMsRuntime = hasCpu ? median(a.map((r) => r.cpu!)) : null;
+  const cpuMsBare = hasCpu ? median(b.map((r) => r.cpu!)) : null;
+  return {
+    model: m.name, steps: s.steps, pairs: repeats, msRuntime, msBare, overhead: msRuntime / msBare - 1,
+    cpuMsRuntime, cpuMsBare, cpuOverhead: hasCpu ? cpuMsRuntime! / cpuMsBare! - 1 : null,
+  };
 }

@@ -25,6 +25,8 @@ export interface BenchRow {
 export interface BenchReport {
   rows: BenchRow[];
   overhead: OverheadResult | null;
+  /** The overhead on the bench's model and on every shipped model (bench-args SHIPPED_DENOISERS). */
+  overheads?: OverheadResult[];
   /** Step time and ERTACache speedup on random-weight DiTs (null: not asked for). */
   scaling: ScalingResult | null;
   /** The Chromium runs (null: --no-browser). */
@@ -98,11 +100,24 @@ function browserMarkdown(b: NonNullable<BenchReport['browser']>): string {
   return `${parts.join('\n')}\n`;
 }
 
+const pctOrDash = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
+
+/** The overhead table: one row per model, wall clock and process CPU time. */
+export function overheadMarkdown(rows: readonly OverheadResult[]): string {
+  return 'Runtime overhead: the no-cache sampler against a bare loop of session.run calls on the same graphs ' +
+    '(CFG batch of 2, the Euler step inline; interleaved pairs, medians). CPU time is the process\'s own ' +
+    '(user + system, every thread), which another process\'s load does not inflate.\n\n' +
+    '| model | steps | pairs | runtime ms | bare ms | overhead (wall) | runtime CPU ms | bare CPU ms | overhead (CPU) |\n' +
+    '|---|---|---|---|---|---|---|---|---|\n' +
+    rows.map((o) => `| ${o.model} | ${o.steps} | ${o.pairs} | ${fmt(o.msRuntime, 2)} | ${fmt(o.msBare, 2)} | ${pctOrDash(o.overhead)} | ` +
+      `${o.cpuMsRuntime === null ? '–' : fmt(o.cpuMsRuntime, 2)} | ${o.cpuMsBare === null ? '–' : fmt(o.cpuMsBare, 2)} | ${pctOrDash(o.cpuOverhead)} |`).join('\n') + '\n';
+}
+
 export function benchMarkdown(r: BenchReport): string {
   const o = r.overhead;
   const reuse = r.speed.map((s) => s.reuseCost).filter((c) => c > 0);
-  const overhead = o
-    ? `Runtime overhead (no-cache sampler vs a bare loop of session.run calls on the same graphs): ` +
+  const overhead = r.overheads?.length ? `${overheadMarkdown(r.overheads)}\n`
+    : o ? `Runtime overhead (no-cache sampler vs a bare loop of session.run calls on the same graphs): ` +
       `${fmt(o.msRuntime, 0)} ms vs ${fmt(o.msBare, 0)} ms per image, ${(o.overhead * 100).toFixed(1)} %.\n`
     : '';
   const node = r.rows.filter((x) => x.provider === 'onnxruntime-node');

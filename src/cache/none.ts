@@ -7,6 +7,7 @@ export function createNonePolicy(): CachePolicy {
   return {
     kind: 'none',
     needsIndicator: false,
+    history: 0, // never reuses: the sampler forms no residual
     decide: () => COMPUTE,
     rectification: () => null,
     reset: () => {},

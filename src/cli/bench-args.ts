@@ -2,6 +2,9 @@
 
 import { ArgReader, DEFAULT_MODEL_DIR, parseOrUsage } from './args.ts';
 
+/** The shipped models the runtime overhead is measured on (the bench's --model besides). */
+export const SHIPPED_DENOISERS = ['public/models/mnist-dit', 'public/models/tiny-t2i'];
+
 export const BENCH_USAGE = `usage: npm run bench -- [options]
 
 Fidelity of every cache policy against full compute on the evaluation set (10 classes ×
@@ -21,6 +24,8 @@ DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart
                        3 scaling variants
   --threads <n>        onnxruntime-node intra-op threads for the timed runs (default 1:
                        steadier ratios on a small shared CPU; fidelity uses ORT's default)
+  --overhead           only the runtime-overhead measurement, on every shipped model
+                       (${SHIPPED_DENOISERS.join(', ')}): ~1 minute
   --no-browser         skip the Chromium speed runs (WASM and WebGPU)
   --no-scaling         skip the scaling study on random-weight DiTs (needs Python + PyTorch)
   --out <dir>          where the report goes (default bench; --quick: bench/quick, so a
@@ -44,6 +49,7 @@ export interface BenchArgs {
   browser: boolean;
   scaling: boolean;
   threads: number;
+  overheadOnly: boolean;
 }
 
 const OPTIONS = {
@@ -58,6 +64,7 @@ const OPTIONS = {
   threads: { type: 'string' },
   'no-browser': { type: 'boolean' },
   'no-scaling': { type: 'boolean' },
+  overhead: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
@@ -79,5 +86,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | null {
     browser: !r.flag('no-browser'),
     scaling: !r.flag('no-scaling'),
     threads: r.int('threads', 1, 64) ?? 1,
+    overheadOnly: r.flag('overhead'),
   };
 }

@@ -8,12 +8,13 @@ import { flowMatchSigmas } from '../core/schedules.ts';
 import { loadNodeClassifier } from '../backend/node-classifier.ts';
 import { loadNodeModel, type NodeModel } from '../backend/node-model.ts';
 import { evaluateFidelity, evaluationCases, type FidelityRow, type PolicyUnderTest } from '../bench/fidelity.ts';
-import { measureOverhead } from '../bench/overhead.ts';
+import { nodeOverhead } from './bench-overhead.ts';
+import type { OverheadResult } from '../bench/overhead.ts';
 import { qualitySpeedSvg } from '../bench/chart.ts';
-import { benchMarkdown, type BenchReport, type BenchRow } from '../bench/report.ts';
-import { measureSpeed, timeRun, type SpeedRow } from '../bench/speed.ts';
+import { benchMarkdown, overheadMarkdown, type BenchReport, type BenchRow } from '../bench/report.ts';
+import { measureSpeed, type SpeedRow } from '../bench/speed.ts';
 import { classAccuracy, argmaxRows } from '../core/metrics.ts';
-import type { BenchArgs } from './bench-args.ts';
+import { SHIPPED_DENOISERS, type BenchArgs } from './bench-args.ts';
 import type { BrowserBenchResult } from '../bench/browser/page.ts';
 import { loadHeldOutDigits } from './mnist-digits.ts';
 import { readPlanFor } from './plan-files.ts';
@@ -60,6 +61,39 @@ async function policiesAt(model: NodeModel, steps: number, budget: number, varia
   return out;
 }
 
+/** The runtime overhead on the bench's model and on every shipped model, in that order. */
+export async function measureOverheads(args: BenchArgs, log: (m: string) => void): Promise<OverheadResult[]> {
+  const dirs = [...new Set([args.model, ...SHIPPED_DENOISERS].map((d) => d.replace(/\/+$/, '')))];
+  const out: OverheadResult[] = [];
+  for (const dir of dirs) {
+    log(`overhead: runtime vs bare session.run loop on ${dir}`);
+    // at least 25 pairs: a pair is two generations, cheap next to the fidelity runs, and on a
+    // shared machine the medians need them
+    out.push(await nodeOverhead(dir, Math.max(25, args.repeats), args.threads));
+  }
+  return out;
+}
+
+/** `bench --overhead`: the overhead section alone, written to <out>/overhead.json and overhead.md. */
+export interface OverheadReport {
+  command: string;
+  date: string;
+  threads: number;
+  overheads: OverheadResult[];
+}
+
+export async function runOverheadOnly(args: BenchArgs, argv: readonly string[], log: (m: string) => void): Promise<OverheadReport> {
+  const r: OverheadReport = {
+    command: `npm run bench -- ${argv.join(' ')}`.trim(), date: new Date().toISOString(), threads: args.threads,
+    overheads: await measureOverheads(args, log),
+  };
+  await mkdir(args.out, { recursive: true });
+  await writeFile(join(args.out, 'overhead.json'), `${JSON.stringify(r, null, 1)}\n`);
+  await writeFile(join(args.out, 'overhead.md'), `# Runtime overhead\n\nMade by \`${r.command}\` on ${r.date.slice(0, 10)} `
+    + `(onnxruntime-node, ${r.threads} intra-op thread${r.threads === 1 ? '' : 's'}).\n\n${overheadMarkdown(r.overheads)}\n`);
+  return r;
+}
+
 export async function runBench(args: BenchArgs, argv: readonly string[], log: (m: string) => void): Promise<BenchReport> {
   const model = await loadNodeModel(args.model);
   const clf = await loadNodeClassifier(args.classifier);
@@ -85,16 +119,14 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     // ratios are steady (measured/ideal within a few %).
     const timed = await loadNodeModel(args.model, { sessionOptions: { intraOpNumThreads: args.threads } });
     let speed: SpeedRow[];
-    let overhead: BenchReport['overhead'];
     try {
       const timedSetup = { ...setup, denoiser: timed.denoiser, ops: timed.ops };
       speed = await measureSpeed(timedSetup, none, policies, args.repeats, log);
-      log('overhead: runtime vs bare session.run loop');
-      overhead = await measureOverhead({ ...timedSetup, ort: timed.ort, sessions: timed.sessions },
-        async (k) => (await timeRun(timedSetup, none(), k)).ms, args.repeats);
     } finally {
       await timed.release();
     }
+    const overheads = await measureOverheads(args, log);
+    const overhead = overheads.find((o) => o.model === m.name) ?? null;
     const rows = combineRows(fidelity, speed, model.provider === 'cpu' ? 'onnxruntime-node' : model.provider, steps);
     let browser: BenchReport['browser'] = null;
     if (args.browser) {
@@ -122,7 +154,7 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
       if (scaling.skipped) log(`bench: scaling study skipped: ${scaling.skipped}`);
     }
     const report: BenchReport = {
-      rows, overhead, scaling, browser, phi, speed, fidelity,
+      rows, overhead, overheads, scaling, browser, phi, speed, fidelity,
       threads: args.threads, date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(),
       model: m.name, modelHash: m.modelHash, steps, guidance: m.scheduler.defaultGuidance,
       cases: classConditioning(m, 'the bench').classes * args.seedsPerClass,

@@ -6,8 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { isDiffusionError } from '../core/errors.ts';
 import { UsageError } from './args.ts';
 import { BENCH_USAGE, parseBenchArgs } from './bench-args.ts';
-import { runBench } from './bench.ts';
-import { rowsMarkdown } from '../bench/report.ts';
+import { runBench, runOverheadOnly, type OverheadReport } from './bench.ts';
+import { overheadMarkdown, rowsMarkdown, type BenchReport } from '../bench/report.ts';
 import { CALIBRATE_USAGE, parseCalibrateArgs } from './calibrate-args.ts';
 import { describeCalibration, runCalibrate } from './calibrate.ts';
 import { GENERATE_USAGE, parseGenerateArgs } from './generate-args.ts';
@@ -47,8 +47,9 @@ function command<A extends { json: boolean }, R>(parse: (argv: readonly string[]
 const generate = command(parseGenerateArgs, GENERATE_USAGE, (a) => runGenerate(a), describeRun);
 const calibrate = command(parseCalibrateArgs, CALIBRATE_USAGE,
   (a, _argv, io) => runCalibrate(a, a.json ? () => {} : io.err), (r) => describeCalibration(r));
-const bench = command(parseBenchArgs, BENCH_USAGE, (a, argv, io) => runBench(a, argv, io.err),
-  (r) => rowsMarkdown(r.rows, r.steps));
+const bench = command(parseBenchArgs, BENCH_USAGE,
+  (a, argv, io): Promise<BenchReport | OverheadReport> => (a.overheadOnly ? runOverheadOnly(a, argv, io.err) : runBench(a, argv, io.err)),
+  (r) => ('rows' in r ? rowsMarkdown(r.rows, r.steps) : overheadMarkdown(r.overheads)));
 
 const importModel = command(parseImportArgs, IMPORT_USAGE, (a) => runImport(a), describeImport);
 

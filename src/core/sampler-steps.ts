@@ -31,13 +31,14 @@ export interface StepCache<T> {
 }
 
 export function emptyCache<T>(capacity: number): StepCache<T> {
-  if (!Number.isInteger(capacity) || capacity < 1) throw new InternalError(`residual history ${capacity} must be an integer ≥ 1`);
+  if (!Number.isInteger(capacity) || capacity < 0) throw new InternalError(`residual history ${capacity} must be an integer ≥ 0`);
   return { residuals: [], capacity, prevMod0: null, velocity: null, transform: null };
 }
 
 /** A computed step's residual becomes the most recent; the oldest beyond capacity is dropped. */
-function pushResidual<T>(ops: TensorOps<T>, cache: StepCache<T>, r: T): void {
-  cache.residuals.unshift(r);
+function pushResidual<T>(ops: TensorOps<T>, cache: StepCache<T>, z: T, h: T): void {
+  if (cache.capacity === 0) return; // a policy that never reuses: no residual to form
+  cache.residuals.unshift(ops.sub(z, h));
   while (cache.residuals.length > cache.capacity) ops.dispose(cache.residuals.pop()!);
 }
 
@@ -111,7 +112,7 @@ export async function splitVelocity<T>(run: Run<T>, den: SplitDenoiser<T>, cache
     const decision = run.policy.decide({ i, steps: run.steps, sigma });
     if (decision.kind === 'compute') {
       const z = await den.blocks(h, c, run.labels);
-      pushResidual(ops, cache, ops.sub(z, h));
+      pushResidual(ops, cache, z, h);
       const v2 = await den.head(z, c);
       ops.dispose(z);
       return { decision, v: guide(run, v2), owned: true };

@@ -167,6 +167,20 @@ describe('sampler mechanics', () => {
     expect(r.x).toBe(-0.41796875);
   });
 
+  it('forms the residual r = z − h only for policies that can reuse it (none: history 0)', async () => {
+    const subs = async (policy: CachePolicy) => {
+      const { ops } = trackedOps();
+      let n = 0;
+      const counting: TensorOps<CpuTensor> = { ...ops, sub: (a, b) => { n++; return ops.sub(a, b); } };
+      const den = createGoldenToy(ops);
+      await sample({ denoiser: den, ops: counting, sigmas: flowMatchSigmas(4, 1), policy,
+        noise: ops.fromHost(Float32Array.of(1), [1, 1, 1, 1]), cond: { label: 0, nullLabel: 1 }, guidance: 1 });
+      return n;
+    };
+    expect(await subs(createPolicy('none'))).toBe(0);
+    expect(await subs(createPolicy('uniform', { interval: 2 }))).toBe(3); // computes steps 0, 2 and the last, 3
+  });
+
   it('disposes every intermediate: only the noise and the result stay alive', async () => {
     const plans: Record<string, unknown> = {
       teacache: teaPlan(4, 10), easycache: easyPlan(4, 10, 1),

@@ -112,7 +112,10 @@ export interface CachePolicy {
   /** Indicator signal for step i: relative L1 change of block 0's modulated input. */
   observeIndicator?(i: number, relL1: number): void;
   decide(ctx: StepContext): StepDecision;
-  /** Computed residuals per branch the sampler keeps for reuse weights (default 1: the last). */
+  /**
+   * Computed residuals per branch the sampler keeps for reuse weights (default 1: the last).
+   * 0: the policy never reuses (none), so the sampler skips forming the residual at all.
+   */
   readonly history?: number;
   /** Time redistribution after shortened steps (default 'proportional', ertacache.md (b)). */
   readonly timeRule?: TimeRule;
