@@ -67,6 +67,18 @@ test('<erta-diffusion prompt="…"> draws the reference image on a plain static 
     expect(maxAbsDiff(out.image, reference)).toBeLessThan(TOLERANCE['wasm']!);
     expect(await canvasSpread(page)).toBeGreaterThan(20);
     await expect(page.locator('erta-diffusion').getByRole('img')).toHaveAttribute('aria-label', new RegExp(r.prompt));
+    // The control bar on a text model: a prompt box (no label picker) that writes the attribute.
+    await setAttrs(page, { controls: '' });
+    const el = page.locator('erta-diffusion');
+    const box = el.getByRole('textbox', { name: 'Prompt' });
+    await expect(box).toHaveValue(r.prompt);
+    await expect(el.getByRole('combobox', { name: 'Label' })).toBeHidden();
+    await box.fill('a blue square');
+    await expect(el).toHaveAttribute('prompt', 'a blue square');
+    const typed = await elementGenerate(page);
+    if (!typed.ok) throw new Error(`${typed.code}: ${typed.message}`);
+    await expect(el.getByRole('img')).toHaveAttribute('aria-label', /a blue square/);
+    expect(maxAbsDiff(typed.image, reference)).toBeGreaterThan(1e-3); // another prompt, another image
     // The same element with a label instead: a typed error, not a crash.
     await setAttrs(page, { prompt: null, label: '3' });
     const bad = await elementGenerate(page);

@@ -11,7 +11,7 @@ import { RuntimeSession } from './session.ts';
 import type { RuntimeConnection, SessionHooks } from './session.ts';
 import { buildShadow } from './template.ts';
 import type { ShadowParts } from './template.ts';
-import { bindControls, describeResult, setBusy, setClasses, setStatus } from './view.ts';
+import { bindControls, describeResult, setBusy, setClasses, setStatus, showPromptField } from './view.ts';
 import { createDiffusionWorker, createRuntimeClient } from '../client/runtime-client.ts';
 import { toRequest } from './request.ts';
 
@@ -75,7 +75,7 @@ export class ErtaDiffusionElement extends HTMLElement {
   }
 
   attributeChangedCallback(name: ObservedAttribute): void {
-    if (name === 'controls' || name === 'label' || name === 'seed') this.#syncControls();
+    if (name === 'controls' || name === 'label' || name === 'seed' || name === 'prompt') this.#syncControls();
   }
 
   // ── properties (each reflects its attribute) ───────────────────────────────────────────
@@ -203,6 +203,10 @@ export class ErtaDiffusionElement extends HTMLElement {
     this.#parts.label.value = String(this.label);
     this.#parts.labelNumber.value = String(this.label);
     this.#parts.seed.value = String(this.seed);
+    const prompt = this.prompt ?? '';
+    if (this.#parts.prompt.value !== prompt) this.#parts.prompt.value = prompt; // keep the caret while typing
+    // Until a model says what it conditions on, the attributes decide which field shows.
+    if (this.#model === null) showPromptField(this.#parts, this.prompt !== null);
   }
 
   #set(name: ObservedAttribute, v: string | number | null | undefined): void {

@@ -17,6 +17,9 @@ progress[hidden] { display: none; }
 .controls[hidden] { display: none; }
 label { display: flex; flex-direction: column; font-size: 12px; gap: 2px; }
 select, input { font: inherit; padding: 3px 4px; border-radius: 6px; border: 1px solid #9ca3af; width: 5.5em; }
+label.prompt { flex: 1 1 100%; }
+label.prompt input { width: auto; }
+label[hidden] { display: none; }
 button { font: inherit; padding: 4px 12px; border-radius: 6px; border: 1px solid var(--erta-accent);
   background: var(--erta-accent); color: #fff; cursor: pointer; }
 button[data-role="cancel"] { background: transparent; color: var(--erta-accent); }
@@ -25,6 +28,9 @@ button:disabled { opacity: .45; cursor: default; }
 .status { margin: 6px 0 0; font-size: 12px; min-height: 1.4em; opacity: .85; }
 .status[data-state="error"] { color: #dc2626; opacity: 1; }
 `;
+
+/** The prompt box's character limit (the runtime accepts longer prompts from script). */
+export const PROMPT_INPUT_MAX = 1000;
 
 /** Up to this many classes the label is a picker; above, a number input (no per-class work). */
 export const LABEL_PICKER_MAX = 100;
@@ -56,6 +62,8 @@ export interface ShadowParts {
   label: HTMLSelectElement;
   /** …or a number input for models with more (only one of the two is in the tree). */
   labelNumber: HTMLInputElement;
+  /** Text models: what to draw (shown instead of the label once a text model is known). */
+  prompt: HTMLInputElement;
   seed: HTMLInputElement;
   generate: HTMLButtonElement;
   cancel: HTMLButtonElement;
@@ -86,13 +94,18 @@ export function buildShadow(root: ShadowRoot, classes = 10): ShadowParts {
   const label = node('select', { name: 'label' }, { part: 'input' });
   for (let k = 0; k < Math.min(classes, LABEL_PICKER_MAX); k++) label.append(node('option', { value: String(k), textContent: String(k) }));
   const labelNumber = node('input', { name: 'label-number', type: 'number', min: '0', step: '1', value: '0' }, { part: 'input' });
+  const prompt = node('input', { name: 'prompt', type: 'text', placeholder: 'Describe the image', maxLength: PROMPT_INPUT_MAX },
+    { part: 'input prompt', autocomplete: 'off' });
+  const promptField = labelled('Prompt', prompt);
+  promptField.classList.add('prompt');
+  promptField.hidden = true;
   const seed = node('input', { name: 'seed', type: 'number', min: '0', step: '1', value: '0' }, { part: 'input' });
   const generate = node('button', { type: 'submit', textContent: 'Generate' }, { part: 'button generate', 'data-role': 'generate' });
   const cancel = node('button', { type: 'button', textContent: 'Cancel', disabled: true }, { part: 'button cancel', 'data-role': 'cancel' });
   const controls = node('form', { className: 'controls', hidden: true }, { part: 'controls', 'aria-label': 'Generation controls' });
-  controls.append(labelled('Label', label), labelled('Seed', seed), generate, cancel);
+  controls.append(promptField, labelled('Label', label), labelled('Seed', seed), generate, cancel);
 
   const status = node('p', { className: 'status' }, { part: 'status', role: 'status', 'aria-live': 'polite' });
   root.append(...(style ? [style] : []), frame, controls, status);
-  return { canvas, progress, controls, label, labelNumber, seed, generate, cancel, status };
+  return { canvas, progress, controls, label, labelNumber, prompt, seed, generate, cancel, status };
 }

@@ -21,6 +21,9 @@ export function bindControls(host: ControlHost, parts: ShadowParts): void {
   parts.labelNumber.addEventListener('change', () => {
     if (parts.labelNumber.validity.valid && parts.labelNumber.value !== '') host.setAttribute('label', parts.labelNumber.value);
   });
+  // The prompt box writes the prompt attribute as the user types, so Generate (or Enter, which
+  // submits the form) always runs what the box shows.
+  parts.prompt.addEventListener('input', () => host.setAttribute('prompt', parts.prompt.value));
   parts.seed.addEventListener('change', () => {
     if (parts.seed.validity.valid && parts.seed.value !== '') host.setAttribute('seed', parts.seed.value);
   });
@@ -39,17 +42,25 @@ export function bindControls(host: ControlHost, parts: ShadowParts): void {
  * per class (a manifest's class count is data from someone else's server).
  */
 export function setClasses(parts: ShadowParts, classes: number, current: number): void {
-  // A text model has no classes: its picker is hidden (the prompt attribute says what to draw).
+  // A text model has no classes: its picker is hidden and the prompt box shown instead.
   const picker = classes <= LABEL_PICKER_MAX;
   const [shown, gone] = picker ? [parts.label, parts.labelNumber] : [parts.labelNumber, parts.label];
   if (!shown.isConnected) gone.replaceWith(shown);
   (shown.parentElement ?? shown).hidden = classes === 0;
+  parts.prompt.parentElement!.hidden = classes !== 0;
   parts.labelNumber.max = String(Math.max(0, classes - 1));
   parts.labelNumber.value = String(current);
   if (!picker || parts.label.options.length === classes) return;
   parts.label.replaceChildren();
   for (let k = 0; k < classes; k++) parts.label.append(new Option(String(k), String(k)));
   parts.label.value = String(current);
+}
+
+/** Before a model is known: the prompt box when the element has a prompt, else the label. */
+export function showPromptField(parts: ShadowParts, prompt: boolean): void {
+  parts.prompt.parentElement!.hidden = !prompt;
+  const label = parts.label.isConnected ? parts.label : parts.labelNumber;
+  label.parentElement!.hidden = prompt;
 }
 
 export function setBusy(parts: ShadowParts, busy: boolean): void {
