@@ -4,6 +4,7 @@
 
 import { BadInputError } from '../core/errors.ts';
 import { flowMatchSigmas } from '../core/schedules.ts';
+import { ddimSigmas, type DdimConfig } from '../core/ddim.ts';
 import type { TimeMode } from '../core/schedules.ts';
 import type { CachePolicy, Denoiser, Dims, TensorOps } from '../core/types.ts';
 import { createErtaCachePolicy, ERTACACHE_VARIANTS } from '../cache/ertacache.ts';
@@ -33,6 +34,8 @@ export interface CalibrateOptions {
   modelHash: string;
   steps: number;
   shift: number;
+  /** An ε-prediction model's training schedule: the σ grid is DDIM's (src/core/ddim.ts). */
+  ddim?: DdimConfig;
   guidance: number;
   /** Target computed steps, e.g. [34, 25, 17] of 50 (1.5×, 2×, 3×). Each in [2, steps]. */
   budgets: number[];
@@ -99,7 +102,7 @@ export async function calibrateModel<T>(denoiser: Denoiser<T>, ops: TensorOps<T>
   const nullLabel = options.nullLabel ?? 10;
   const labels = options.labels ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const batch = makeBatch(options.seeds ?? [0, 1], labels, nullLabel, options.xDims, options.guidance);
-  const sigmas = flowMatchSigmas(options.steps, options.shift);
+  const sigmas = options.ddim ? ddimSigmas(options.steps, options.ddim) : flowMatchSigmas(options.steps, options.shift);
   const timeMode = options.timeMode ?? 'actual';
   const model = createHostModel(denoiser, ops, batch, options.guidance, options.chunk);
   const log = options.onProgress ?? (() => {});

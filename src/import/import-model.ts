@@ -12,6 +12,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gaussianNoise } from '../core/rng.ts';
+import { DIT_DDIM, type DdimConfig } from '../core/ddim.ts';
 import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { ImportError } from './errors.ts';
@@ -39,6 +40,14 @@ export interface ImportOptions {
   tolerance?: number;
   /** The runtime feeds σ ∈ [0, 1]; a model trained on t = 1000·σ takes 1000 (inserted into the graphs). */
   timestepScale?: number;
+  /**
+   * What the output is: 'velocity' (flow matching) or 'epsilon' (the noise, VP diffusion as DiT:
+   * sampled with DDIM on `ddim`'s schedule). Default: 'epsilon' when the output has twice the
+   * latent's channels (learned variance, of which the head keeps the first half), else 'velocity'.
+   */
+  prediction?: 'velocity' | 'epsilon';
+  /** ε-models: the training noise schedule (default DiT's: linear betas 1e-4 … 0.02 over 1000 steps). */
+  ddim?: DdimConfig;
   ort?: Ort;
 }
 
@@ -54,6 +63,9 @@ export interface ImportResult {
   latent: { channels: number; height: number; width: number };
   hidden: { tokens: number; dim: number };
   classes: number;
+  prediction: 'velocity' | 'epsilon';
+  /** The output had 2·C channels (ε and the learned variance); the head keeps ε. */
+  learnedVariance: boolean;
   files: { file: string; bytes: number; sha256: string }[];
   /** max |split − single| / max |single| on a random batch of 2. */
   parity: number;
@@ -299,9 +311,21 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     throw fail('IMPORT_NOT_A_DIT', `the graph has ${ix.outputs.length} outputs (${ix.outputs.join(', ')}); a DiT predicts one tensor`, 'Export the velocity (or noise) prediction as the only output.');
   }
   const outShape = batched(p, ix.outputs[0]!);
-  if (JSON.stringify(outShape) !== JSON.stringify(latentShape.slice(1))) {
-    throw fail('IMPORT_UNSUPPORTED', `the output ${ix.outputs[0]} has shape [B, ${outShape?.join(', ')}], not the latent's [B, ${latentShape.slice(1).join(', ')}]`,
-      'Export a velocity prediction of the latent\'s shape (flow matching); ε-prediction with learned variance is not supported by the importer yet.');
+  const [C0, H0, W0] = latentShape.slice(1) as [number, number, number];
+  const learnedVariance = JSON.stringify(outShape) === JSON.stringify([2 * C0, H0, W0]);
+  if (JSON.stringify(outShape) !== JSON.stringify([C0, H0, W0]) && !learnedVariance) {
+    throw fail('IMPORT_UNSUPPORTED', `the output ${ix.outputs[0]} has shape [B, ${outShape?.join(', ')}], not the latent's [B, ${C0}, ${H0}, ${W0}] `
+      + `(velocity or ε) nor [B, ${2 * C0}, ${H0}, ${W0}] (ε with learned variance)`,
+    'Export the model\'s prediction for the latent as the only output.');
+  }
+  const prediction = o.prediction ?? (learnedVariance ? 'epsilon' : 'velocity');
+  if (learnedVariance && prediction !== 'epsilon') {
+    throw fail('IMPORT_UNSUPPORTED', `the output has ${2 * C0} channels (twice the latent's): a learned variance, which goes with ε-prediction`,
+      'Drop --prediction velocity, or export only the velocity.');
+  }
+  if (prediction === 'epsilon' && scale !== 1) {
+    throw fail('IMPORT_UNSUPPORTED', '--timestep-scale applies to flow-matching models; an ε-model takes its training timestep (0 … T−1) as it is',
+      'Drop --timestep-scale; the DDIM schedule (manifest scheduler.ddim) maps σ to the timestep.');
   }
 
   const [C, H, W] = latentShape.slice(1) as [number, number, number];
@@ -356,6 +380,13 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   };
 
   const blocksSlice = backwardSlice(ix, [z], new Set([h, ...blockSides]));
+  // ε with learned variance: v = out[:, :C] (the variance half is for stochastic samplers only).
+  const outName = ix.outputs[0]!;
+  const toV = (): { nodes: Node[]; init: Tensor[] } => (!learnedVariance ? { nodes: rename(outName, 'v', 'v'), init: [] } : {
+    nodes: [node('Slice', [outName, 'erta_import/eps_start', 'erta_import/eps_end', 'erta_import/eps_axis'], ['v'], 'erta_import/eps')],
+    init: [int64Tensor('erta_import/eps_start', [0]), int64Tensor('erta_import/eps_end', [C]), int64Tensor('erta_import/eps_axis', [1])],
+  });
+  const headOut = toV();
   const ub = unpack(blockSides);
   const uh = unpack(headSides);
   const models: Record<'embed' | 'blocks' | 'head' | 'model', Model> = {
@@ -369,12 +400,12 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
       extraInit: ub.init, inputs: [hSpec('h'), cSpec], outputs: [hSpec('z')],
     }),
     head: subModel(src, ix, {
-      name: 'head', keep: headSlice.nodes, before: [...rename('z', z, 'z'), ...uh.nodes], after: rename(ix.outputs[0]!, 'v', 'v'),
-      extraInit: uh.init, inputs: [hSpec('z'), cSpec], outputs: [vSpec],
+      name: 'head', keep: headSlice.nodes, before: [...rename('z', z, 'z'), ...uh.nodes], after: headOut.nodes,
+      extraInit: [...uh.init, ...headOut.init], inputs: [hSpec('z'), cSpec], outputs: [vSpec],
     }),
     model: subModel(src, ix, {
-      name: 'model', keep: ix.nodes.map((_, k) => k), before: inputRenames(), after: rename(ix.outputs[0]!, 'v', 'v'),
-      extraInit: scaleInit(), inputs: [x, t, y], outputs: [vSpec],
+      name: 'model', keep: ix.nodes.map((_, k) => k), before: inputRenames(), after: headOut.nodes,
+      extraInit: [...scaleInit(), ...headOut.init], inputs: [x, t, y], outputs: [vSpec],
     }),
   };
 
@@ -428,9 +459,11 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     hidden: { tokens: N, dim: D },
     conditioning: { type: 'class', classes: rows - 1, nullLabel: rows - 1, labelDtype },
     graphs,
-    scheduler: { type: 'flow-match-euler', shift: 1, defaultSteps: 50, defaultGuidance: 3 },
+    scheduler: prediction === 'epsilon'
+      ? { type: 'ddim', prediction: 'epsilon', ...(o.ddim ?? DIT_DDIM), defaultSteps: 50, defaultGuidance: 4 }
+      : { type: 'flow-match-euler', shift: 1, defaultSteps: 50, defaultGuidance: 3 },
     preview: { from: [-1, 1], to: [0, 255], channels: Math.min(3, C) },
-    import: { blocksInput: h, blocksOutput: z, sides: packed.map((s) => ({ name: s.name, shape: ['B', ...s.shape] })), parity, timestepScale: scale },
+    import: { prediction, learnedVariance, blocksInput: h, blocksOutput: z, sides: packed.map((s) => ({ name: s.name, shape: ['B', ...s.shape] })), parity, timestepScale: scale },
     plans: [],
     weights: 'imported',
   };
@@ -440,6 +473,6 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     out: o.out, name, modelHash, stack: region.how, blocksInput: h, blocksOutput: z,
     sides: packed.map((s) => ({ name: s.name, shape: ['B', ...s.shape] })),
     latent: { channels: C, height: H, width: W }, hidden: { tokens: N, dim: D }, classes: rows - 1,
-    files, parity, tolerance,
+    prediction, learnedVariance, files, parity, tolerance,
   };
 }

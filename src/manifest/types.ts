@@ -3,6 +3,8 @@
 
 import type { ShardEntry } from './shards.ts';
 
+import type { DdimConfig } from '../core/ddim.ts';
+
 export const MANIFEST_FORMAT = 'erta-diffusion-manifest';
 /** Version 1: a class-conditional DiT (graphs only). Version 2: components (pipelines.md). */
 export const MANIFEST_VERSION = 1;
@@ -132,9 +134,16 @@ export interface ModelManifest {
   pipeline: TextPipeline | null;
   graphs: Partial<Record<GraphName, GraphEntry>>;
   scheduler: {
-    type: 'flow-match-euler';
-    /** Timestep shift of flowMatchSigmas (1 = none). */
+    /**
+     * 'flow-match-euler': the graphs predict the flow velocity at σ. 'ddim': they predict ε at the
+     * training timestep t (VP diffusion, DiT); the runtime samples it as Euler in flow variables
+     * (src/core/ddim.ts), with `ddim` the training schedule.
+     */
+    type: 'flow-match-euler' | 'ddim';
+    /** Timestep shift of flowMatchSigmas (1 = none; always 1 for 'ddim'). */
     shift: number;
+    /** type 'ddim' only: the training noise schedule. */
+    ddim?: DdimConfig;
     defaultSteps: number;
     defaultGuidance: number;
   };

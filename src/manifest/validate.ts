@@ -4,6 +4,7 @@ import { checkGraphContract, type ClassGraphName, type ContractSizes } from './c
 import { manifestError } from './errors.ts';
 import { invalidField, reader, type FieldReader } from './fields.ts';
 import { LIMITS } from './limits.ts';
+import type { DdimConfig } from '../core/ddim.ts';
 import { PLAN_KINDS } from './plans.ts';
 import { checkFileRef, parseFileOrigins } from './urls.ts';
 import { graphTotalBytes, parseExternalData } from './shards.ts';
@@ -193,17 +194,36 @@ function parseHidden(r: FieldReader): ModelManifest['hidden'] {
 
 function parseScheduler(r: FieldReader): ModelManifest['scheduler'] {
   const scheduler = r.obj('scheduler');
-  if (scheduler.str('type') !== 'flow-match-euler') {
-    invalidField(WHERE, 'scheduler.type', '"flow-match-euler"', scheduler.value['type']);
+  const type = scheduler.value['type'];
+  if (type !== 'flow-match-euler' && type !== 'ddim') {
+    invalidField(WHERE, 'scheduler.type', '"flow-match-euler" or "ddim"', type);
   }
-  const shift = scheduler.num('shift', 0, LIMITS.shift);
-  if (shift <= 0) invalidField(WHERE, 'scheduler.shift', 'a number > 0 (1 = no shift)', shift);
-  return {
-    type: 'flow-match-euler',
-    shift,
+  const common = {
     defaultSteps: scheduler.int('defaultSteps', 1, LIMITS.steps),
     defaultGuidance: scheduler.num('defaultGuidance', 0, LIMITS.guidance),
   };
+  if (type === 'ddim') return { type, shift: 1, ddim: parseDdim(scheduler), ...common };
+  const shift = scheduler.num('shift', 0, LIMITS.shift);
+  if (shift <= 0) invalidField(WHERE, 'scheduler.shift', 'a number > 0 (1 = no shift)', shift);
+  return { type: 'flow-match-euler', shift, ...common };
+}
+
+/** An ε-prediction model's training schedule (diffusers' DDPM names). */
+function parseDdim(s: FieldReader): DdimConfig {
+  const prediction = s.str('prediction');
+  if (prediction !== 'epsilon') invalidField(WHERE, 'scheduler.prediction', '"epsilon"', prediction);
+  const betaSchedule = s.str('betaSchedule');
+  if (betaSchedule !== 'linear' && betaSchedule !== 'scaled_linear') invalidField(WHERE, 'scheduler.betaSchedule', '"linear" or "scaled_linear"', betaSchedule);
+  const c: DdimConfig = {
+    trainTimesteps: s.int('trainTimesteps', 2, 100_000),
+    betaSchedule,
+    betaStart: s.num('betaStart', 0, 1),
+    betaEnd: s.num('betaEnd', 0, 1),
+  };
+  if (!(c.betaStart > 0 && c.betaEnd > c.betaStart && c.betaEnd < 1)) {
+    invalidField(WHERE, 'scheduler.betaEnd', 'betaStart in (0, betaEnd) and betaEnd < 1', [c.betaStart, c.betaEnd]);
+  }
+  return c;
 }
 
 function parsePreview(r: FieldReader, channels: number): ModelManifest['preview'] {

@@ -2,6 +2,7 @@
 // write them to <dir>/plans/ and list them in <dir>/manifest.json. `npm run calibrate`
 // (src/cli/calibrate.ts) is a thin adapter over it.
 
+import { schedulerDenoiser } from '../core/ddim.ts';
 import type { CachePlan, VariantError } from '../cache/plan.ts';
 import { calibrateModel, type CalibrateOptions } from '../calibrate/calibrate.ts';
 import { loadNodeModel } from '../backend/node-model.ts';
@@ -105,6 +106,7 @@ function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: numb
     modelHash: m.modelHash,
     steps,
     shift: m.scheduler.shift,
+    ...(m.scheduler.ddim ? { ddim: m.scheduler.ddim } : {}),
     guidance: o.guidance ?? m.scheduler.defaultGuidance,
     budgets: [...new Set(o.budgets)].sort((a, b) => b - a),
     xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
@@ -166,7 +168,7 @@ export async function calibrate(options: NodeCalibrateOptions): Promise<Calibrat
     text?.warnings.forEach((w) => options.onProgress?.(`warning: ${w}`));
     if (text) options.onProgress?.(`calibrating on ${text.prompts.length} prompts (labels 0-${text.prompts.length - 1}; ${text.nullLabel} = the negative prompt)`);
     const c = calibrateOptions(options, m, steps, text);
-    const result = await calibrateModel(text?.denoiser ?? model.denoiser, model.ops, c);
+    const result = await calibrateModel(schedulerDenoiser(text?.denoiser ?? model.denoiser, model.ops, m.scheduler), model.ops, c);
     const plans: CachePlan[] = [...result.ertacache, ...result.teacache, ...result.magcache, ...result.easycache];
     const entries: PlanEntry[] = [];
     for (const plan of plans) entries.push(await writePlanFile(dir, plan));

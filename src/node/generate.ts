@@ -7,7 +7,8 @@ import { createPolicy, type PolicyOptions } from '../cache/registry.ts';
 import { UnsupportedError } from '../core/errors.ts';
 import { gaussianNoise } from '../core/rng.ts';
 import { sample } from '../core/sampler.ts';
-import { flowMatchSigmas, type TimeMode } from '../core/schedules.ts';
+import type { TimeMode } from '../core/schedules.ts';
+import { samplerSigmas } from '../core/ddim.ts';
 import type { SampleStats } from '../core/types.ts';
 import { loadNodeModel, type NodeModel } from '../backend/node-model.ts';
 import { policyNeedsPlan, type PlanQuery } from '../manifest/plans.ts';
@@ -151,7 +152,7 @@ async function sampleOnce(model: NodeModel, o: NodeGenerateOptions, run: Run) {
   const result = await sample({
     denoiser: cond.denoiser,
     ops: model.ops,
-    sigmas: flowMatchSigmas(run.steps, m.scheduler.shift),
+    sigmas: samplerSigmas(m.scheduler, run.steps),
     policy,
     noise,
     cond: cond.cond,
@@ -195,10 +196,11 @@ function pngOf(m: ModelManifest, x: Float32Array): () => Uint8Array {
   return () => {
     const { channels, width, height } = m.image;
     if (channels === 1) return encodeGrayPng(toGray8(x, m.preview.from, m.preview.to), width, height);
-    if (channels !== 3) {
+    if (channels < 3) {
       throw new UnsupportedError(`${m.name} has ${channels} channels`, 'png() writes grayscale or RGB images only; use image (float32)');
     }
-    const rgba = toFrame(x, m.image, m.preview).pixels;
+    // A latent of more than 3 channels with no VAE (an imported class DiT): its first three, as RGB.
+    const rgba = toFrame(channels > 3 ? x.subarray(0, 3 * width * height) : x, { ...m.image, channels: 3 }, m.preview).pixels;
     const rgb = new Uint8Array(width * height * 3);
     for (let p = 0; p < width * height; p++) rgb.set(rgba.subarray(4 * p, 4 * p + 3), 3 * p);
     return encodePng({ width, height, data: rgb, channels: 3, depth: 8 });

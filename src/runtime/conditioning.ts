@@ -3,6 +3,7 @@
 // possible → the transformer bound to [prompt, negative] → the VAE decoder at the end). The
 // sampler sees only latents, a denoiser and the opaque rows 0/1 of the conditioning bundle.
 
+import { schedulerDenoiser } from '../core/ddim.ts';
 import { BadInputError, ConditioningError } from '../core/errors.ts';
 import type { Conditioning, Denoiser, TensorOps } from '../core/types.ts';
 import type { OpenModel } from '../backend/runtime-backend.ts';
@@ -63,7 +64,7 @@ export async function resolveConditioning<T>(d: ConditioningDeps<T>, req: Condit
   const c = m.conditioning;
   if (c.type === 'class') {
     return {
-      denoiser: pace(open.denoiser), cond: { label: req.label!, nullLabel: c.nullLabel },
+      denoiser: pace(schedulerDenoiser(open.denoiser, ops, m.scheduler)), cond: { label: req.label!, nullLabel: c.nullLabel },
       finish: (x) => ops.read(x), preview: (x) => ops.read(x), encodedPrompts: 0, warnings: [],
     };
   }
@@ -75,7 +76,7 @@ export async function resolveConditioning<T>(d: ConditioningDeps<T>, req: Condit
   const ctx = { tokenizer: d.tokenizer, graphs, modelHash: m.modelHash, ...(d.cache ? { cache: d.cache } : {}) };
   const enc = await encodePrompts(ctx, prompts);
   return {
-    denoiser: pace(graphs.bind(enc.rows)), cond: { label: 0, nullLabel: 1 },
+    denoiser: pace(schedulerDenoiser(graphs.bind(enc.rows), ops, m.scheduler)), cond: { label: 0, nullLabel: 1 },
     finish: (x) => graphs.decode(x), preview: (x) => graphs.preview(x),
     encodedPrompts: enc.encoded, warnings: enc.warnings,
   };

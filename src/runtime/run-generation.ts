@@ -5,7 +5,7 @@
 import { BadInputError } from '../core/errors.ts';
 import { gaussianNoise } from '../core/rng.ts';
 import { sample } from '../core/sampler.ts';
-import { flowMatchSigmas } from '../core/schedules.ts';
+import { samplerSigmas } from '../core/ddim.ts';
 import type { CachePolicy } from '../core/types.ts';
 import { createPolicy, type PolicyOptions } from '../cache/registry.ts';
 import { uniformBudgetSteps } from '../cache/uniform.ts';
@@ -101,7 +101,7 @@ export async function runGeneration<T>(ctx: RunContext<T>, req: GenerateRequest)
   try {
     const result = await sample({
       denoiser: cond.denoiser, ops, policy, noise, guidance: s.guidance, previewEvery: s.previewEvery, timeMode: req.timeMode ?? 'actual',
-      sigmas: flowMatchSigmas(s.steps, manifest.scheduler.shift),
+      sigmas: samplerSigmas(manifest.scheduler, s.steps),
       cond: cond.cond,
       isCancelled: ctx.isCancelled,
       onStep: (info) => void ctx.emit({ type: 'step', jobId: ctx.jobId, i: info.i, decision: info.decision, ms: info.ms }),

@@ -1,0 +1,108 @@
+// The architecture families (tools/families/, random weights, published module names) exported
+// as users export them, through the importer and the runtime, against PyTorch. For each family:
+// the single-graph export imports with no flags; the committed imported folder is what the
+// importer makes from the committed export today; the graphs reproduce PyTorch; a whole sample
+// (split and single graph) equals the PyTorch reference loop; every policy runs on the committed
+// plans; calibration runs.
+
+import * as ort from 'onnxruntime-node';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../node/generate.ts';
+import { calibrate } from '../node/calibrate.ts';
+import { readGoldenIndex, readGoldenTensor, type GoldenIndex } from '../backend/test-model.ts';
+import { importModel } from './import-model.ts';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'erta-families-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** max |a − b| / max |b|: the families' random ε-models make samples of large magnitude (x̂₀ = (x − sε)/α). */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let m = 0;
+  for (let k = 0; k < b.length; k++) {
+    d = Math.max(d, Math.abs(a[k]! - b[k]!));
+    m = Math.max(m, Math.abs(b[k]!));
+  }
+  return d / m;
+}
+
+describe('DiT family (class-conditional, ε with learned variance → DDIM)', () => {
+  const EXPORT = 'tools/families/fixtures/dit-tiny/model.onnx';
+  const GOLDEN = 'tools/golden/families/dit-tiny';
+  const MODEL = 'public/models/imported-dit-tiny';
+  let index: GoldenIndex & { reference: { label: number; seed: number; steps: number; guidance: number } };
+  beforeAll(async () => {
+    index = (await readGoldenIndex(GOLDEN)) as typeof index;
+  });
+
+  it('imports with no flags: blocks.N found, ε kept from the 2·C output, DDIM scheduler, and the committed graphs are today\'s', async () => {
+    const out = join(tmp, 'dit');
+    const r = await importModel({ model: EXPORT, out, name: 'dit-tiny' });
+    expect(r.stack).toBe('node names: /blocks × 3');
+    expect([r.prediction, r.learnedVariance, r.classes]).toEqual(['epsilon', true, 10]);
+    expect(r.parity).toBeLessThanOrEqual(1e-6);
+    const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    const committed = JSON.parse(await readFile(join(MODEL, 'manifest.json'), 'utf8'));
+    expect(made.scheduler).toMatchObject({ type: 'ddim', prediction: 'epsilon', trainTimesteps: 1000, betaStart: 0.0001, betaEnd: 0.02 });
+    expect(committed.graphs).toEqual(made.graphs);
+    expect(committed.modelHash).toBe(made.modelHash);
+  }, 60_000);
+
+  it('the export and the imported model.onnx reproduce PyTorch on the golden inputs (≤ 1e-4)', async () => {
+    const g = index.graphs['model']!;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(g.inputs)) feeds[name] = new ort.Tensor(t.dtype, await readGoldenTensor(t, GOLDEN), t.dims);
+    const want = (await readGoldenTensor(g.outputs['out']!, GOLDEN)) as Float32Array;
+    const raw = await ort.InferenceSession.create(EXPORT);
+    const got = (await raw.run(feeds))['out']!.data as Float32Array;
+    expect(relDiff(got, want)).toBeLessThanOrEqual(1e-4);
+    const imported = await ort.InferenceSession.create(join(MODEL, 'model.onnx'));
+    const v = (await imported.run({ x: feeds['latent']!, t: feeds['timestep']!, y: feeds['class_labels']! }))['v']!;
+    expect(v.dims).toEqual([2, 4, 8, 8]);
+    // ε = the first 4 of the 8 output channels, per batch row
+    const eps = new Float32Array(2 * 256);
+    for (let b = 0; b < 2; b++) eps.set(want.subarray(b * 512, b * 512 + 256), b * 256);
+    expect(relDiff(v.data as Float32Array, eps)).toBeLessThanOrEqual(1e-4);
+    await raw.release();
+    await imported.release();
+  });
+
+  for (const graphs of ['split', 'single'] as const) {
+    it(`a whole sample (${graphs}) equals the PyTorch reference loop (DDIM as flow Euler, CFG 3)`, async () => {
+      const ref = index.reference;
+      const r = await generate({ model: MODEL, label: ref.label, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, graphs, threads: 1 });
+      const want = await readGoldenTensor(index.graphs['reference']!.outputs['latent']!, GOLDEN);
+      expect(relDiff(r.image, want)).toBeLessThanOrEqual(1e-5);
+      expect(r.png().length).toBeGreaterThan(0); // 4 latent channels, no VAE: drawn from the first three
+    });
+  }
+
+  it('every policy runs on the committed 6-step plans and stays near full compute', async () => {
+    const full = await generate({ model: MODEL, label: 3, seed: 11, steps: 6, threads: 1 });
+    for (const policy of ['ertacache', 'ertacache-forecast', 'teacache', 'magcache', 'easycache', 'taylorseer', 'uniform']) {
+      const r = await generate({ model: MODEL, label: 3, seed: 11, steps: 6, policy, budget: 4, threads: 1 });
+      expect(r.report.computedSteps, policy).toBeLessThanOrEqual(5);
+      expect(r.report.reusedSteps, policy).toBeGreaterThan(0);
+      expect(r.image.every(Number.isFinite), policy).toBe(true);
+      expect(relDiff(r.image, full.image), policy).toBeLessThan(1);
+    }
+    const hidden = await generate({ model: MODEL, label: 3, seed: 11, steps: 6, policy: 'ertacache', budget: 4, space: 'hidden', threads: 1 });
+    expect(hidden.report.plan).toBe('plans/ertacache-6-b4-hidden.json');
+  }, 60_000);
+
+  it('calibration runs on the imported model', async () => {
+    const dir = join(tmp, 'dit-cal');
+    await cp(MODEL, dir, { recursive: true });
+    const r = await calibrate({ model: dir, steps: 6, budgets: [3], seeds: [0], labels: [0, 1], evaluate: false });
+    expect(r.plans.map((p) => p.kind)).toContain('ertacache');
+    expect(r.plans.find((p) => p.kind === 'ertacache')!.computedSteps).toBe(3);
+  }, 60_000);
+});
