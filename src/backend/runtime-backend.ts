@@ -7,6 +7,24 @@ import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
 import type { ProviderReport, ProviderRequest } from './providers.ts';
 import type { PipelineGraphs } from './text-pipeline.ts';
 import type { FileSpec, LoadedFile, LoadedJson, LoadFileOptions } from './weight-store.ts';
+import type { GraphSource } from './sessions.ts';
+import type { DownloadSpec } from '../storage/download.ts';
+import type { CachedModel } from '../storage/cached-models.ts';
+
+export interface LargeFileOptions {
+  cache?: boolean;
+  chunkBytes?: number;
+  /** Progress of file `index` of the specs. */
+  onProgress?: (index: number, loaded: number, total: number) => void;
+}
+
+export interface LargeFile {
+  /** The verified bytes: a disk-backed Blob from storage, or bytes in memory (cache: false). */
+  data: Blob | Uint8Array;
+  fromCache: boolean;
+  downloaded: number;
+  warnings: string[];
+}
 
 export interface BackendOps<T> extends TensorOps<T> {
   /** Host read-backs so far (monotonic); the runtime reports per-run differences. */
@@ -38,7 +56,15 @@ export interface RuntimeBackend<T> {
   loadJson(url: string, what: 'manifest' | 'plan', options: { cache?: boolean }): Promise<LoadedJson>;
   /** A manifest-listed file: verified against its sha256, from the cache when possible. */
   loadFile(spec: FileSpec, options: LoadFileOptions): Promise<LoadedFile>;
-  /** Sessions, denoiser and ops for verified graph bytes, on the provider the request allows. */
-  openModel(manifest: ModelManifest, mode: GraphMode, graphs: Partial<Record<GraphName, Uint8Array>>,
+  /** Sessions, denoiser and ops for verified graphs (bytes, plus shards), on the provider the request allows. */
+  openModel(manifest: ModelManifest, mode: GraphMode, graphs: Partial<Record<GraphName, GraphSource>>,
     request: ProviderRequest): Promise<OpenModel<T>>;
+  /**
+   * Large files (external-data shards): chunked, resumable, verified downloads kept in storage
+   * (src/storage), after a storage-estimate check for all of them. Absent: loadFile is used.
+   */
+  loadLargeFiles?(specs: DownloadSpec[], options: LargeFileOptions): Promise<LargeFile[]>;
+  /** What is stored per model (src/storage/cached-models.ts). */
+  cachedModels?(): Promise<CachedModel[]>;
+  deleteCachedModel?(manifestUrl: string): Promise<number>;
 }

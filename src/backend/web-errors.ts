@@ -9,7 +9,10 @@ export type WebBackendErrorCode =
   | 'BACKEND_INIT' // the execution provider failed to start or to create a session
   | 'ORT_FILES_NOT_FOUND' // ONNX Runtime's .wasm/.mjs are not where the runtime looked (ortBaseUrl)
   | 'WASM_BLOCKED' // the page's Content-Security-Policy forbids compiling WebAssembly
-  | 'DEVICE_LOST'; // the GPU device went away
+  | 'DEVICE_LOST' // the GPU device went away
+  | 'STORAGE_QUOTA' // the origin's storage cannot hold the model's files (the message says how many bytes)
+  | 'ADAPTER_LIMITS' // the WebGPU adapter's limits are below what the model needs (names the limit)
+  | 'SHADER_F16_UNAVAILABLE'; // an fp16 model on a WebGPU adapter without shader-f16
 
 export class WebBackendError extends Error {
   readonly code: WebBackendErrorCode;

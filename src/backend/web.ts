@@ -18,12 +18,15 @@ import {
 } from './providers.ts';
 import { createRunQueue } from './run-queue.ts';
 import type { BackendOps, OpenModel, RuntimeBackend } from './runtime-backend.ts';
-import { createGraphSessions, releaseSessions, type GraphSessions } from './sessions.ts';
+import { createGraphSessions, releaseSessions, type GraphSessions, type GraphSource } from './sessions.ts';
 import { describe, WebBackendError } from './web-errors.ts';
 import { createWebGpuOps } from './webgpu-ops.ts';
 import { createWebGpuPreview } from './webgpu-preview.ts';
 import { createPipelineGraphs } from './text-pipeline.ts';
-import { loadJsonDocument, loadModelFile, type KeyValueStore } from './weight-store.ts';
+import { cacheKey, idbStore, loadJsonDocument, loadModelFile, type KeyValueStore } from './weight-store.ts';
+import { loadLargeFiles, type LargeFileDeps } from './large-files.ts';
+import { deleteCachedModel, listCachedModels } from '../storage/cached-models.ts';
+import { idbRecordStore } from '../storage/records.ts';
 
 export type WebTensor = ort.Tensor;
 
@@ -36,6 +39,8 @@ export interface WebBackendOptions {
   fetch?: FetchFn;
   store?: KeyValueStore;
   scope?: ProbeScope;
+  /** Chunked downloads of large files: stores and estimate (default: OPFS or IndexedDB, navigator.storage). */
+  large?: LargeFileDeps;
 }
 
 const ORT = ort as unknown as OrtNamespace<WebTensor>;
@@ -97,7 +102,7 @@ async function explainOrtFailure(e: unknown, files: { mjs: string; wasm: string 
 
 /** Sessions + ops on one provider, checked against the manifest; nothing leaks on failure. */
 async function open(provider: ProviderName, manifest: ModelManifest, mode: GraphMode,
-  graphs: Partial<Record<GraphName, Uint8Array>>, report: ProviderReport,
+  graphs: Partial<Record<GraphName, GraphSource>>, report: ProviderReport,
   files: { mjs: string; wasm: string }, fetchFn?: FetchFn): Promise<OpenModel<WebTensor>> {
   const opened = await openOn(provider, graphs).catch((e: unknown) => explainOrtFailure(e, files, fetchFn));
   try {
@@ -109,7 +114,7 @@ async function open(provider: ProviderName, manifest: ModelManifest, mode: Graph
   }
 }
 
-async function openOn(provider: ProviderName, graphs: Partial<Record<GraphName, Uint8Array>>): Promise<{ sessions: GraphSessions<WebTensor>; ops: BackendOps<WebTensor>; device: GPUDevice | null }> {
+async function openOn(provider: ProviderName, graphs: Partial<Record<GraphName, GraphSource>>): Promise<{ sessions: GraphSessions<WebTensor>; ops: BackendOps<WebTensor>; device: GPUDevice | null }> {
   // logSeverityLevel 3: ORT's expected "shape ops placed on CPU" warnings are not the user's problem.
   const sessionOptions = provider === 'webgpu'
     ? { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' as const, logSeverityLevel: 3 as const }
@@ -158,9 +163,25 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
   const wasmPaths = options.wasmPaths ?? '/ort/';
   let files: { mjs: string; wasm: string } | null = null;
   let config: OrtConfig | null = null;
+  const records = () => options.large?.records ?? idbRecordStore();
   return {
     loadJson: (url, what, opts) => loadJsonDocument(url, what, opts, options.fetch, options.store),
-    loadFile: (spec, opts) => loadModelFile(spec, opts, options.fetch, options.store),
+    async loadFile(spec, opts) {
+      const file = await loadModelFile(spec, opts, options.fetch, options.store);
+      if (!file.fromCache && opts.cache !== false && opts.model) {
+        // Listed with its model (cachedModels); the bytes stay in the whole-file cache.
+        await records().put({ key: cacheKey(spec), url: spec.url, sha256: spec.sha256, bytes: spec.bytes, chunkBytes: spec.bytes,
+          done: [0], verified: true, model: opts.model, store: 'kv', updated: Date.now() }).catch(() => {});
+      }
+      return file;
+    },
+    loadLargeFiles: (specs, opts) => loadLargeFiles(specs, opts, { fetch: options.fetch, ...options.large }),
+    cachedModels: () => listCachedModels(records()),
+    async deleteCachedModel(manifestUrl) {
+      const kv = options.store ?? idbStore();
+      await kv.del(`json:${manifestUrl}`).catch(() => {});
+      return deleteCachedModel(manifestUrl, records(), (key) => kv.del(key));
+    },
     async openModel(manifest, mode, graphs, request: ProviderRequest) {
       checkWasmAllowed();
       const caps = await probeCapabilities(options.scope);

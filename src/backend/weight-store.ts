@@ -40,6 +40,8 @@ export interface LoadFileOptions {
   onProgress?: ByteProgress;
   /** false: neither read nor write IndexedDB (default true). */
   cache?: boolean;
+  /** The manifest URL of the model the file belongs to (listed by cachedModels). */
+  model?: string;
 }
 
 export const DB_NAME = 'erta-diffusion';

@@ -16,7 +16,7 @@ export { RuntimeError } from '../runtime/api.ts';
 export type {
   DoneEvent, DownloadEvent, Frame, GenerateEvent, GenerateRequest, GenerateResult, LoadEvent, LoadOptions, ModelInfo,
   PolicyRequest, PreviewEvent, ProviderName, ProviderReport, ProviderRequest, RunStats, RuntimeApi, RuntimeErrorCode,
-  RuntimeEvent, StepEvent, WarningEvent,
+  RuntimeEvent, StepEvent, WarningEvent, CachedModel, ModelStorageApi,
 } from '../runtime/api.ts';
 export { POLICY_KINDS, type PolicyKind } from '../cache/policy.ts';
 export { ORT_FILE_NAMES, type OrtFiles } from '../backend/ort-files.ts';

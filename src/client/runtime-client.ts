@@ -7,7 +7,7 @@ import {
   installRuntimeErrors,
   RuntimeError,
   type GenerateEvent, type GenerateRequest, type GenerateResult, type LoadEvent, type LoadOptions, type ModelInfo,
-  type RuntimeApi,
+  type ModelStorageApi, type RuntimeApi,
 } from '../runtime/api.ts';
 import type { WorkerApi } from '../runtime/worker-api.ts';
 import { createDiffusionWorker, defaultOrtFiles } from './worker-files.ts';
@@ -15,7 +15,7 @@ import { createDiffusionWorker, defaultOrtFiles } from './worker-files.ts';
 export { createDiffusionWorker };
 
 /** A RuntimeApi in its own worker. */
-export interface RuntimeClient extends RuntimeApi {
+export interface RuntimeClient extends RuntimeApi, ModelStorageApi {
   /** dispose(), then stop the worker. The client is unusable afterwards. */
   terminate(): Promise<void>;
 }
@@ -89,6 +89,8 @@ export function createRuntimeClient(options: RuntimeClientOptions | Worker = {})
       cloneable(() => remote.generate(request, callback(onEvent))),
     cancel: (jobId: string) => cloneable(() => remote.cancel(jobId)),
     dispose: () => remote.dispose(),
+    cachedModels: () => remote.cachedModels(),
+    deleteCachedModel: (manifestUrl: string) => cloneable(() => remote.deleteCachedModel(absolute(manifestUrl))),
     async terminate() {
       try {
         await remote.dispose();

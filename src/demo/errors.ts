@@ -55,6 +55,9 @@ const TITLES: Record<RuntimeErrorCode, string> = {
   IMPORT_TENSOR_UNKNOWN: 'The named tensor is not in the model',
   IMPORT_UNSUPPORTED: 'This model cannot be imported yet',
   IMPORT_PARITY: 'The split model does not match the original',
+  STORAGE_QUOTA: 'Not enough storage for this model',
+  ADAPTER_LIMITS: 'This GPU cannot hold the model (adapter limits)',
+  SHADER_F16_UNAVAILABLE: 'This GPU cannot run fp16 models (no shader-f16)',
 };
 
 export function errorTitle(code: string): string {

@@ -17,6 +17,23 @@ export interface LoadOptions {
   graphs?: 'split' | 'single';
   /** Keep model files in IndexedDB (default true). false always downloads and stores nothing. */
   cache?: boolean;
+  /**
+   * Chunk size, in bytes, of new downloads of large files (external-data shards): each chunk is
+   * one HTTP Range request's worth of stored bytes, kept if the connection drops. Default 8 MiB;
+   * 64 KiB to 64 MiB. A download already under way keeps the chunk size it started with.
+   */
+  chunkBytes?: number;
+}
+
+/** One model stored in this browser (see {@link ModelStorageApi}). */
+export type { CachedModel } from '../storage/cached-models.ts';
+
+/** What the browser keeps of downloaded models: list it, delete it. */
+export interface ModelStorageApi {
+  /** Every model with stored files: its manifest URL, bytes stored, and whether it is complete. */
+  cachedModels(): Promise<import('../storage/cached-models.ts').CachedModel[]>;
+  /** Deletes every stored file of the model loaded from `manifestUrl`; resolves with how many. */
+  deleteCachedModel(manifestUrl: string): Promise<number>;
 }
 
 export interface ModelInfo {

@@ -81,7 +81,7 @@ export function checkManifestUrl(url: unknown, base: string | undefined): string
   return resolved.href;
 }
 
-export const LOAD_OPTION_KEYS = ['provider', 'graphs', 'cache'] as const;
+export const LOAD_OPTION_KEYS = ['provider', 'graphs', 'cache', 'chunkBytes'] as const;
 
 export function checkLoadOptions(options: unknown): LoadOptions {
   if (options === undefined || options === null) return {};
@@ -90,6 +90,10 @@ export function checkLoadOptions(options: unknown): LoadOptions {
   oneOf('options.graphs', o.graphs, ['split', 'single']);
   if (o.cache !== undefined && typeof o.cache !== 'boolean') {
     throw bad(`options.cache is ${shown(o.cache)}`, 'use true (keep model files in IndexedDB, default) or false');
+  }
+  const c = o.chunkBytes;
+  if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 2 ** 16 && c <= 2 ** 26)) {
+    throw bad(`options.chunkBytes is ${shown(c)}`, 'use an integer number of bytes from 65536 (64 KiB) to 67108864 (64 MiB); default 8 MiB');
   }
   return o as LoadOptions;
 }

@@ -7,7 +7,7 @@ import { isDiffusionError } from '../core/errors.ts';
 import {
   RuntimeError,
   type GenerateEvent, type GenerateRequest, type GenerateResult, type LoadEvent, type LoadOptions, type ModelInfo,
-  type RuntimeApi, type RuntimeErrorCode,
+  type ModelStorageApi, type RuntimeApi, type RuntimeErrorCode,
 } from './api.ts';
 import { checkCallback, checkGenerateRequest, checkJobId, checkLoadOptions, checkManifestUrl } from './check-args.ts';
 import { loadModel, type LoadedModel } from './load-model.ts';
@@ -42,7 +42,7 @@ function coded(e: unknown, lost: string | null): Error {
 let jobCounter = 0;
 const newJobId = () => `job-${Date.now().toString(36)}-${(++jobCounter).toString(36)}`;
 
-export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps = {}): RuntimeApi {
+export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps = {}): RuntimeApi & ModelStorageApi {
   const transfer = deps.transfer ?? (<V>(v: V) => v);
   let model: LoadedModel<T> | null = null;
   let job: Job | null = null;
@@ -116,6 +116,25 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
     async cancel(jobId: string): Promise<void> {
       const id = checkJobId(jobId);
       if (id !== null && job?.id === id) job.cancelled = true;
+    },
+
+    async cachedModels() {
+      try {
+        return (await backend.cachedModels?.()) ?? [];
+      } catch (e) {
+        throw coded(e, null);
+      }
+    },
+
+    async deleteCachedModel(manifestUrl: string): Promise<number> {
+      const base = deps.baseUrl ?? (globalThis as { location?: { href: string } }).location?.href;
+      const url = checkManifestUrl(manifestUrl, base);
+      if (loading) throw busy('delete a stored model');
+      try {
+        return (await backend.deleteCachedModel?.(url)) ?? 0;
+      } catch (e) {
+        throw coded(e, null);
+      }
     },
 
     async dispose(): Promise<void> {

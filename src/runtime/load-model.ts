@@ -3,7 +3,9 @@
 
 import type { OpenModel, RuntimeBackend } from '../backend/runtime-backend.ts';
 import { manifestError } from '../manifest/errors.ts';
-import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
+import type { GraphEntry, GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
+import { shardFile } from '../manifest/shards.ts';
+import type { GraphSource } from '../backend/sessions.ts';
 import { verifyModelHash } from '../manifest/hash.ts';
 import { parseManifest, requireGraphs, resolveModelFile } from '../manifest/validate.ts';
 import { pipelineGraphNames } from '../manifest/pipeline.ts';
@@ -75,13 +77,13 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
   const entries = { ...requireGraphs(manifest, mode) };
   for (const name of pipelineGraphNames(manifest)) entries[name] = manifest.graphs[name]!;
 
-  const graphs: Partial<Record<GraphName, Uint8Array>> = {};
+  const graphs: Partial<Record<GraphName, GraphSource>> = {};
   const cachedFiles: string[] = [];
   let downloadedBytes = 0;
   const fetchFile = async (entry: { file: string; sha256: string; bytes: number }): Promise<Uint8Array> => {
     const spec = { url: resolveModelFile(manifest.baseUrl, entry.file, manifest.fileOrigins), sha256: entry.sha256, bytes: entry.bytes };
     const file = await backend.loadFile(spec, {
-      cache,
+      cache, model: manifestUrl,
       onProgress: (loaded, total) => emit({ type: 'download', file: entry.file, loaded, total, fromCache: false }),
     });
     file.warnings.forEach(warn);
@@ -95,6 +97,15 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
   };
   for (const [name, entry] of Object.entries(entries) as [GraphName, (typeof entries)[string]][]) {
     graphs[name] = await fetchFile(entry);
+  }
+  const shards = await loadShards(backend, manifest, manifestUrl, entries, options, emit);
+  for (const [name, list] of Object.entries(shards) as [GraphName, ShardData[]][]) {
+    graphs[name] = { model: graphs[name] as Uint8Array, externalData: list.map((s) => ({ path: s.path, data: s.data })) };
+    for (const s of list) {
+      s.warnings.forEach(warn);
+      if (s.fromCache) cachedFiles.push(s.file);
+      downloadedBytes += s.downloaded;
+    }
   }
   const tokenizer = manifest.pipeline ? tokenizerFrom(await fetchFile(manifest.pipeline.tokenizer), manifest) : null;
 
@@ -129,6 +140,46 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
     loadMs: performance.now() - t0,
   };
   return { manifest, mode, open, info, tokenizer };
+}
+
+interface ShardData {
+  path: string;
+  file: string;
+  data: Blob | Uint8Array;
+  fromCache: boolean;
+  downloaded: number;
+  warnings: string[];
+}
+
+/**
+ * Every external-data shard of the graphs to load: one storage check for all of them, then
+ * chunked, resumable, verified downloads with byte progress (backend.loadLargeFiles), or whole
+ * files through loadFile where the backend has no large-file path.
+ */
+async function loadShards<T>(backend: RuntimeBackend<T>, m: ModelManifest, manifestUrl: string,
+  entries: Record<string, GraphEntry>, options: LoadOptions, emit: (e: LoadEvent) => void): Promise<Record<string, ShardData[]>> {
+  const jobs = Object.entries(entries).flatMap(([name, entry]) => (entry.externalData ?? []).map((s) => {
+    const file = shardFile(entry.file, s);
+    return { name, path: s.path, file, spec: { url: resolveModelFile(m.baseUrl, file, m.fileOrigins), sha256: s.sha256, bytes: s.bytes, model: manifestUrl } };
+  }));
+  const out: Record<string, ShardData[]> = {};
+  if (jobs.length === 0) return out;
+  const progress = (k: number, loaded: number, total: number) =>
+    emit({ type: 'download', file: jobs[k]!.file, loaded, total, fromCache: false });
+  const files = backend.loadLargeFiles
+    ? await backend.loadLargeFiles(jobs.map((j) => j.spec), {
+      cache: options.cache ?? true, onProgress: progress, ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
+    })
+    : await Promise.all(jobs.map(async (j, k) => {
+      const f = await backend.loadFile(j.spec, { cache: options.cache ?? true, onProgress: (l, t) => progress(k, l, t) });
+      return { data: f.bytes, fromCache: f.fromCache, downloaded: f.fromCache ? 0 : f.bytes.byteLength, warnings: f.warnings };
+    }));
+  files.forEach((f, k) => {
+    const j = jobs[k]!;
+    if (f.fromCache) emit({ type: 'download', file: j.file, loaded: j.spec.bytes, total: j.spec.bytes, fromCache: true });
+    (out[j.name] ??= []).push({ path: j.path, file: j.file, ...f });
+  });
+  return out;
 }
 
 function tokenizerFrom(bytes: Uint8Array, m: ModelManifest): PromptTokenizer {

@@ -3,9 +3,9 @@
 // ortBaseUrl option says). Pages never call this directly; src/client does.
 
 import type { OrtFiles } from '../backend/ort-files.ts';
-import type { RuntimeApi } from './api.ts';
+import type { ModelStorageApi, RuntimeApi } from './api.ts';
 
-export interface WorkerApi extends RuntimeApi {
+export interface WorkerApi extends RuntimeApi, ModelStorageApi {
   /** Where ORT's .wasm/.mjs are. Takes effect if called before the first load(). */
   useOrtFiles(files: OrtFiles): Promise<void>;
 }
