@@ -63,6 +63,8 @@ const harness = {
   settle: (jobId: string) => running.get(jobId)!.outcome,
   cancel: (jobId: string) => client.cancel(jobId),
   dispose: () => client.dispose(),
+  cachedModels: () => attempt(() => client.cachedModels()),
+  deleteCachedModel: (url: string) => attempt(() => client.deleteCachedModel(url)),
   async restart(): Promise<void> {
     await client.terminate();
     client = createRuntimeClient();

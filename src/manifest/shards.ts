@@ -56,6 +56,18 @@ export function parseExternalData(g: FieldReader, fileOrigins: readonly string[]
   });
 }
 
+/** Optional weight facts of a graph entry: largestTensorBytes and weightsDtype. */
+export function parseWeightFields(g: FieldReader): { largestTensorBytes?: number; weightsDtype?: 'float32' | 'float16' } {
+  const out: { largestTensorBytes?: number; weightsDtype?: 'float32' | 'float16' } = {};
+  if (g.has('largestTensorBytes')) out.largestTensorBytes = g.int('largestTensorBytes', 1, 2 ** 32);
+  const dtype = g.optStr('weightsDtype');
+  if (dtype !== undefined) {
+    if (dtype !== 'float32' && dtype !== 'float16') invalidField(WHERE, `${g.path}.weightsDtype`, '"float32" or "float16"', dtype);
+    out.weightsDtype = dtype;
+  }
+  return out;
+}
+
 /** The shard's file, relative to the manifest folder: beside the graph file that names it. */
 export function shardFile(graphFile: string, shard: Pick<ShardEntry, 'path'>): string {
   const slash = graphFile.lastIndexOf('/');

@@ -37,6 +37,10 @@ export interface GraphEntry {
   flopsPerSample?: number;
   /** ONNX external data: the graph's weights in shards (< 2 GB each), see shards.ts. */
   externalData?: ShardEntry[];
+  /** Bytes of the graph's largest weight tensor (one GPU buffer); checked against the adapter's limits. */
+  largestTensorBytes?: number;
+  /** 'float16': the weights and matmuls are fp16 (WebGPU needs shader-f16); absent means float32. */
+  weightsDtype?: 'float32' | 'float16';
 }
 
 /** A calibrated plan shipped with the model (plans/*.json), as listed in the manifest. */

@@ -7,7 +7,7 @@ import { LIMITS } from './limits.ts';
 import type { DdimConfig } from '../core/ddim.ts';
 import { PLAN_KINDS } from './plans.ts';
 import { checkFileRef, parseFileOrigins } from './urls.ts';
-import { graphTotalBytes, parseExternalData } from './shards.ts';
+import { graphTotalBytes, parseExternalData, parseWeightFields } from './shards.ts';
 import { boundedInt, checkPipelineContract, PIPELINE_LIMITS, parseTextComponents, parseTextConditioning, transformerGraphs } from './pipeline.ts';
 import {
   GRAPHS_FOR_MODE,
@@ -88,6 +88,7 @@ function parseGraph(g: FieldReader, fileOrigins: readonly string[]): GraphEntry 
   if (flops !== undefined) entry.flopsPerSample = flops;
   const externalData = parseExternalData(g, fileOrigins);
   if (externalData) entry.externalData = externalData;
+  Object.assign(entry, parseWeightFields(g));
   return entry;
 }
 

@@ -114,9 +114,17 @@ export async function runGeneration<T>(ctx: RunContext<T>, req: GenerateRequest)
     x = result.x;
     const image = await cond.finish(x);
     const bad = firstNonFinite(image);
+    const provider = open.provider.used;
     if (bad >= 0) {
-      throw new RuntimeError('NON_FINITE', `the model produced ${image[bad]} at pixel ${bad}`,
-        'the weights or the GPU produced NaN/Inf; try provider "wasm" to tell a GPU problem from a model problem');
+      throw new RuntimeError('NON_FINITE', `the model produced ${image[bad]} at pixel ${bad} on the ${provider} provider`,
+        'the weights or the GPU produced NaN/Inf (fp16 models overflow most often); try provider "wasm" to tell a GPU '
+          + 'problem from a model problem, or use the model\'s fp32 export');
+    }
+    if (image.length > 1 && image.every((v) => v === image[0])) {
+      // An all-black (or all-one-value) image is what fp16 overflow or a broken kernel leaves.
+      await ctx.emit({ type: 'warning', jobId: ctx.jobId,
+        message: `the ${provider} provider produced a uniform image (every value ${image[0]}): likely a numeric failure `
+          + '(fp16 overflow, a broken GPU kernel); try provider "wasm" to compare' });
     }
     const stats = {
       ...result.stats, readbacks: ops.readbacks - readbacks0, previews, encodedPrompts: cond.encodedPrompts,

@@ -55,7 +55,11 @@ export function opfsChunkStore(): ChunkStore {
       if (handle.createSyncAccessHandle) {
         const sync = await handle.createSyncAccessHandle();
         try {
-          sync.write(bytes as Uint8Array<ArrayBuffer>, { at: offset });
+          const written = sync.write(bytes as Uint8Array<ArrayBuffer>, { at: offset });
+          // A full disk or quota writes short instead of throwing.
+          if (written !== bytes.byteLength) {
+            throw new DOMException(`wrote ${written} of ${bytes.byteLength} bytes: storage quota exceeded`, 'QuotaExceededError');
+          }
           sync.flush();
         } finally {
           sync.close();

@@ -99,6 +99,25 @@ function rangeStart(res: Response, asked: number): number {
   return m ? Number(m[1]) : asked;
 }
 
+function isQuotaError(e: unknown): boolean {
+  const name = (e as { name?: unknown } | null)?.name;
+  return name === 'QuotaExceededError' || /quota/i.test(describe(e));
+}
+
+/** A chunk into the store; a full quota (which the estimate did not foresee) is STORAGE_QUOTA. */
+async function writeChunk(store: ChunkStore, r: FileRecord, index: number, buf: Uint8Array): Promise<void> {
+  try {
+    await store.write(r.key, index, index * r.chunkBytes, buf);
+  } catch (e) {
+    if (!isQuotaError(e)) throw e;
+    const rest = r.bytes - storedBytes(r);
+    throw new WebBackendError('STORAGE_QUOTA',
+      `storage is full: ${r.url} needs ${rest} bytes (${mb(rest)}) more, and the browser refused the next ${buf.byteLength} (${describe(e)})`,
+      `free at least ${mb(rest)}: delete cached models (cachedModels() / deleteCachedModel(), or the demo's "Stored models" list) `
+        + 'or other site data, then load again (the download resumes); or load with { cache: false }', { cause: e });
+  }
+}
+
 /** One request from the first missing chunk; stores complete chunks; returns bytes received. */
 async function fetchRest(spec: DownloadSpec, r: FileRecord, deps: DownloadDeps): Promise<number> {
   const n = chunkCount(r.bytes, r.chunkBytes);
@@ -151,7 +170,7 @@ async function fetchRest(spec: DownloadSpec, r: FileRecord, deps: DownloadDeps):
       v = v.subarray(take);
       if (fill === buf.byteLength) {
         if (!done.has(index)) {
-          await deps.store.write(r.key, index, index * r.chunkBytes, buf);
+          await writeChunk(deps.store, r, index, buf);
           done.add(index);
           r.done.push(index);
           r.updated = Date.now();
