@@ -17,6 +17,7 @@ import {
   type Capabilities, type ProbeScope, type ProviderName, type ProviderReport, type ProviderRequest,
 } from './providers.ts';
 import { createRunQueue } from './run-queue.ts';
+import { checkAdapter, modelNeeds, type ModelNeeds } from './gpu-limits.ts';
 import type { BackendOps, OpenModel, RuntimeBackend } from './runtime-backend.ts';
 import { createGraphSessions, releaseSessions, type GraphSessions, type GraphSource } from './sessions.ts';
 import { describe, WebBackendError } from './web-errors.ts';
@@ -104,7 +105,7 @@ async function explainOrtFailure(e: unknown, files: { mjs: string; wasm: string 
 async function open(provider: ProviderName, manifest: ModelManifest, mode: GraphMode,
   graphs: Partial<Record<GraphName, GraphSource>>, report: ProviderReport,
   files: { mjs: string; wasm: string }, fetchFn?: FetchFn): Promise<OpenModel<WebTensor>> {
-  const opened = await openOn(provider, graphs).catch((e: unknown) => explainOrtFailure(e, files, fetchFn));
+  const opened = await openOn(provider, graphs, manifest).catch((e: unknown) => explainOrtFailure(e, files, fetchFn));
   try {
     return buildModel(manifest, mode, opened, report);
   } catch (e) {
@@ -114,16 +115,30 @@ async function open(provider: ProviderName, manifest: ModelManifest, mode: Graph
   }
 }
 
-async function openOn(provider: ProviderName, graphs: Partial<Record<GraphName, GraphSource>>): Promise<{ sessions: GraphSessions<WebTensor>; ops: BackendOps<WebTensor>; device: GPUDevice | null }> {
+/** ADAPTER_LIMITS / SHADER_F16_UNAVAILABLE before any session: the adapter cannot hold the model. */
+async function checkWebGpuFit(manifest: ModelManifest, names: GraphName[]): Promise<ModelNeeds> {
+  const needs = modelNeeds(manifest, names);
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (!adapter) throw webGpuUnavailable('navigator.gpu.requestAdapter() found no adapter');
+  checkAdapter(needs, adapter);
+  return needs;
+}
+
+const GPU_FIT: readonly string[] = ['ADAPTER_LIMITS', 'SHADER_F16_UNAVAILABLE'];
+
+async function openOn(provider: ProviderName, graphs: Partial<Record<GraphName, GraphSource>>, manifest: ModelManifest): Promise<{ sessions: GraphSessions<WebTensor>; ops: BackendOps<WebTensor>; device: GPUDevice | null }> {
   // logSeverityLevel 3: ORT's expected "shape ops placed on CPU" warnings are not the user's problem.
   const sessionOptions = provider === 'webgpu'
     ? { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' as const, logSeverityLevel: 3 as const }
     : { executionProviders: ['wasm'], logSeverityLevel: 3 as const };
+  const needs = provider === 'webgpu' ? await checkWebGpuFit(manifest, Object.keys(graphs) as GraphName[]) : null;
   const sessions = await createGraphSessions(ORT, graphs, sessionOptions);
   if (provider === 'wasm') return { sessions, ops: ortCpuOps(ORT), device: null };
   try {
     // Typed as a Promise in 1.30; the EP sets the device itself once the first session exists.
     const device = (await ort.env.webgpu.device) as GPUDevice;
+    // ORT asks the adapter for its highest buffer limits; check that its device really has them.
+    if (needs) checkAdapter(needs, device, 'ONNX Runtime\'s WebGPU device');
     return { sessions, ops: createWebGpuOps(ort, device), device };
   } catch (e) {
     await releaseSessions(sessions);
@@ -199,6 +214,11 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
         try {
           return await open('webgpu', manifest, mode, graphs, report('webgpu', reason), files, fetchFn);
         } catch (e) {
+          const fit = isTyped(e) && GPU_FIT.includes((e as { code: string }).code);
+          if (fit && request === 'auto') {
+            reason = `fallback to WASM: ${describe(e)}`;
+            return await open('wasm', manifest, mode, graphs, report('wasm', reason), files, fetchFn);
+          }
           if (isTyped(e)) throw e; // a model problem, not a provider problem: WASM would fail too
           if (request === 'webgpu') throw webGpuUnavailable(`the WebGPU execution provider failed: ${describe(e)}`, e);
           reason = `fallback to WASM: the WebGPU execution provider failed (${describe(e)})`;

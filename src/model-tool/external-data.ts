@@ -28,6 +28,10 @@ export interface WrittenGraph {
   bytes: number;
   /** Absent when every weight stayed inside the graph. */
   externalData?: ShardEntry[];
+  /** Bytes of the largest weight (one GPU buffer; checked against WebGPU adapter limits). */
+  largestTensorBytes: number;
+  /** 'float16' when any floating-point weight is fp16. */
+  weightsDtype: 'float32' | 'float16';
 }
 
 const ALIGN = 4096;
@@ -106,7 +110,11 @@ export async function writeGraph(g: GraphBuilder, options: WriteOptions): Promis
   });
   const bytes = onnx.ModelProto.encode(model).finish();
   await writeFile(join(options.dir, options.file), bytes);
-  const out: WrittenGraph = { file: options.file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
+  const out: WrittenGraph = {
+    file: options.file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength,
+    largestTensorBytes: Math.max(1, ...g.weights.map(byteSize)),
+    weightsDtype: g.weights.some((w) => w.type === 'float16') ? 'float16' : 'float32',
+  };
   if (shards.length > 0) out.externalData = shards;
   return out;
 }

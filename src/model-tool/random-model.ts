@@ -46,7 +46,9 @@ export async function writeRandomModel(o: RandomModelOptions): Promise<RandomMod
     await copyFile(join(o.base, g.file), join(o.out, g.file));
     graphs[name] = g;
   }
-  graphs['blocks'] = { ...(base['graphs']['blocks'] as GraphEntry), ...blocks };
+  // Multiply-adds ×2 per sample: the matrices on N tokens (c·Wc counted as if per token) and attention's two N×N products.
+  const flopsPerSample = o.layers * (2 * tokens * (5 * dim * dim + 2 * dim * mlp) + 4 * tokens * tokens * dim);
+  graphs['blocks'] = { ...(base['graphs']['blocks'] as GraphEntry), ...blocks, flopsPerSample };
   const parameters = blocksParameters({ dim, layers: o.layers, mlp });
   const manifest: Record<string, unknown> = {
     ...base,
