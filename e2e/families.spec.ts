@@ -44,3 +44,25 @@ test('imported DiT (ε, DDIM): PyTorch reference loop, and ERTACache on its plan
   const node = await nodeGenerate({ model: DIR, label: r.label, seed: r.seed, steps: r.steps, guidance: r.guidance, policy: 'ertacache', budget: 4 });
   expect(relDiff(erta.image, node.image)).toBeLessThan(TOLERANCE[provider]!);
 });
+
+const PIXART_URL = '/models/imported-pixart-tiny/manifest.json';
+const PIXART_GOLDEN = 'tools/golden/families/pixart-tiny';
+const pixart = JSON.parse(readFileSync(`${PIXART_GOLDEN}/golden.json`, 'utf8')) as {
+  reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number };
+};
+const pixartBytes = readFileSync(`${PIXART_GOLDEN}/reference.output.image.bin`);
+const pixartImage = new Float32Array(pixartBytes.buffer, pixartBytes.byteOffset, pixartBytes.byteLength / 4);
+// Absolute, on the VAE's [-1, 1] image (as text-to-image.spec.ts).
+const PIXART_TOLERANCE: Record<string, number> = { wasm: 1e-3, webgpu: 2.5e-2 };
+
+test('imported PixArt-style model: prompt → image equals the PyTorch reference loop', async ({ harness, provider }) => {
+  const info = ok(await load(harness, { provider }, PIXART_URL));
+  expect(info).toMatchObject({ conditioning: 'text', image: { channels: 3, height: 32, width: 32 } });
+  const r = pixart.reference;
+  const run = ok(await generate(harness, { prompt: r.prompt, negativePrompt: r.negative, seed: r.seed, steps: r.steps, guidance: r.guidance }));
+  let d = 0;
+  for (let k = 0; k < pixartImage.length; k++) d = Math.max(d, Math.abs(run.image[k]! - pixartImage[k]!));
+  expect(d).toBeLessThan(PIXART_TOLERANCE[provider]!);
+  const erta = ok(await generate(harness, { prompt: r.prompt, seed: r.seed, steps: r.steps, guidance: r.guidance, policy: { kind: 'ertacache', budget: 4 } }));
+  expect(erta.stats).toMatchObject({ computedSteps: 4, reusedSteps: 2 });
+});

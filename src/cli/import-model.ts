@@ -16,6 +16,9 @@ graph's output on a random batch. Then: npm run calibrate -- --model <dir> --bud
   --blocks-input <name>   the tensor entering the first block, when node names do not show the
                           stack (the importer lists candidates when it finds none)
   --blocks-output <name>  the tensor leaving the last block (pass both or neither)
+  --components <dir>      text models: the folder with tokenizer/tokenizer.json, text_encoder/model.onnx,
+                          vae_decoder/model.onnx (+ config.json: scaling_factor, shift_factor)
+  --prompts <file>        text models: calibration prompts (JSON array or one a line), for npm run calibrate
   --classes <k>           classes of a class-conditional model (default: rows of the label
                           embedding − 1; label k is the null class)
   --timestep-scale <s>    the model takes t = s·σ (e.g. 1000); default 1 (σ ∈ [0, 1])
@@ -29,6 +32,8 @@ export interface ImportArgs {
   out: string;
   blocksInput?: string;
   blocksOutput?: string;
+  components?: string;
+  prompts?: string;
   classes?: number;
   timestepScale?: number;
   name?: string;
@@ -43,7 +48,7 @@ export function parseImportArgs(argv: readonly string[]): ImportArgs | null {
       args: [...argv], allowPositionals: true, strict: true,
       options: {
         out: { type: 'string' }, 'blocks-input': { type: 'string' }, 'blocks-output': { type: 'string' },
-        classes: { type: 'string' }, 'timestep-scale': { type: 'string' }, name: { type: 'string' },
+        classes: { type: 'string' }, components: { type: 'string' }, prompts: { type: 'string' }, 'timestep-scale': { type: 'string' }, name: { type: 'string' },
         tolerance: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
@@ -68,6 +73,10 @@ export function parseImportArgs(argv: readonly string[]): ImportArgs | null {
   if (classes !== undefined) a.classes = classes;
   if (scale !== undefined) a.timestepScale = scale;
   if (tolerance !== undefined) a.tolerance = tolerance;
+  const components = r.str('components');
+  if (components !== undefined) a.components = components;
+  const prompts = r.str('prompts');
+  if (prompts !== undefined) a.prompts = prompts;
   const name = r.str('name');
   if (name !== undefined) a.name = name;
   return a;
@@ -80,7 +89,7 @@ export function describeImport(r: ImportResult): string {
     `imported ${r.name} into ${r.out}`,
     `  stack: ${r.stack}; h = ${r.blocksInput} → z = ${r.blocksOutput} [B, ${r.hidden.tokens}, ${r.hidden.dim}]`,
     `  c packs: ${r.sides.map((s) => `${s.name} ${JSON.stringify(s.shape)}`).join(', ') || 'nothing'}`,
-    `  latent ${r.latent.channels}×${r.latent.height}×${r.latent.width}, ${r.classes} classes`,
+    `  latent ${r.latent.channels}×${r.latent.height}×${r.latent.width}, ${r.classes ? `${r.classes} classes` : 'text-conditioned'}, ${r.prediction}`,
     ...r.files.map((f) => `  ${f.file}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`),
     `  split vs single: ${r.parity.toExponential(2)} (relative max-abs, tolerance ${r.tolerance})`,
     `next: npm run calibrate -- --model ${r.out} --steps 50 --budget 25`,

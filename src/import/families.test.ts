@@ -106,3 +106,62 @@ describe('DiT family (class-conditional, ε with learned variance → DDIM)', ()
     expect(r.plans.find((p) => p.kind === 'ertacache')!.computedSteps).toBe(3);
   }, 60_000);
 });
+
+describe('PixArt / SANA-style family (text, cross-attention, adaLN-single, flow matching at t = 1000σ)', () => {
+  const FIX = 'tools/families/fixtures/pixart-tiny';
+  const GOLDEN = 'tools/golden/families/pixart-tiny';
+  const MODEL = 'public/models/imported-pixart-tiny';
+  let index: GoldenIndex & { reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number } };
+  beforeAll(async () => {
+    index = (await readGoldenIndex(GOLDEN)) as typeof index;
+  });
+
+  it('imports with --components and --timestep-scale 1000: caption projection → context graph, adaLN-single → temb', async () => {
+    const out = join(tmp, 'pixart');
+    const r = await importModel({ model: `${FIX}/transformer/model.onnx`, out, name: 'pixart-tiny', components: FIX, timestepScale: 1000,
+      prompts: `${FIX}/calibration-prompts.json` });
+    expect(r.stack).toBe('node names: /transformer_blocks × 3');
+    expect(r.parity).toBeLessThanOrEqual(1e-6);
+    expect(r.sides.map((s) => s.name)).toEqual(['/adaln_single/linear/Gemm_output_0',
+      '/adaln_single/timestep_embedder/linear_2/Gemm_output_0', '/caption_projection/linear_2/Add_output_0']);
+    const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    const committed = JSON.parse(await readFile(join(MODEL, 'manifest.json'), 'utf8'));
+    expect(made.components.context.graph.outputs.context.shape).toEqual([1, 8, 32]);
+    expect(made.components.transformer.graphs.blocks.inputs.temb.shape).toEqual(['B', 7 * 32]);
+    expect(committed.modelHash).toBe(made.modelHash);
+    expect(committed.components).toEqual(made.components);
+  }, 60_000);
+
+  it('the export reproduces PyTorch on the golden inputs (≤ 1e-4)', async () => {
+    const g = index.graphs['model']!;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(g.inputs)) feeds[name] = new ort.Tensor(t.dtype, await readGoldenTensor(t, GOLDEN), t.dims);
+    const raw = await ort.InferenceSession.create(`${FIX}/transformer/model.onnx`);
+    const got = (await raw.run(feeds))['sample']!.data as Float32Array;
+    expect(relDiff(got, (await readGoldenTensor(g.outputs['sample']!, GOLDEN)) as Float32Array)).toBeLessThanOrEqual(1e-4);
+    await raw.release();
+  });
+
+  for (const graphs of ['split', 'single'] as const) {
+    it(`prompt → image (${graphs}) equals the PyTorch reference loop (tokenizer, encoder, projection, CFG, VAE)`, async () => {
+      const ref = index.reference;
+      const r = await generate({ model: MODEL, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, graphs, threads: 1 });
+      const want = await readGoldenTensor(index.graphs['reference']!.outputs['image']!, GOLDEN);
+      let d = 0;
+      for (let k = 0; k < want.length; k++) d = Math.max(d, Math.abs(r.image[k]! - want[k]!));
+      expect(d).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  it('every policy runs on the committed 6-step plans; calibration on the imported prompts runs', async () => {
+    for (const policy of ['ertacache', 'ertacache-forecast', 'teacache', 'magcache', 'easycache', 'taylorseer', 'uniform']) {
+      const r = await generate({ model: MODEL, prompt: 'a purple car', seed: 3, steps: 6, policy, budget: 4, threads: 1 });
+      expect(r.report.reusedSteps, policy).toBeGreaterThan(0);
+      expect(r.image.every(Number.isFinite), policy).toBe(true);
+    }
+    const dir = join(tmp, 'pixart-cal');
+    await cp(MODEL, dir, { recursive: true });
+    const r = await calibrate({ model: dir, steps: 6, budgets: [3], seeds: [0], evaluate: false });
+    expect(r.plans.find((p) => p.kind === 'ertacache')!.computedSteps).toBe(3);
+  }, 60_000);
+});

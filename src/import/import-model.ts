@@ -11,18 +11,18 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gaussianNoise } from '../core/rng.ts';
 import { DIT_DDIM, type DdimConfig } from '../core/ddim.ts';
 import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { ImportError } from './errors.ts';
+import { importText } from './text-import.ts';
+import { batched, fail, feedsFor, prod, probe, rename, shapesKnown, type Ort, type Roles } from './common.ts';
 import { closure, regionBoundary, regionFromNames, regionFromTensors, STACK_NAMES, type Region } from './find-stack.ts';
 import {
   backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, encodeModel, indexGraph, int64Tensor, intAttr,
-  node, subModel, withOutputs, type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
+  node, subModel, type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
 } from './onnx-graph.ts';
 
-type Ort = typeof import('onnxruntime-node');
 
 export interface ImportOptions {
   /** Path of the single-graph ONNX export. */
@@ -48,6 +48,10 @@ export interface ImportOptions {
   prediction?: 'velocity' | 'epsilon';
   /** ε-models: the training noise schedule (default DiT's: linear betas 1e-4 … 0.02 over 1000 steps). */
   ddim?: DdimConfig;
+  /** Text models: the folder with tokenizer/, text_encoder/ and vae_decoder/ (diffusers / Optimum layout). */
+  components?: string;
+  /** Text models: calibration prompts (a JSON array, or one a line), listed as the manifest's calibrationPrompts. */
+  prompts?: string;
   ort?: Ort;
 }
 
@@ -72,13 +76,12 @@ export interface ImportResult {
   tolerance: number;
 }
 
-interface Roles { latent: string; timestep: string; labels: string }
 
-const fail = (code: ConstructorParameters<typeof ImportError>[0], msg: string, hint: string, cand: string[] = []) =>
-  new ImportError(code, msg, hint, cand);
+
+
 
 /** Which graph input is which: latent [B, C, H, W] float, timestep [B] float, class labels [B] int. */
-function inputRoles(ix: GraphIndex): Roles & { dtypeLabels: number } {
+function inputRoles(ix: GraphIndex): Roles {
   const ins = [...ix.inputs.values()];
   const describe = ins.map((v) => `${v.name} ${ELEM_NAMES[elemType(v)] ?? `type ${elemType(v)}`} ${JSON.stringify(declaredShape(v))}`).join(', ');
   const pick = (ok: (rank: number, elem: number) => boolean) => ins.filter((v) => ok(declaredShape(v).length, elemType(v)));
@@ -91,14 +94,18 @@ function inputRoles(ix: GraphIndex): Roles & { dtypeLabels: number } {
       + `[B, C, H, W] float32 and one timestep [B] float32 (found ${latent.length} and ${time.length})`,
     'Export the transformer alone, with inputs (latent, timestep, class labels or text context) — README, "Bring your own model".');
   }
-  if (text.length > 0) {
-    throw fail('IMPORT_UNSUPPORTED', `input ${text[0]!.name} ${JSON.stringify(declaredShape(text[0]!))} is a text context: `
-      + 'text-conditioned imports are not supported by this importer yet (class-conditional DiTs are)',
-    'Import a class-conditional DiT, or build the text pipeline with tools/export_t2i.py (README, "Bring your own model", limits).');
+  if (text.length === 1 && labels.length === 0 && ins.length === 3) {
+    const shape = declaredShape(text[0]!);
+    if (shape.slice(1).some((d) => typeof d !== 'number')) {
+      throw fail('IMPORT_UNSUPPORTED', `text input ${text[0]!.name} has shape ${JSON.stringify(shape)}: L and the width must be fixed`,
+        'Export with a fixed text length (the tokenizer pads to it); only the batch axis may be dynamic.');
+    }
+    return { latent: latent[0]!.name!, timestep: time[0]!.name!, dtypeLabels: 0, context: text[0]!.name!, contextShape: shape.slice(1) as number[] };
   }
   if (labels.length !== 1 || ins.length !== 3) {
-    throw fail('IMPORT_NOT_A_DIT', `the graph's inputs (${describe}) are not a class-conditional DiT's (latent, timestep, labels)`,
-      'Export the transformer with exactly these three inputs (README, "Bring your own model").');
+    throw fail('IMPORT_NOT_A_DIT', `the graph's inputs (${describe}) are not those of a class-conditional DiT (latent, timestep, labels) `
+      + 'nor of a text-conditioned one (latent, timestep, encoder hidden states [B, L, D])',
+    'Export the transformer with exactly these three inputs (README, "Bring your own model").');
   }
   return { latent: latent[0]!.name!, timestep: time[0]!.name!, labels: labels[0]!.name!, dtypeLabels: elemType(labels[0]!) };
 }
@@ -120,73 +127,14 @@ function labelRows(ix: GraphIndex, labels: string): number | null {
   return null;
 }
 
-interface Probe { shapes: Map<string, number[][]>; }
-
-/** Runs the graph at batch 1 and 2 with extra outputs: each tensor's shape at both (the batch dim is the one that changes). */
-async function probe(ort: Ort, src: Model, roles: Roles & { dtypeLabels: number }, latentShape: number[], names: string[], scale: number): Promise<Probe> {
-  const want = [...new Set(names)].filter((n) => !src.graph!.output!.some((o) => o.name === n));
-  const session = await ort.InferenceSession.create(encodeModel(withOutputs(src, want)));
-  const shapes = new Map<string, number[][]>();
-  try {
-    for (const b of [1, 2]) {
-      const r = await session.run(feedsFor(ort, roles, latentShape, b, 11, scale));
-      for (const n of [...want, ...src.graph!.output!.map((o) => o.name!)]) {
-        const t = r[n];
-        if (!t) continue;
-        shapes.set(n, [...(shapes.get(n) ?? []), t.dims.map(Number)]);
-        t.dispose();
-      }
-    }
-  } finally {
-    await session.release();
-  }
-  return { shapes };
-}
-
-function feedsFor(ort: Ort, roles: Roles & { dtypeLabels: number }, latentShape: number[], b: number, seed: number, scale: number) {
-  const [C, H, W] = latentShape.slice(1) as [number, number, number];
-  const x = gaussianNoise(seed, b * C * H * W);
-  const t = Float32Array.from({ length: b }, (_, k) => scale * (0.3 + 0.4 * k / Math.max(1, b - 1)));
-  const y = Array.from({ length: b }, (_, k) => k % 2);
-  return {
-    [roles.latent]: new ort.Tensor('float32', x, [b, C, H, W]),
-    [roles.timestep]: new ort.Tensor('float32', t, [b]),
-    [roles.labels]: roles.dtypeLabels === ELEM.int64
-      ? new ort.Tensor('int64', BigInt64Array.from(y, BigInt), [b]) : new ort.Tensor('int32', Int32Array.from(y), [b]),
-  };
-}
-
-/** Probes tensors whose shapes are not known yet (sides that appeared after moving side work), into p. */
-async function shapesKnown(ort: Ort, src: Model, roles: Roles & { dtypeLabels: number }, latentShape: number[], names: string[], p: Probe, scale: number): Promise<boolean> {
-  const missing = names.filter((n) => !p.shapes.has(n));
-  if (missing.length === 0) return true;
-  const q = await probe(ort, src, roles, latentShape, missing, scale);
-  for (const [k, v] of q.shapes) p.shapes.set(k, v);
-  return true;
-}
-
-/** Per-sample shape of a probed tensor whose first dim is the batch (1 then 2); null otherwise. */
-function batched(p: Probe, name: string): number[] | null {
-  const s = p.shapes.get(name);
-  if (!s || s.length !== 2) return null;
-  const [a, b] = s as [number[], number[]];
-  if (a.length === 0 || a[0] !== 1 || b[0] !== 2 || a.length !== b.length || a.slice(1).some((d, k) => d !== b[k + 1])) return null;
-  return a.slice(1);
-}
-
-const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
 /** Tensors that could be the stack's input/output: outputs of residual Adds with a [B, N, D] shape. */
-async function candidates(ort: Ort, src: Model, ix: GraphIndex, roles: Roles & { dtypeLabels: number }, latentShape: number[], scale: number): Promise<string[]> {
+async function candidates(ort: Ort, src: Model, ix: GraphIndex, roles: Roles, latentShape: number[], scale: number): Promise<string[]> {
   const adds = ix.nodes.filter((n) => n.opType === 'Add').map((n) => n.output![0]!).filter((o) => !ix.constant.has(o));
   const p = await probe(ort, src, roles, latentShape, adds, scale);
   const rows = adds.map((a) => ({ a, s: batched(p, a) })).filter((r) => r.s?.length === 2);
   const list = rows.length > 12 ? [...rows.slice(0, 6), ...rows.slice(-6)] : rows;
   return list.map((r) => `${r.a} [B, ${r.s!.join(', ')}]`);
 }
-
-/** Identity src → dst (a rename), unless they are the same name. */
-const rename = (from: string, to: string, tag: string): Node[] => (from === to ? [] : [node('Identity', [from], [to], `erta_import/${tag}`)]);
 
 export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const ort = o.ort ?? (await import('onnxruntime-node'));
@@ -280,6 +228,11 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     throw fail('IMPORT_UNSUPPORTED', `the head reads tensors from inside the stack besides ${z}`, 'Pass --blocks-output NAME: the last tensor of the stack that the head reads.');
   }
   const headSides = [...headSlice.needs].filter((n) => n !== z);
+  await shapesKnown(ort, src, roles, latentShape, headSides, p, scale);
+  if (roles.context) {
+    return importText({ o, ort, src, ix, p, roles, region, h, z, N, D, blockSides, headSides, latentShape, scale, tolerance });
+  }
+  const labelsInput = roles.labels!;
   const sides = [...new Set([...blockSides, ...headSides])];
   const packed: { name: string; shape: number[]; offset: number; size: number }[] = [];
   let width = 0;
@@ -300,7 +253,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   }
   // Names the runtime uses must not be taken by other tensors of the graph.
   const taken = new Set([...ix.producer.keys(), ...ix.initializers.keys(), ...graphInputs]);
-  const ours = { x: roles.latent, t: roles.timestep, y: roles.labels, h, z, v: ix.outputs[0]! } as Record<string, string>;
+  const ours = { x: roles.latent, t: roles.timestep, y: labelsInput, h, z, v: ix.outputs[0]! } as Record<string, string>;
   for (const n of ['x', 't', 'y', 'h', 'c', 'mod0', 'z', 'v']) {
     if (taken.has(n) && ours[n] !== n) {
       throw fail('IMPORT_UNSUPPORTED', `the graph already has a tensor named "${n}", which the runtime's graph contract uses for another role`,
@@ -330,9 +283,9 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
 
   const [C, H, W] = latentShape.slice(1) as [number, number, number];
   const labelDtype = roles.dtypeLabels === ELEM.int64 ? 'int64' : 'int32';
-  const rows = o.classes !== undefined ? o.classes + 1 : labelRows(ix, roles.labels);
+  const rows = o.classes !== undefined ? o.classes + 1 : labelRows(ix, labelsInput);
   if (!rows || rows < 2) {
-    throw fail('IMPORT_UNSUPPORTED', `cannot tell the number of classes from ${roles.labels}'s embedding table`, 'Pass --classes K (the null class is label K).');
+    throw fail('IMPORT_UNSUPPORTED', `cannot tell the number of classes from ${labelsInput}'s embedding table`, 'Pass --classes K (the null class is label K).');
   }
   const io = (name: string, elem: number, shape: (number | string)[]): IoSpec => ({ name, elem, shape });
   const x = io('x', ELEM.float32, ['B', C, H, W]);
@@ -344,7 +297,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const inputRenames = (): Node[] => [
     ...rename('x', roles.latent, 'x'),
     ...(scale === 1 ? rename('t', roles.timestep, 't') : [node('Mul', ['t', 'erta_import/t_scale'], [roles.timestep], 'erta_import/t_scale')]),
-    ...rename('y', roles.labels, 'y'),
+    ...rename('y', labelsInput, 'y'),
   ];
   const scaleInit = (): Tensor[] => (scale === 1 ? [] : [{ name: 'erta_import/t_scale', dataType: ELEM.float32, dims: [], floatData: [scale] }]);
 

@@ -24,6 +24,7 @@ sys.path.insert(0, HERE)
 from export import write_golden  # noqa: E402
 from export_t2i import gaussian_noise  # noqa: E402
 import dit_class as dit_family  # noqa: E402
+import pixart as pixart_family  # noqa: E402
 
 REFERENCE = {"label": 3, "seed": 7, "steps": 6, "guidance": 3.0}
 DDIM = {"trainTimesteps": 1000, "betaSchedule": "linear", "betaStart": 0.0001, "betaEnd": 0.02}
@@ -104,13 +105,100 @@ def dit_reference(m, cfg, ref):
     return noise, x
 
 
+def legacy_export(*a, **k):
+    """torch.onnx.export with dynamo=False where the keyword exists (README, "Bring your own model")."""
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+    torch.onnx.export(*a, **legacy, **k)
+
+
+PIXART_REFERENCE = {"prompt": "a red apple with a shiny leaf", "negative": "", "seed": 7, "steps": 6, "guidance": 3.0}
+
+
+def export_pixart(args):
+    """The transformer as one graph (latent, timestep = 1000 sigma, raw encoder hidden states) plus the
+    components a user also brings, in the diffusers / Optimum layout: tokenizer/, text_encoder/,
+    vae_decoder/ (with config.json's scaling_factor / shift_factor)."""
+    from export_t2i import build_tokenizer, token_ids, flow_match_sigmas
+    from t2i import TextEncoder, VaeDecoder
+    cfg = pixart_family.SIZES[args.size]
+    L, scaling, shift = 8, 0.5, 0.1
+    for sub in ("transformer", "tokenizer", "text_encoder", "vae_decoder"):
+        os.makedirs(os.path.join(args.out, sub), exist_ok=True)
+    tok, vocab = build_tokenizer(os.path.join(args.out, "tokenizer", "tokenizer.json"))
+    torch.manual_seed(0)
+    enc = TextEncoder(vocab, L, cfg["text_dim"], 1)
+    vae = VaeDecoder(cfg["channels"], 16)
+    m = pixart_family.PixArtTransformer(**cfg)
+    g = torch.Generator().manual_seed(1234)
+    with torch.no_grad():
+        for mod, std in ((enc, 0.3), (vae, 0.1)):
+            for name, p in mod.named_parameters():
+                if "norm" not in name:
+                    p.copy_(torch.randn(p.shape, generator=g) * std)
+    m.randomize(seed=4321)
+    for mod in (enc, m, vae):
+        mod.eval()
+    C, S = cfg["channels"], cfg["size"]
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, C, S, S, generator=g)
+    t = torch.tensor([700.0, 250.5])
+    ids = torch.tensor([token_ids(tok, "a red apple", L)], dtype=torch.int32)
+    lat = torch.randn(1, C, S, S, generator=g)
+    with torch.no_grad():
+        hidden = enc(ids)
+        ehs = torch.cat([hidden, torch.randn(hidden.shape, generator=g)], 0)
+        out = m(x, t, ehs)
+        img = vae(lat)
+    names = ["latent", "timestep", "encoder_hidden_states", "sample"]
+    legacy_export(m, (x, t, ehs), os.path.join(args.out, "transformer", "model.onnx"), opset_version=17,
+                  input_names=names[:3], output_names=names[3:], dynamic_axes={n: {0: "B"} for n in names},
+                  do_constant_folding=True)
+    legacy_export(enc, (ids,), os.path.join(args.out, "text_encoder", "model.onnx"), opset_version=17,
+                  input_names=["input_ids"], output_names=["last_hidden_state"], do_constant_folding=True)
+    legacy_export(vae, (lat,), os.path.join(args.out, "vae_decoder", "model.onnx"), opset_version=17,
+                  input_names=["latent_sample"], output_names=["sample"], do_constant_folding=True)
+    with open(os.path.join(args.out, "vae_decoder", "config.json"), "w") as f:
+        json.dump({"scaling_factor": scaling, "shift_factor": shift}, f, indent=1)
+    info = {"out": args.out, "parameters": sum(p.numel() for p in m.parameters()), "config": cfg}
+    if args.golden:
+        ref = PIXART_REFERENCE
+        with torch.no_grad():
+            rows = [enc(torch.tensor([token_ids(tok, p, L)], dtype=torch.int32)) for p in (ref["prompt"], ref["negative"])]
+            context = torch.cat(rows, 0)
+            noise = gaussian_noise(ref["seed"], C * S * S).reshape(1, C, S, S)
+            sig = flow_match_sigmas(ref["steps"])
+            xx, elapsed = noise.clone(), 0.0
+            for i in range(ref["steps"]):
+                sigma = sig[0] - elapsed
+                remaining = sig[0] - sig[-1] - elapsed
+                dt = remaining if i == ref["steps"] - 1 else (sig[i] - sig[i + 1]) * remaining / (sig[i] - sig[-1])
+                tt = torch.full((2,), sigma, dtype=torch.float32) * torch.tensor(1000.0)
+                v2 = m(xx.repeat(2, 1, 1, 1), tt, context)
+                v = v2[1:2] + ref["guidance"] * (v2[0:1] - v2[1:2])
+                xx = xx - dt * v
+                elapsed += dt
+            image = vae(xx / scaling + shift)
+        write_golden(args.golden, {
+            "model": {"inputs": {"latent": x, "timestep": t, "encoder_hidden_states": ehs}, "outputs": {"sample": out}},
+            "reference": {"inputs": {"noise": noise}, "outputs": {"latent": xx, "image": image}},
+        })
+        with open(os.path.join(args.golden, "golden.json")) as f:
+            index = json.load(f)
+        index["reference"] = {**ref, "timestepScale": 1000, "tolerance": 1e-3}
+        with open(os.path.join(args.golden, "golden.json"), "w") as f:
+            json.dump(index, f, indent=1)
+    print(json.dumps(info))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--family", choices=["dit"], default="dit")
-    ap.add_argument("--size", choices=sorted(dit_family.SIZES), default="tiny")
+    ap.add_argument("--family", choices=["dit", "pixart"], default="dit")
+    ap.add_argument("--size", choices=["tiny", "medium"], default="tiny")
     ap.add_argument("--out", required=True)
     ap.add_argument("--golden")
     args = ap.parse_args()
+    if args.family == "pixart":
+        return export_pixart(args)
     cfg = dit_family.SIZES[args.size]
     torch.manual_seed(0)
     m = dit_family.DiT(learn_sigma=True, **cfg)

@@ -1,0 +1,377 @@
+// The importer's text path (PixArt / SANA-style DiTs): a transformer exported as one graph
+// (latent, timestep, encoder hidden states [B, L, Dt]) plus the components a user brings in the
+// diffusers / Optimum layout (tokenizer/tokenizer.json, text_encoder/model.onnx,
+// vae_decoder/model.onnx and its config.json) → a version-2 pipeline manifest.
+//
+// What the stack reads besides h is sorted by what it depends on: tensors made from the text alone
+// (PixArt's caption_projection) go to a per-prompt context graph, run once per prompt, and reach
+// the blocks concatenated along the last axis as the `context` role [B, L, X]; tensors made from
+// the timestep (adaLN-single's shared modulation, the embedded timestep the head reads) are
+// computed by embed once per step and handed over packed into `temb` [B, K].
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { leastSquares } from '../core/linalg.ts';
+import { gaussianNoise } from '../core/rng.ts';
+import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
+import { parseManifest } from '../manifest/validate.ts';
+import { batched, fail, prod, rename, type Ort, type Probe, type Roles } from './common.ts';
+import type { Region } from './find-stack.ts';
+import {
+  backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, encodeModel, int64Tensor, intAttr, node, subModel,
+  type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
+} from './onnx-graph.ts';
+import type { ImportOptions, ImportResult } from './import-model.ts';
+
+export interface TextContext {
+  o: ImportOptions;
+  ort: Ort;
+  src: Model;
+  ix: GraphIndex;
+  p: Probe;
+  roles: Roles;
+  region: Region;
+  h: string;
+  z: string;
+  N: number;
+  D: number;
+  blockSides: string[];
+  headSides: string[];
+  latentShape: number[];
+  scale: number;
+  tolerance: number;
+}
+
+interface Part { name: string; shape: number[]; offset: number; size: number }
+
+/** Reads a component file, or IMPORT_UNSUPPORTED naming the folder layout expected. */
+async function component(dir: string, file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(join(dir, file));
+  } catch (e) {
+    throw fail('IMPORT_UNSUPPORTED', `a text-conditioned model needs ${join(dir, file)}, which cannot be read (${(e as NodeJS.ErrnoException).code})`,
+      'Pass --components DIR: a folder with tokenizer/tokenizer.json, text_encoder/model.onnx and vae_decoder/model.onnx '
+      + '(+ vae_decoder/config.json with scaling_factor / shift_factor), the diffusers / Optimum layout.');
+  }
+}
+
+/** The graph inputs a tensor depends on. */
+const inputsOf = (ix: GraphIndex, t: string) => [...backwardSlice(ix, [t], new Set()).needs].filter((n) => ix.inputs.has(n));
+
+export async function importText(c: TextContext): Promise<ImportResult> {
+  const { o, ort, src, ix, p, roles, h, z, N, D, latentShape, scale, tolerance } = c;
+  const ctxIn = roles.context!;
+  const [L, Dt] = roles.contextShape! as [number, number];
+  const [C, H, W] = latentShape.slice(1) as [number, number, number];
+  if (!o.components) {
+    throw fail('IMPORT_UNSUPPORTED', `${ctxIn} is a text input: the importer also needs the tokenizer, the text encoder and the VAE decoder`,
+      'Pass --components DIR (tokenizer/tokenizer.json, text_encoder/model.onnx, vae_decoder/model.onnx: the diffusers / Optimum layout).');
+  }
+  const outShape = batched(p, ix.outputs[0]!);
+  if (JSON.stringify(outShape) !== JSON.stringify([C, H, W]) || (o.prediction ?? 'velocity') !== 'velocity') {
+    throw fail('IMPORT_UNSUPPORTED', `the output ${ix.outputs[0]} has shape [B, ${outShape?.join(', ')}]: text models import as flow-matching `
+      + `velocity of the latent's shape [B, ${C}, ${H}, ${W}]`, 'Export the velocity prediction (ε-prediction text models are not supported yet).');
+  }
+
+  // ---- sort what the stack reads: per prompt (text only) or per step (timestep, maybe latent) ----
+  const perPrompt: string[] = [];
+  const perStep: string[] = [];
+  for (const s of c.blockSides) {
+    const deps = inputsOf(ix, s);
+    if (deps.length > 0 && deps.every((d) => d === ctxIn)) perPrompt.push(s);
+    else if (!deps.includes(ctxIn)) perStep.push(s);
+    else {
+      throw fail('IMPORT_UNSUPPORTED', `the blocks read ${s}, which depends on both the text and the timestep/latent (${deps.join(', ')})`,
+        'Pooled-text conditioning added to the time embedding (SD3 / Flux style) is not supported by the importer yet.');
+    }
+  }
+  for (const s of c.headSides) {
+    if (inputsOf(ix, s).includes(ctxIn)) {
+      throw fail('IMPORT_UNSUPPORTED', `the head reads ${s}, which depends on the text`, 'Only the blocks may read the text (PixArt / SANA style).');
+    }
+  }
+  const tembSides = [...new Set([...perStep, ...c.headSides])];
+  const pack = (names: string[], want: (s: number[]) => boolean, what: string): Part[] => {
+    let offset = 0;
+    return names.map((name) => {
+      const shape = batched(p, name);
+      if (!shape || !want(shape)) {
+        throw fail('IMPORT_UNSUPPORTED', `${name} (${what}) has shape ${JSON.stringify(p.shapes.get(name)?.[1])}, which cannot be handed to the blocks`,
+          'Export so that blocks read h, per-sample time conditioning and per-token text context only.');
+      }
+      const size = what === 'context' ? shape[shape.length - 1]! : prod(shape);
+      const part = { name, shape, offset, size };
+      offset += size;
+      return part;
+    });
+  };
+  const temb = pack(tembSides, () => true, 'per step');
+  const ctx = pack(perPrompt, (s) => s.length === 2 && s[0] === L, 'context');
+  const K = Math.max(1, temb.reduce((a, q) => a + q.size, 0));
+  const X = ctx.reduce((a, q) => a + q.size, 0);
+  const rawContext = perPrompt.length === 1 && perPrompt[0] === ctxIn;
+
+  // ---- graphs ----
+  const io = (name: string, elem: number, shape: (number | string)[]): IoSpec => ({ name, elem, shape });
+  const names = { latent: 'latent', sigma: 'sigma', hidden: 'hidden', temb: 'temb', mod0: 'mod0', context: 'context', hiddenOut: 'hidden_out', velocity: 'velocity' };
+  const taken = new Set([...ix.producer.keys(), ...ix.initializers.keys()]);
+  for (const n of Object.values(names)) {
+    if (taken.has(n)) {
+      throw fail('IMPORT_UNSUPPORTED', `the graph already has a tensor named "${n}", a name the manifest's io map gives another role`,
+        'Rename the module or tensor in the export.');
+    }
+  }
+  const latentSpec = io('latent', ELEM.float32, ['B', C, H, W]);
+  const sigmaSpec = io('sigma', ELEM.float32, ['B']);
+  const hSpec = (n: string) => io(n, ELEM.float32, ['B', N, D]);
+  const tembSpec = io('temb', ELEM.float32, ['B', K]);
+  const ctxSpec = io('context', ELEM.float32, ['B', L, X]);
+  const vSpec = io('velocity', ELEM.float32, ['B', C, H, W]);
+  const tScale: Tensor[] = scale === 1 ? [] : [{ name: 'erta_import/t_scale', dataType: ELEM.float32, dims: [], floatData: [scale] }];
+  const inputs = (): Node[] => [
+    ...rename('latent', roles.latent, 'latent'),
+    ...(scale === 1 ? rename('sigma', roles.timestep, 'sigma') : [node('Mul', ['sigma', 'erta_import/t_scale'], [roles.timestep], 'erta_import/t_scale')]),
+  ];
+  // temb = Concat(Reshape(side, [0, -1]) …) (or a zero column when nothing is read)
+  const packTemb = (): { nodes: Node[]; init: Tensor[] } => {
+    const init: Tensor[] = [int64Tensor('erta_import/flat', [0, -1])];
+    const nodes: Node[] = temb.map((s, k) => node('Reshape', [s.name, 'erta_import/flat'], [`erta_import/flat_${k}`], `erta_import/pack_${k}`));
+    const flat = temb.map((_, k) => `erta_import/flat_${k}`);
+    if (flat.length === 0) {
+      init.push(int64Tensor('erta_import/z0', [0]), int64Tensor('erta_import/z1', [1]), int64Tensor('erta_import/ax1', [1]),
+        { name: 'erta_import/zero', dataType: ELEM.float32, dims: [], floatData: [0] });
+      nodes.push(node('Reshape', [h, 'erta_import/flat'], ['erta_import/hf'], 'erta_import/pad_src'),
+        node('Slice', ['erta_import/hf', 'erta_import/z0', 'erta_import/z1', 'erta_import/ax1'], ['erta_import/h1'], 'erta_import/pad'),
+        node('Mul', ['erta_import/h1', 'erta_import/zero'], ['erta_import/pad0'], 'erta_import/pad_zero'));
+      flat.push('erta_import/pad0');
+    }
+    nodes.push(flat.length === 1 ? node('Identity', flat, ['temb'], 'erta_import/pack') : node('Concat', flat, ['temb'], 'erta_import/pack', [intAttr('axis', 1)]));
+    return { nodes, init };
+  };
+  // Slice a packed tensor back into the original tensors (axis 1 of temb, the last axis of context).
+  const unpack = (from: string, parts: Part[], want: readonly string[], axis: number, tag: string): { nodes: Node[]; init: Tensor[] } => {
+    const nodes: Node[] = [];
+    const init: Tensor[] = [int64Tensor(`erta_import/${tag}_axis`, [axis])];
+    parts.filter((q) => want.includes(q.name)).forEach((q) => {
+      const k = parts.indexOf(q);
+      const pre = `erta_import/${tag}${k}`;
+      init.push(int64Tensor(`${pre}_start`, [q.offset]), int64Tensor(`${pre}_end`, [q.offset + q.size]));
+      if (axis === 1) {
+        init.push(int64Tensor(`${pre}_shape`, [-1, ...q.shape]));
+        nodes.push(node('Slice', [from, `${pre}_start`, `${pre}_end`, `erta_import/${tag}_axis`], [pre], `${pre}_slice`),
+          node('Reshape', [pre, `${pre}_shape`], [q.name], `${pre}_reshape`));
+      } else {
+        nodes.push(node('Slice', [from, `${pre}_start`, `${pre}_end`, `erta_import/${tag}_axis`], [q.name], `${pre}_slice`));
+      }
+    });
+    return { nodes, init };
+  };
+  const ctxUnpack = (): { nodes: Node[]; init: Tensor[] } => (rawContext ? { nodes: rename('context', ctxIn, 'context'), init: [] }
+    : unpack('context', ctx, perPrompt, 2, 'c'));
+
+  const embedSlice = backwardSlice(ix, [h, ...tembSides], new Set());
+  const bad = [...embedSlice.needs].filter((n) => n !== roles.latent && n !== roles.timestep);
+  if (bad.length > 0) throw fail('IMPORT_UNSUPPORTED', `the embedding reads ${bad.join(', ')} (the text)`, 'Only the blocks may read the text (PixArt / SANA style).');
+  const packed = packTemb();
+  const ub = unpack('temb', temb, perStep, 1, 't');
+  const uh = unpack('temb', temb, c.headSides, 1, 'h');
+  const uc = ctxUnpack();
+  const blocksSlice = backwardSlice(ix, [z], new Set([h, ...c.blockSides]));
+  const headSlice = backwardSlice(ix, ix.outputs, new Set([z, ...c.headSides]));
+  const modelSlice = backwardSlice(ix, ix.outputs, new Set(perPrompt));
+  const outRename = rename(ix.outputs[0]!, 'velocity', 'velocity');
+  const models: Record<string, Model> = {
+    embed: subModel(src, ix, { name: 'embed', keep: embedSlice.nodes, before: inputs(),
+      after: [...packed.nodes, ...rename(h, 'hidden', 'hidden'), node('Identity', [h], ['mod0'], 'erta_import/mod0')],
+      extraInit: [...tScale, ...packed.init], inputs: [latentSpec, sigmaSpec], outputs: [hSpec('hidden'), tembSpec, hSpec('mod0')] }),
+    blocks: subModel(src, ix, { name: 'blocks', keep: blocksSlice.nodes, before: [...rename('hidden', h, 'hidden'), ...ub.nodes, ...uc.nodes],
+      after: rename(z, 'hidden_out', 'hidden_out'), extraInit: [...ub.init, ...uc.init],
+      inputs: [hSpec('hidden'), tembSpec, ctxSpec], outputs: [hSpec('hidden_out')] }),
+    head: subModel(src, ix, { name: 'head', keep: headSlice.nodes, before: [...rename('hidden', z, 'hidden'), ...uh.nodes], after: outRename,
+      extraInit: uh.init, inputs: [hSpec('hidden'), tembSpec], outputs: [vSpec] }),
+    model: subModel(src, ix, { name: 'model', keep: modelSlice.nodes, before: [...inputs(), ...uc.nodes], after: outRename,
+      extraInit: [...tScale, ...uc.init], inputs: [latentSpec, sigmaSpec, ctxSpec], outputs: [vSpec] }),
+  };
+  if (!rawContext) {
+    const ctxSlice = backwardSlice(ix, perPrompt, new Set());
+    const concat = ctx.length === 1 ? node('Identity', [perPrompt[0]!], ['context'], 'erta_import/context')
+      : node('Concat', perPrompt, ['context'], 'erta_import/context', [intAttr('axis', 2)]);
+    models['context'] = subModel(src, ix, { name: 'context', keep: ctxSlice.nodes, before: [], after: [concat], extraInit: [],
+      inputs: [io(ctxIn, ELEM.float32, [1, L, Dt])], outputs: [io('context', ELEM.float32, [1, L, X])] });
+  }
+
+  // ---- verify: context → embed → blocks → head against the original graph, batch 2 ----
+  const sess: Record<string, Awaited<ReturnType<Ort['InferenceSession']['create']>>> = {};
+  for (const [k, m] of Object.entries(models)) sess[k] = await ort.InferenceSession.create(encodeModel(m));
+  const original = await ort.InferenceSession.create(encodeModel(src));
+  let parity = 0;
+  try {
+    const x = new ort.Tensor('float32', gaussianNoise(23, 2 * C * H * W), [2, C, H, W]);
+    const sigma = new ort.Tensor('float32', Float32Array.from([0.7, 0.35]), [2]);
+    const raw = gaussianNoise(29, 2 * L * Dt);
+    const want = (await original.run({ [roles.latent]: x, [roles.timestep]: new ort.Tensor('float32', Float32Array.from([0.7 * scale, 0.35 * scale]), [2]),
+      [ctxIn]: new ort.Tensor('float32', raw, [2, L, Dt]) }))[ix.outputs[0]!]!.data as Float32Array;
+    let projected: Float32Array;
+    if (rawContext) projected = raw;
+    else {
+      projected = new Float32Array(2 * L * X);
+      for (let b = 0; b < 2; b++) {
+        const r = await sess['context']!.run({ [ctxIn]: new ort.Tensor('float32', raw.subarray(b * L * Dt, (b + 1) * L * Dt), [1, L, Dt]) });
+        projected.set(r['context']!.data as Float32Array, b * L * X);
+      }
+    }
+    const context = new ort.Tensor('float32', projected, [2, L, X]);
+    const e = await sess['embed']!.run({ latent: x, sigma });
+    const zz = await sess['blocks']!.run({ hidden: e['hidden']!, temb: e['temb']!, context });
+    const split = (await sess['head']!.run({ hidden: zz['hidden_out']!, temb: e['temb']! }))['velocity']!.data as Float32Array;
+    const single = (await sess['model']!.run({ latent: x, sigma, context }))['velocity']!.data as Float32Array;
+    let mag = 0;
+    for (let k = 0; k < want.length; k++) {
+      mag = Math.max(mag, Math.abs(want[k]!));
+      parity = Math.max(parity, Math.abs(split[k]! - want[k]!), Math.abs(single[k]! - want[k]!));
+    }
+    parity /= Math.max(mag, 1e-12);
+  } finally {
+    await Promise.all([...Object.values(sess), original].map((s) => s.release()));
+  }
+  if (!(parity <= tolerance)) {
+    throw fail('IMPORT_PARITY', `the split graphs differ from the single graph by ${parity.toExponential(2)} (relative max-abs; tolerance ${tolerance})`,
+      'The stack was cut at the wrong tensors: pass --blocks-input / --blocks-output explicitly, or report the model.');
+  }
+
+  // ---- components ----
+  const comp = o.components;
+  const encBytes = await component(comp, 'text_encoder/model.onnx');
+  const enc = decodeModel(encBytes);
+  const encIn = (enc.graph!.input ?? []).filter((i) => !(enc.graph!.initializer ?? []).some((t) => t.name === i.name));
+  const idsShape = encIn.length === 1 ? declaredShape(encIn[0]!) : [];
+  const idsDtype = encIn.length === 1 ? ELEM_NAMES[elemType(encIn[0]!)] : undefined;
+  if (encIn.length !== 1 || idsShape.length !== 2 || idsShape[1] !== L || (idsDtype !== 'int32' && idsDtype !== 'int64')) {
+    throw fail('IMPORT_UNSUPPORTED', `text_encoder/model.onnx must take one input_ids [1, ${L}] int32/int64 (the transformer reads ${L} tokens)`,
+      'Export the text encoder with a fixed length equal to the transformer\'s text length.');
+  }
+  const encOut = (enc.graph!.output ?? []).find((q) => q.name === 'last_hidden_state') ?? enc.graph!.output![0]!;
+  const encOutShape = declaredShape(encOut);
+  const vaeBytes = await component(comp, 'vae_decoder/model.onnx');
+  const vae = decodeModel(vaeBytes);
+  const vaeIn = vae.graph!.input![0]!;
+  const vaeOut = vae.graph!.output![0]!;
+  const vaeConfig = await readFile(join(comp, 'vae_decoder/config.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, number>, () => ({}) as Record<string, number>);
+  const scalingFactor = (vaeConfig['scaling_factor'] ?? 1);
+  const shiftFactor = (vaeConfig['shift_factor'] ?? 0);
+  const tokBytes = await component(comp, 'tokenizer/tokenizer.json');
+  const tok = JSON.parse(new TextDecoder().decode(tokBytes)) as { padding?: { pad_id?: number }; model?: { vocab?: Record<string, number> } };
+  const padId = tok.padding?.pad_id ?? tok.model?.vocab?.['[PAD]'] ?? tok.model?.vocab?.['<pad>'] ?? 0;
+  const preview = await fitPreview(ort, vaeBytes, vaeIn.name!, vaeOut.name!, C, H, W, scalingFactor, shiftFactor);
+
+  // ---- write ----
+  await mkdir(join(o.out, 'transformer'), { recursive: true });
+  const files: ImportResult['files'] = [];
+  const entry = async (file: string, bytes: Uint8Array, ins: IoSpec[], outs: IoSpec[]) => {
+    await mkdir(dirname(join(o.out, file)), { recursive: true });
+    await writeFile(join(o.out, file), bytes);
+    const sha256 = await sha256Hex(bytes);
+    files.push({ file, bytes: bytes.length, sha256 });
+    const specs = (l: IoSpec[]) => Object.fromEntries(l.map((s) => [s.name, { dtype: ELEM_NAMES[s.elem], shape: s.shape }]));
+    return { file, sha256, bytes: bytes.length, inputs: specs(ins), outputs: specs(outs) };
+  };
+  const tr: Record<string, unknown> = {};
+  tr['embed'] = await entry('transformer/embed.onnx', encodeModel(models['embed']!), [latentSpec, sigmaSpec], [hSpec('hidden'), tembSpec, hSpec('mod0')]);
+  tr['blocks'] = await entry('transformer/blocks.onnx', encodeModel(models['blocks']!), [hSpec('hidden'), tembSpec, ctxSpec], [hSpec('hidden_out')]);
+  tr['head'] = await entry('transformer/head.onnx', encodeModel(models['head']!), [hSpec('hidden'), tembSpec], [vSpec]);
+  tr['model'] = await entry('transformer/model.onnx', encodeModel(models['model']!), [latentSpec, sigmaSpec, ctxSpec], [vSpec]);
+  const context = rawContext ? null : await entry('transformer/context.onnx', encodeModel(models['context']!),
+    [io(ctxIn, ELEM.float32, [1, L, Dt])], [io('context', ELEM.float32, [1, L, X])]);
+  const textEncoder = await entry('text_encoder/model.onnx', encBytes, [io(encIn[0]!.name!, elemType(encIn[0]!), [1, L])],
+    [io(encOut.name!, ELEM.float32, encOutShape.map((d) => d ?? 1))]);
+  const vaeShape = declaredShape(vaeOut);
+  const vaeDecoder = await entry('vae_decoder/model.onnx', vaeBytes, [io(vaeIn.name!, ELEM.float32, [1, C, H, W])],
+    [io(vaeOut.name!, ELEM.float32, [1, ...(vaeShape.slice(1) as number[])])]);
+  await mkdir(join(o.out, 'tokenizer'), { recursive: true });
+  await writeFile(join(o.out, 'tokenizer/tokenizer.json'), tokBytes);
+  const graphs: Record<string, { sha256: string }> = { ...(tr as Record<string, { sha256: string }>), textEncoder, vaeDecoder, ...(context ? { context } : {}) };
+  const modelHash = await modelHashOf(graphs as Record<'embed', { sha256: string }>);
+  const name = o.name ?? (o.model.split('/').slice(-2).join('-').replace(/\.onnx$/i, ''));
+  const manifest = {
+    format: 'erta-diffusion-manifest', version: 2, name, modelHash,
+    architecture: { type: 'imported-dit-text', source: o.model.split('/').pop(), stack: c.region.how, tokens: N, dim: D },
+    latent: { channels: C, height: H, width: W },
+    hidden: { tokens: N, dim: D },
+    conditioning: { type: 'text', maxTokens: L, contextDim: X, defaultNegativePrompt: '' },
+    components: {
+      tokenizer: { file: 'tokenizer/tokenizer.json', sha256: await sha256Hex(tokBytes), bytes: tokBytes.length, maxLength: L, padId },
+      textEncoder: { graph: textEncoder, io: { inputIds: encIn[0]!.name, hiddenStates: encOut.name } },
+      ...(context ? { context: { graph: context, io: { hiddenStates: ctxIn, context: 'context' } } } : {}),
+      transformer: { graphs: tr, io: names },
+      vaeDecoder: { graph: vaeDecoder, io: { latent: vaeIn.name, image: vaeOut.name }, scalingFactor, shiftFactor },
+      preview: { type: 'linear', ...preview },
+    },
+    preview: { from: [-1, 1], to: [0, 255], channels: 3 },
+    scheduler: { type: 'flow-match-euler', shift: 1, defaultSteps: 20, defaultGuidance: 4.5 },
+    import: { prediction: 'velocity', blocksInput: h, blocksOutput: z, perStep: temb.map((q) => q.name), perPrompt, parity, timestepScale: scale },
+    plans: [],
+    weights: 'imported',
+  };
+  if (o.prompts) {
+    const text = await readFile(o.prompts, 'utf8');
+    let list: unknown;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      list = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    }
+    if (!Array.isArray(list) || list.length === 0 || !list.every((q) => typeof q === 'string')) {
+      throw fail('IMPORT_UNSUPPORTED', `${o.prompts}: expected a JSON array of prompts or one prompt a line`, 'Fix the prompts file.');
+    }
+    await writeFile(join(o.out, 'calibration-prompts.json'), `${JSON.stringify(list, null, 1)}\n`);
+    (manifest as Record<string, unknown>)['calibrationPrompts'] = 'calibration-prompts.json';
+  }
+  parseManifest(manifest, o.out);
+  await writeFile(join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return {
+    out: o.out, name, modelHash, stack: c.region.how, blocksInput: h, blocksOutput: z,
+    sides: [...temb, ...ctx].map((q) => ({ name: q.name, shape: ['B', ...q.shape] })),
+    latent: { channels: C, height: H, width: W }, hidden: { tokens: N, dim: D }, classes: 0,
+    prediction: 'velocity', learnedVariance: false, files, parity, tolerance,
+  };
+}
+
+/** A least-squares latent → RGB map (C×3 + bias) against the VAE on random latents, pooled to the latent's size. */
+async function fitPreview(ort: Ort, vaeBytes: Uint8Array, input: string, output: string, C: number, H: number, W: number,
+  scaling: number, shift: number): Promise<{ matrix: number[][]; bias: number[] }> {
+  const session = await ort.InferenceSession.create(vaeBytes);
+  const rows: number[] = [];
+  const ys: number[][] = [[], [], []];
+  try {
+    for (let s = 0; s < 16; s++) {
+      const z = gaussianNoise(100 + s, C * H * W);
+      const scaled = z.map((v) => v / scaling + shift);
+      const r = await session.run({ [input]: new ort.Tensor('float32', scaled, [1, C, H, W]) });
+      const img = r[output]!;
+      const [, ch, h2, w2] = img.dims as number[];
+      const data = img.data as Float32Array;
+      const fy = Math.max(1, Math.round(h2! / H));
+      const fx = Math.max(1, Math.round(w2! / W));
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          for (let k = 0; k < C; k++) rows.push(z[k * H * W + y * W + x]!);
+          rows.push(1);
+          for (let o = 0; o < 3; o++) {
+            let acc = 0;
+            for (let dy = 0; dy < fy; dy++) for (let dx = 0; dx < fx; dx++) acc += data[Math.min(o, ch! - 1) * h2! * w2! + (y * fy + dy) * w2! + x * fx + dx]!;
+            ys[o]!.push(acc / (fy * fx));
+          }
+        }
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  const n = rows.length / (C + 1);
+  const sol = ys.map((y) => leastSquares(rows, n, C + 1, y));
+  const round = (v: number) => Math.round(v * 1e6) / 1e6;
+  return {
+    matrix: Array.from({ length: C }, (_, k) => sol.map((s) => round(s[k]!))),
+    bias: sol.map((s) => round(s[C]!)),
+  };
+}
