@@ -1,0 +1,197 @@
+// `npm run bench:large`: the large-model bench. Makes (or takes) a random-weight model with
+// external-data shards, serves it from a local HTTP server that honours Range requests, and
+// measures in Debian's Chromium (the real worker, WASM by default): cold load (download in
+// chunks into storage + sessions), warm load (from storage: the server must see no model
+// request), per-step time, and the peak resident memory of all Chromium processes during each
+// phase (sampled from /proc every 100 ms). With --node, the same model in onnxruntime-node too.
+//
+//   npm run bench:large -- [--dir DIR | --bytes 1.2e9 [--fp32] --layers 12 --shard-mb 512]   (fp16 weights by default)
+//                          [--steps 2] [--chunk-mb 8] [--provider wasm|webgpu] [--node] [--keep]
+
+import { createReadStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium, type Page } from '@playwright/test';
+import { createServer, type ViteDevServer } from 'vite';
+import { CHROMIUM, chromiumArgs } from '../../e2e/browser.ts';
+import { writeRandomModel } from '../model-tool/random-model.ts';
+
+interface Phase { ms: number; peakRssMiB: number }
+
+/** Total RSS (MiB) of every Chromium process this process started (and their descendants), from /proc. */
+function treeRssMiB(parent: number): number {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push(Number(name));
+    } catch { /* gone */ }
+  }
+  let kb = 0;
+  const isChromium = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chrom');
+    } catch {
+      return false;
+    }
+  };
+  const stack = (children.get(parent) ?? []).filter(isChromium);
+  while (stack.length) {
+    const pid = stack.pop()!;
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch { /* gone */ }
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return kb / 1024;
+}
+
+async function measured<V>(pid: number, fn: () => Promise<V>): Promise<[V, Phase]> {
+  let peak = treeRssMiB(pid);
+  const timer = setInterval(() => { peak = Math.max(peak, treeRssMiB(pid)); }, 100);
+  const t0 = performance.now();
+  try {
+    const v = await fn();
+    return [v, { ms: Math.round(performance.now() - t0), peakRssMiB: Math.round(Math.max(peak, treeRssMiB(pid))) }];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** A static server for the model folder: Range, CORS and CORP (the page is cross-origin isolated). */
+function serveModel(dir: string): Promise<{ server: Server; url: string; requests: string[]; bytes: () => number }> {
+  const requests: string[] = [];
+  let sent = 0;
+  const server = createHttpServer((req, res) => {
+    const headers = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'range',
+      'access-control-expose-headers': 'content-range, content-length', 'cross-origin-resource-policy': 'cross-origin' };
+    if (req.method === 'OPTIONS') return void res.writeHead(204, headers).end();
+    const name = decodeURIComponent(new URL(req.url!, 'http://x').pathname).slice(1).replace(/[^\w.-]/g, '');
+    requests.push(name);
+    const path = join(dir, name);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return void res.writeHead(404, headers).end();
+    }
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = m ? Number(m[1]) : 0;
+    res.writeHead(m ? 206 : 200, { ...headers, 'content-length': size - start,
+      ...(m ? { 'content-range': `bytes ${start}-${size - 1}/${size}` } : {}) });
+    sent += size - start;
+    createReadStream(path, { start }).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/manifest.json`, requests, bytes: () => sent,
+  })));
+}
+
+type Outcome<V> = { ok: true; value: V; events: { type: string; ms?: number }[] } | { ok: false; error: { code: string; message: string } };
+type H = { harness: { load(u: string, o: object): Promise<Outcome<{ downloadedBytes: number; provider: { used: string } }>>; generate(r: object): Promise<Outcome<unknown>> } };
+
+function unwrap<V>(o: Outcome<V>): Outcome<V> & { ok: true } {
+  if (!o.ok) throw new Error(`${o.error.code}: ${o.error.message}`);
+  return o as Outcome<V> & { ok: true };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: {
+    dir: { type: 'string' }, bytes: { type: 'string' }, fp32: { type: 'boolean' }, layers: { type: 'string' },
+    'shard-mb': { type: 'string' }, steps: { type: 'string' }, 'chunk-mb': { type: 'string' },
+    provider: { type: 'string' }, node: { type: 'boolean' }, keep: { type: 'boolean' },
+  } });
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const steps = Number(values.steps ?? 2);
+  const provider = values.provider ?? 'wasm';
+  let dir = values.dir;
+  const report: Record<string, unknown> = {};
+  if (!dir) {
+    dir = join(tmpdir(), `erta-large-${Date.now()}`);
+    log(`bench:large: writing a random model to ${dir}`);
+    const t0 = performance.now();
+    const r = await writeRandomModel({ base: 'public/models/mnist-dit', out: dir, layers: Number(values.layers ?? 12),
+      bytes: Number(values.bytes ?? 1.2e9), weights: values.fp32 ? 'float32' : 'float16',
+      shardBytes: Number(values['shard-mb'] ?? 512) * 2 ** 20 });
+    report['writeMs'] = Math.round(performance.now() - t0);
+    report['parameters'] = r.parameters;
+  }
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const files = readdirSync(dir).filter((f) => f !== 'manifest.json');
+  report['model'] = { dir, name: manifest.name, bytes: files.reduce((s, f) => s + statSync(join(dir!, f)).size, 0),
+    shards: manifest.graphs.blocks.externalData?.length ?? 0 };
+  log(`bench:large: ${JSON.stringify(report['model'])}`);
+
+  if (values.node) {
+    const { generate } = await import('../node/generate.ts');
+    let peak = process.memoryUsage().rss;
+    const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 100);
+    const t0 = performance.now();
+    const r = await generate({ model: dir, label: 1, seed: 1, steps, guidance: 1, policy: 'none' });
+    clearInterval(timer);
+    report['node'] = { totalMs: Math.round(performance.now() - t0), loadMs: r.report.loadMs, stepMs: r.report.ms / steps,
+      peakRssMiB: Math.round(peak / 2 ** 20) };
+    log(`bench:large: node ${JSON.stringify(report['node'])}`);
+  }
+
+  const model = await serveModel(dir);
+  let vite: ViteDevServer | null = null;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs({ webgpu: true }) });
+  try {
+    vite = await createServer({ configFile: 'vite.config.ts', logLevel: 'warn', server: { port: 5197, strictPort: false, hmr: false } });
+    await vite.listen();
+    const base = vite.resolvedUrls?.local[0] ?? 'http://localhost:5197/';
+    const rootPid = process.pid; // Playwright starts Chromium as a child of this process
+    const page: Page = await browser.newPage();
+    page.on('pageerror', (e) => log(`chromium: ${e.message}`));
+    const open = async () => {
+      await page.goto(new URL('e2e/harness.html', base).href);
+      await page.waitForFunction(() => 'harness' in globalThis);
+    };
+    await open();
+    const opts = { provider, chunkBytes: Number(values['chunk-mb'] ?? 8) * 2 ** 20 };
+    const loadOnce = () => page.evaluate(([u, o]) => (globalThis as unknown as H).harness.load(u, o), [model.url, opts] as const);
+    // ONNX Runtime starts once per worker (compiling its .wasm takes seconds here): start it on the
+    // small shipped model first, so the cold and warm numbers are the large model's own.
+    const startOrt = async () => {
+      const [, phase] = await measured(rootPid, async () => unwrap(await page.evaluate((o) =>
+        (globalThis as unknown as H).harness.load('models/mnist-dit/manifest.json', o), { provider, cache: false })));
+      return phase;
+    };
+    report['ortStart'] = await startOrt();
+    const [cold, coldPhase] = await measured(rootPid, async () => unwrap(await loadOnce()));
+    report['cold'] = { ...coldPhase, downloadedBytes: cold.value.downloadedBytes, servedBytes: model.bytes(), provider: cold.value.provider.used };
+    log(`bench:large: cold ${JSON.stringify(report['cold'])}`);
+    const request = { label: 1, seed: 1, steps, guidance: 1, policy: { kind: 'none' } };
+    const [gen, genPhase] = await measured(rootPid, async () => unwrap(await page.evaluate((r) => (globalThis as unknown as H).harness.generate(r), request)));
+    const stepMs = gen.events.filter((e) => e.type === 'step').map((e) => Math.round(e.ms!));
+    report['generate'] = { ...genPhase, steps, stepMs };
+    log(`bench:large: generate ${JSON.stringify(report['generate'])}`);
+    await open(); // a reload: a new worker, storage only
+    report['ortStartWarm'] = await startOrt();
+    const mark = model.requests.length;
+    const [warm, warmPhase] = await measured(rootPid, async () => unwrap(await loadOnce()));
+    report['warm'] = { ...warmPhase, downloadedBytes: warm.value.downloadedBytes, requests: model.requests.slice(mark) };
+    log(`bench:large: warm ${JSON.stringify(report['warm'])}`);
+    if (!values.keep) {
+      await page.evaluate((u) => (globalThis as unknown as { harness: { deleteCachedModel(u: string): Promise<unknown> } }).harness.deleteCachedModel(u), model.url);
+    }
+  } finally {
+    await browser.close();
+    await vite?.close();
+    model.server.close();
+    if (!values.dir && !values.keep) rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(report));
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`bench:large failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
