@@ -80,3 +80,19 @@ test('the bench chart shows results or says there are none yet', async ({ page }
   if (await chart.locator('.chart-empty').count()) await expect(chart).toContainText(/No bench results yet|could not be read/);
   else await expect(chart.locator('polyline').first()).toBeVisible();
 });
+
+test('lists the stored model under "Stored models" and deletes it', async ({ page }) => {
+  await openDemo(page, { steps: '2' });
+  await page.locator('#stored-models summary').click();
+  const item = page.locator('#stored-list li', { hasText: 'mnist-dit' });
+  await expect(item).toContainText(/3 files, \d+\.\d MiB/);
+  await item.getByRole('button', { name: /Delete the stored copy of mnist-dit/ }).click();
+  await expect(page.locator('#stored-list')).toHaveText('Nothing stored.');
+  const left = await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((res) => { const r = indexedDB.open('erta-diffusion'); r.onsuccess = () => res(r.result); });
+    const n = await new Promise<number>((res) => { const q = db.transaction('model-files').objectStore('model-files').count(); q.onsuccess = () => res(q.result); });
+    db.close();
+    return n;
+  });
+  expect(left).toBe(0); // the whole-file cache entries are gone too
+});

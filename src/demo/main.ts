@@ -13,6 +13,7 @@ import { heatLegendGradient } from './heatmap.ts';
 import { byId, showNotice, summarizeRun } from './page.ts';
 import { fillModelPicker } from './models.ts';
 import { DemoRunner, describeProvider } from './runner.ts';
+import { renderStoredModels } from './stored-models.ts';
 import { SettingsForm } from './settings.ts';
 import type { DemoSettings } from './settings.ts';
 import { createTimeline } from './timeline.ts';
@@ -89,6 +90,7 @@ async function loadModel(): Promise<ModelInfo | null> {
     el.modelStatus.dataset.provider = info.provider.used;
     if (p.wasmNote) showNotice(messages, p.wasmNote, 'wasm-fallback');
     for (const note of [...info.provider.notes, ...info.warnings]) showNotice(messages, note, 'runtime-note');
+    void refreshStored();
     return info;
   } catch (e) {
     model = null;
@@ -182,6 +184,18 @@ el.download.addEventListener('click', () => {
   const name = model?.conditioning === 'text' ? 'prompt' : `digit${s.label}`;
   void frameToPng(last.frame).then((png) => downloadBlob(png, `erta-${name}-seed${s.seed}-${last!.stats.policy}.png`));
 });
+
+/** The "Stored models" list; deleting the loaded model makes the next load download it again. */
+const stored = byId<HTMLDetailsElement>('stored-models');
+const refreshStored = () => renderStoredModels(byId('stored-list'), {
+  cachedModels: () => runner.cachedModels(),
+  deleteCachedModel: async (url) => {
+    const n = await runner.deleteCachedModel(url);
+    if (url === modelUrl) runner.forget();
+    return n;
+  },
+});
+stored.addEventListener('toggle', () => { if (stored.open) void refreshStored(); });
 
 byId('heat-legend').style.background = heatLegendGradient();
 byId('bench-chart').replaceChildren(renderBenchChart(loadBenchResults()));

@@ -40,6 +40,16 @@ export class DemoRunner {
     return info;
   }
 
+  /** What this browser stores per model (the "Stored models" list). */
+  cachedModels() {
+    return this.#client.cachedModels();
+  }
+
+  /** Deletes a model's stored files; the next load downloads it again. */
+  async deleteCachedModel(manifestUrl: string): Promise<number> {
+    return this.#client.deleteCachedModel(manifestUrl);
+  }
+
   /** Forget the loaded model (after DEVICE_LOST): the next load() really loads. */
   forget(): void {
     this.#loaded = null;
