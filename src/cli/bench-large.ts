@@ -161,7 +161,7 @@ async function main(argv: string[]): Promise<void> {
     // small shipped model first, so the cold and warm numbers are the large model's own.
     const startOrt = async () => {
       const [, phase] = await measured(rootPid, async () => unwrap(await page.evaluate((o) =>
-        (globalThis as unknown as H).harness.load('models/mnist-dit/manifest.json', o), { provider, cache: false })));
+        (globalThis as unknown as H).harness.load('/models/mnist-dit/manifest.json', o), { provider, cache: false })));
       return phase;
     };
     report['ortStart'] = await startOrt();
