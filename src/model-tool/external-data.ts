@@ -20,7 +20,12 @@ export interface WriteOptions {
   /** Weights smaller than this stay inside the graph (default 1024 bytes). */
   inlineBelow?: number;
   opset?: number;
+  /** The source model's operator sets (all domains), kept by shardOnnxFile / writeModelProto. */
+  opsetImport?: { domain?: string | null; version?: number | Long | null }[];
+  irVersion?: number;
 }
+
+type Long = { toNumber(): number };
 
 export interface WrittenGraph {
   file: string;
@@ -103,9 +108,9 @@ export async function writeGraph(g: GraphBuilder, options: WriteOptions): Promis
     await (shard as OpenShard | null)?.fd.close().catch(() => {});
   }
   const model: ModelProto = onnx.ModelProto.create({
-    irVersion: 8,
+    irVersion: options.irVersion ?? 8,
     producerName: 'erta-diffusion model tool',
-    opsetImport: [{ domain: '', version: options.opset ?? 17 }],
+    opsetImport: options.opsetImport ?? [{ domain: '', version: options.opset ?? 17 }],
     graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: initializers },
   });
   const bytes = onnx.ModelProto.encode(model).finish();
@@ -128,7 +133,11 @@ const TYPE_OF: Record<number, ElemType> = Object.fromEntries(
  * graph with its weights in shards. The source graph is read whole (ONNX protobufs are < 2 GB).
  */
 export async function shardOnnxFile(src: string, options: WriteOptions): Promise<WrittenGraph> {
-  const model = onnx.ModelProto.decode(await readFile(src));
+  return writeModelProto(onnx.ModelProto.decode(await readFile(src)), options);
+}
+
+/** A decoded model (raw-data initializers) written as graph + shards; weights below inlineBelow stay inside. */
+export async function writeModelProto(model: ModelProto, options: WriteOptions): Promise<WrittenGraph> {
   const graph = model.graph!;
   const g = new GraphBuilder(graph.name || 'graph');
   g.nodes.push(...(graph.node as InstanceType<typeof onnx.NodeProto>[]));
@@ -142,6 +151,6 @@ export async function shardOnnxFile(src: string, options: WriteOptions): Promise
     }
     g.weights.push({ name: t.name!, type, dims: (t.dims ?? []).map(Number), fill: (out) => out.set(raw) } satisfies Weight);
   }
-  const opset = model.opsetImport.find((o) => !o.domain)?.version;
-  return writeGraph(g, { ...options, opset: opset === undefined || opset === null ? 17 : Number(opset) });
+  const ir = model.irVersion;
+  return writeGraph(g, { ...options, opsetImport: model.opsetImport, ...(ir ? { irVersion: Number(ir) } : {}) });
 }

@@ -1,6 +1,7 @@
 // The model tool's command line (Node; no PyTorch needed):
 //   npm run model:tool -- random --out DIR [--bytes N | --mlp F] [--layers L] [--fp16] [--shard-mb M] [--seed S] [--base DIR]
 //   npm run model:tool -- shard SRC.onnx --out DIR [--shard-mb M]
+//   npm run model:tool -- fp16 SRC_DIR --out DIR [--shard-mb M]
 // `random` writes a runnable random-weight model folder (manifest + embed/head + sharded blocks);
 // `shard` moves a self-contained graph's weights into external-data shards and prints the
 // manifest entry (file, sha256, bytes, externalData) to paste into the graph's entry.
@@ -10,9 +11,11 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { shardOnnxFile } from './external-data.ts';
 import { writeRandomModel } from './random-model.ts';
+import { writeFp16Model } from './fp16-model.ts';
 
 const USAGE = `usage: model:tool random --out DIR [--bytes N | --mlp F] [--layers L] [--fp16] [--shard-mb M] [--seed S] [--base DIR]
-       model:tool shard SRC.onnx --out DIR [--shard-mb M]`;
+       model:tool shard SRC.onnx --out DIR [--shard-mb M]
+       model:tool fp16 SRC_DIR --out DIR [--shard-mb M]`;
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -30,7 +33,7 @@ async function main(argv: string[]): Promise<void> {
     return n;
   };
   const shardBytes = values['shard-mb'] ? Math.floor(num(values['shard-mb'])! * 2 ** 20) : undefined;
-  if (!values.out || (command !== 'random' && command !== 'shard') || (command === 'shard' && !src)) {
+  if (!values.out || !['random', 'shard', 'fp16'].includes(command ?? '') || (command !== 'random' && !src)) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
@@ -45,6 +48,10 @@ async function main(argv: string[]): Promise<void> {
     const total = r.blocks.bytes + (r.blocks.externalData ?? []).reduce((s, x) => s + x.bytes, 0);
     console.log(JSON.stringify({ dir: r.dir, name: r.manifest['name'], parameters: r.parameters, blocksBytes: total,
       shards: r.blocks.externalData?.length ?? 0, seconds: +((performance.now() - t0) / 1000).toFixed(1) }));
+  } else if (command === 'fp16') {
+    await mkdir(values.out, { recursive: true });
+    const r = await writeFp16Model(src!, values.out, shardBytes);
+    console.log(JSON.stringify({ dir: values.out, name: r.manifest['name'], graphs: r.reports }));
   } else {
     await mkdir(values.out, { recursive: true });
     const g = await shardOnnxFile(src!, { dir: values.out, file: basename(src!), ...(shardBytes ? { shardBytes } : {}) });
