@@ -21,7 +21,8 @@ let dir = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'erta-fit-'));
-  for (const [name, flag] of [['fp16', ['--fp16']], ['fp32', []]] as const) {
+  // 'overflow': fp16 weights so large that the fp16 products overflow to Inf (then NaN).
+  for (const [name, flag] of [['fp16', ['--fp16']], ['fp32', []], ['overflow', ['--fp16', '--gain', '1e6']]] as const) {
     await promisify(execFile)(join('node_modules', '.bin', 'tsx'), ['src/model-tool/main.ts', 'random', '--out', join(dir, name),
       '--layers', '2', '--mlp', '256', '--seed', '5', ...flag], { timeout: 120_000 });
   }
@@ -88,4 +89,12 @@ test(`fp16 weights: SHADER_F16_UNAVAILABLE without shader-f16; within ${FP16_TOL
   expect(diff).toBeGreaterThan(0); // the fp16 graph really ran in fp16
   expect(diff).toBeLessThan(FP16_TOLERANCE);
   if (f16) expect(maxAbsDiff(await run('fp16', 'webgpu'), await run('fp32', 'webgpu'))).toBeLessThan(FP16_TOLERANCE);
+});
+
+test('an fp16 model that overflows: NON_FINITE names the provider that produced it', async ({ harness }) => {
+  await serveGenerated(harness);
+  ok(await load(harness, { provider: 'wasm', cache: false }, '/generated/overflow/manifest.json'));
+  const bad = await generate(harness, { label: 1, seed: 1, steps: 2, guidance: 1 });
+  expect(bad.ok ? 'finished' : bad.error.code).toBe('NON_FINITE');
+  if (!bad.ok) expect(bad.error.message).toMatch(/NaN at pixel \d+ on the wasm provider/);
 });

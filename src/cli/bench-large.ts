@@ -6,7 +6,7 @@
 // phase (sampled from /proc every 100 ms). With --node, the same model in onnxruntime-node too.
 //
 //   npm run bench:large -- [--dir DIR | --bytes 1.2e9 [--fp32] --layers 12 --shard-mb 512]   (fp16 weights by default)
-//                          [--steps 2] [--chunk-mb 8] [--provider wasm|webgpu] [--node] [--keep]
+//                          [--steps 2] [--chunk-mb 8] [--provider wasm|webgpu] [--node] [--keep] [--generations N]
 
 import { createReadStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     dir: { type: 'string' }, bytes: { type: 'string' }, fp32: { type: 'boolean' }, layers: { type: 'string' },
     'shard-mb': { type: 'string' }, steps: { type: 'string' }, 'chunk-mb': { type: 'string' },
-    provider: { type: 'string' }, node: { type: 'boolean' }, keep: { type: 'boolean' },
+    provider: { type: 'string' }, node: { type: 'boolean' }, keep: { type: 'boolean' }, generations: { type: 'string' },
   } });
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const steps = Number(values.steps ?? 2);
@@ -148,7 +148,7 @@ async function main(argv: string[]): Promise<void> {
     await vite.listen();
     const base = vite.resolvedUrls?.local[0] ?? 'http://localhost:5197/';
     const rootPid = process.pid; // Playwright starts Chromium as a child of this process
-    const page: Page = await browser.newPage();
+    let page: Page = await browser.newPage();
     page.on('pageerror', (e) => log(`chromium: ${e.message}`));
     const open = async () => {
       await page.goto(new URL('e2e/harness.html', base).href);
@@ -173,7 +173,23 @@ async function main(argv: string[]): Promise<void> {
     const stepMs = gen.events.filter((e) => e.type === 'step').map((e) => Math.round(e.ms!));
     report['generate'] = { ...genPhase, steps, stepMs };
     log(`bench:large: generate ${JSON.stringify(report['generate'])}`);
-    await open(); // a reload: a new worker, storage only
+    const repeats = Number(values.generations ?? 0);
+    if (repeats > 0) {
+      // Memory across generations: RSS after the first of them and after the last (1 step each).
+      const one = { ...request, steps: 1 };
+      const rss: number[] = [];
+      for (let k = 0; k < repeats; k++) {
+        unwrap(await page.evaluate((r) => (globalThis as unknown as H).harness.generate(r), one));
+        if (k === 0 || k === repeats - 1) rss.push(Math.round(treeRssMiB(rootPid)));
+      }
+      report['generations'] = { count: repeats, rssAfterFirstMiB: rss[0], rssAfterLastMiB: rss.at(-1) };
+      log(`bench:large: generations ${JSON.stringify(report['generations'])}`);
+    }
+    // Warm: a new tab (a new renderer and worker), storage only.
+    await page.close();
+    page = await browser.newPage();
+    page.on('pageerror', (e) => log(`chromium: ${e.message}`));
+    await open();
     report['ortStartWarm'] = await startOrt();
     const mark = model.requests.length;
     const [warm, warmPhase] = await measured(rootPid, async () => unwrap(await loadOnce()));

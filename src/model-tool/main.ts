@@ -13,7 +13,7 @@ import { shardOnnxFile } from './external-data.ts';
 import { writeRandomModel } from './random-model.ts';
 import { writeFp16Model } from './fp16-model.ts';
 
-const USAGE = `usage: model:tool random --out DIR [--bytes N | --mlp F] [--layers L] [--fp16] [--shard-mb M] [--seed S] [--base DIR]
+const USAGE = `usage: model:tool random --out DIR [--bytes N | --mlp F] [--layers L] [--fp16] [--shard-mb M] [--seed S] [--base DIR] [--gain G]
        model:tool shard SRC.onnx --out DIR [--shard-mb M]
        model:tool fp16 SRC_DIR --out DIR [--shard-mb M]`;
 
@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<void> {
     args: argv, allowPositionals: true,
     options: {
       out: { type: 'string' }, bytes: { type: 'string' }, mlp: { type: 'string' }, layers: { type: 'string' },
-      fp16: { type: 'boolean' }, 'shard-mb': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' },
+      fp16: { type: 'boolean' }, 'shard-mb': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, gain: { type: 'string' },
     },
   });
   const [command, src] = positionals;
@@ -44,6 +44,7 @@ async function main(argv: string[]): Promise<void> {
       layers: num(values.layers) ?? 4, weights: values.fp16 ? 'float16' : 'float32',
       ...(values.mlp ? { mlp: num(values.mlp)! } : {}), ...(values.bytes ? { bytes: num(values.bytes)! } : {}),
       ...(shardBytes ? { shardBytes } : {}), ...(values.seed ? { seed: num(values.seed)! } : {}),
+      ...(values.gain ? { branchGain: num(values.gain)! } : {}),
     });
     const total = r.blocks.bytes + (r.blocks.externalData ?? []).reduce((s, x) => s + x.bytes, 0);
     console.log(JSON.stringify({ dir: r.dir, name: r.manifest['name'], parameters: r.parameters, blocksBytes: total,

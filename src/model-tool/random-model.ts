@@ -23,6 +23,8 @@ export interface RandomModelOptions {
   shardBytes?: number;
   seed?: number;
   name?: string;
+  /** Output scale of each branch (default 0.05); a huge gain makes a model that overflows fp16 (tests). */
+  branchGain?: number;
 }
 
 export interface RandomModel {
@@ -38,7 +40,8 @@ export async function writeRandomModel(o: RandomModelOptions): Promise<RandomMod
   const weights = o.weights ?? 'float32';
   const mlp = o.mlp ?? mlpForBytes(o.bytes ?? 64 * 2 ** 20, { dim, layers: o.layers, weights });
   await mkdir(o.out, { recursive: true });
-  const graph = buildRandomBlocks({ dim, tokens, layers: o.layers, mlp, weights, seed: o.seed ?? 0 });
+  const graph = buildRandomBlocks({ dim, tokens, layers: o.layers, mlp, weights, seed: o.seed ?? 0,
+    ...(o.branchGain !== undefined ? { branchGain: o.branchGain } : {}) });
   const blocks = await writeGraph(graph, { dir: o.out, file: 'blocks.onnx', ...(o.shardBytes ? { shardBytes: o.shardBytes } : {}) });
   const graphs: Record<string, GraphEntry> = {};
   for (const name of ['embed', 'head'] as const) {

@@ -27,7 +27,10 @@ describe('checkLoadOptions', () => {
   it('accepts the documented options and rejects typos, wrong types and unknown values', () => {
     expect(checkLoadOptions(undefined)).toEqual({});
     expect(codeOf(() => checkLoadOptions({ provider: 'auto', graphs: 'single', cache: false }))).toBe('OK');
-    for (const bad of ['wasm', [1], { provider: 'cuda' }, { graphs: 'double' }, { cache: 'yes' }, { provder: 'wasm' }]) {
+    expect(codeOf(() => checkLoadOptions({ chunkBytes: 65536 }))).toBe('OK');
+    expect(codeOf(() => checkLoadOptions({ chunkBytes: 64 * 2 ** 20 }))).toBe('OK');
+    for (const bad of ['wasm', [1], { provider: 'cuda' }, { graphs: 'double' }, { cache: 'yes' }, { provder: 'wasm' },
+      { chunkBytes: 1000 }, { chunkBytes: 2 ** 27 }, { chunkBytes: 1.5e5 + 0.5 }, { chunkBytes: '8MB' }]) {
       expect(codeOf(() => checkLoadOptions(bad))).toBe('BAD_INPUT');
     }
   });
