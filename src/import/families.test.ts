@@ -107,27 +107,41 @@ describe('DiT family (class-conditional, ε with learned variance → DDIM)', ()
   }, 60_000);
 });
 
-describe('PixArt / SANA-style family (text, cross-attention, adaLN-single, flow matching at t = 1000σ)', () => {
-  const FIX = 'tools/families/fixtures/pixart-tiny';
-  const GOLDEN = 'tools/golden/families/pixart-tiny';
-  const MODEL = 'public/models/imported-pixart-tiny';
+const TEXT_FAMILIES = [
+  { family: 'pixart', title: 'PixArt / SANA-style family (cross-attention, adaLN-single)', stack: '/transformer_blocks × 3',
+    sides: ['/adaln_single/linear/Gemm_output_0', '/adaln_single/timestep_embedder/linear_2/Gemm_output_0', '/caption_projection/linear_2/Add_output_0'],
+    temb: 7 * 32 },
+  // Two streams; the last block drops the text stream, so the stack's output (and the cached residual) is the image stream.
+  { family: 'sd3', title: 'SD3-style MMDiT (joint attention over two streams, image-stream residual)', stack: '/transformer_blocks × 3',
+    sides: ['/transformer_blocks.0/norm1/Mul_output_0', '/context_embedder/Add_output_0'], temb: 32 },
+  // Double-stream then single-stream blocks over [text, image]; the stack ends with the slice back to
+  // the image tokens (the bound, Shape of the text stream, becomes a constant); RoPE tables are constants.
+  { family: 'flux', title: 'Flux-style DiT (double then single stream, RoPE)',
+    stack: '/transformer_blocks × 2, /single_transformer_blocks × 2 + Slice to the image tokens',
+    sides: ['/transformer_blocks.0/norm1/Mul_output_0', '/context_embedder/Add_output_0'], temb: 32 },
+];
+
+for (const F of TEXT_FAMILIES) describe(`${F.title}: text, flow matching at t = 1000σ`, () => {
+  const FIX = `tools/families/fixtures/${F.family}-tiny`;
+  const GOLDEN = `tools/golden/families/${F.family}-tiny`;
+  const MODEL = `public/models/imported-${F.family}-tiny`;
   let index: GoldenIndex & { reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number } };
   beforeAll(async () => {
     index = (await readGoldenIndex(GOLDEN)) as typeof index;
   });
 
-  it('imports with --components and --timestep-scale 1000: caption projection → context graph, adaLN-single → temb', async () => {
-    const out = join(tmp, 'pixart');
-    const r = await importModel({ model: `${FIX}/transformer/model.onnx`, out, name: 'pixart-tiny', components: FIX, timestepScale: 1000,
+  it('imports with --components and --timestep-scale 1000: text projection → context graph, time modulation → temb', async () => {
+    const out = join(tmp, F.family);
+    const r = await importModel({ model: `${FIX}/transformer/model.onnx`, out, name: `${F.family}-tiny`, components: FIX, timestepScale: 1000,
       prompts: `${FIX}/calibration-prompts.json` });
-    expect(r.stack).toBe('node names: /transformer_blocks × 3');
+    expect(r.stack).toBe(`node names: ${F.stack}`);
     expect(r.parity).toBeLessThanOrEqual(1e-6);
-    expect(r.sides.map((s) => s.name)).toEqual(['/adaln_single/linear/Gemm_output_0',
-      '/adaln_single/timestep_embedder/linear_2/Gemm_output_0', '/caption_projection/linear_2/Add_output_0']);
+    expect(r.sides.map((s) => s.name)).toEqual(F.sides);
+    expect(r.hidden).toEqual({ tokens: 16, dim: 32 }); // image tokens only (SD3: the text stream is not in the residual)
     const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
     const committed = JSON.parse(await readFile(join(MODEL, 'manifest.json'), 'utf8'));
     expect(made.components.context.graph.outputs.context.shape).toEqual([1, 8, 32]);
-    expect(made.components.transformer.graphs.blocks.inputs.temb.shape).toEqual(['B', 7 * 32]);
+    expect(made.components.transformer.graphs.blocks.inputs.temb.shape).toEqual(['B', F.temb]);
     expect(committed.modelHash).toBe(made.modelHash);
     expect(committed.components).toEqual(made.components);
   }, 60_000);
@@ -159,7 +173,7 @@ describe('PixArt / SANA-style family (text, cross-attention, adaLN-single, flow 
       expect(r.report.reusedSteps, policy).toBeGreaterThan(0);
       expect(r.image.every(Number.isFinite), policy).toBe(true);
     }
-    const dir = join(tmp, 'pixart-cal');
+    const dir = join(tmp, `${F.family}-cal`);
     await cp(MODEL, dir, { recursive: true });
     const r = await calibrate({ model: dir, steps: 6, budgets: [3], seeds: [0], evaluate: false });
     expect(r.plans.find((p) => p.kind === 'ertacache')!.computedSteps).toBe(3);

@@ -125,6 +125,8 @@ export function regionFromTensors(ix: GraphIndex, input: string, output: string)
 
 /** Tensors crossing into (inputs) and out of (outputs) a region; weights and constants left out. */
 export function regionBoundary(ix: GraphIndex, region: Set<number>): { inputs: string[]; outputs: string[] } {
+  // readers that feed no graph output (dead after a rewrite, e.g. a Shape whose use became a constant) do not count
+  const live = closure(ix, ix.outputs.map((o) => ix.producer.get(o)).filter((k): k is number => k !== undefined), 'up');
   const inputs: string[] = [];
   const outputs: string[] = [];
   for (const k of [...region].sort((a, b) => a - b)) {
@@ -137,7 +139,7 @@ export function regionBoundary(ix: GraphIndex, region: Set<number>): { inputs: s
     for (const o of n.output ?? []) {
       if (!o) continue;
       const readers = ix.consumers.get(o) ?? [];
-      if (ix.outputs.includes(o) || readers.some((r) => !region.has(r))) outputs.push(o);
+      if (ix.outputs.includes(o) || readers.some((r) => !region.has(r) && live.has(r))) outputs.push(o);
     }
   }
   return { inputs, outputs };

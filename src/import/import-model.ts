@@ -16,11 +16,11 @@ import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { ImportError } from './errors.ts';
 import { importText } from './text-import.ts';
-import { batched, fail, feedsFor, prod, probe, rename, shapesKnown, type Ort, type Roles } from './common.ts';
+import { batched, fail, feedsFor, prod, probe, rename, shapesKnown, type Ort, type Probe, type Roles } from './common.ts';
 import { closure, regionBoundary, regionFromNames, regionFromTensors, STACK_NAMES, type Region } from './find-stack.ts';
 import {
   backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, encodeModel, indexGraph, int64Tensor, intAttr,
-  node, subModel, type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
+  node, subModel, withOutputs, type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
 } from './onnx-graph.ts';
 
 
@@ -110,6 +110,51 @@ function inputRoles(ix: GraphIndex): Roles {
   return { latent: latent[0]!.name!, timestep: time[0]!.name!, labels: labels[0]!.name!, dtypeLabels: elemType(labels[0]!) };
 }
 
+/**
+ * From a stack output over more tokens than its input (text + image), the nodes of a Slice / Gather /
+ * Split right after it whose output has the shape of one of the stack's inputs; null if none.
+ */
+async function sliceTail(ort: Ort, src: Model, ix: GraphIndex, roles: Roles, latentShape: number[], p: Probe, z: string,
+  inputs: string[], scale: number): Promise<{ nodes: number[]; out: string } | null> {
+  const cands: { node: number; out: string }[] = [];
+  for (const k of ix.consumers.get(z) ?? []) {
+    const n = ix.nodes[k]!;
+    if (['Slice', 'Gather', 'Split'].includes(n.opType ?? '') && n.input?.[0] === z) for (const out of n.output ?? []) cands.push({ node: k, out });
+  }
+  if (cands.length === 0) return null;
+  await shapesKnown(ort, src, roles, latentShape, cands.map((c) => c.out), p, scale);
+  const want = inputs.map((i) => JSON.stringify(batched(p, i)));
+  const hit = cands.find((c) => want.includes(JSON.stringify(batched(p, c.out))));
+  if (!hit) return null;
+  // The slice bounds may be computed (Shape of the text stream, whose length is fixed): read their
+  // values at batch 1 and 2, and if equal make them constants of the graph.
+  const n = ix.nodes[hit.node]!;
+  const dynamic = (n.input ?? []).slice(1).filter((i) => i && !ix.constant.has(i));
+  if (dynamic.length > 0) {
+    const session = await ort.InferenceSession.create(encodeModel(withOutputs(src, dynamic)));
+    const values: Map<string, bigint[]>[] = [];
+    try {
+      for (const b of [1, 2]) {
+        const r = await session.run(feedsFor(ort, roles, latentShape, b, 5, scale));
+        values.push(new Map(dynamic.map((d) => [d, [...(r[d]!.data as BigInt64Array)]])));
+      }
+    } finally {
+      await session.release();
+    }
+    for (const d of dynamic) {
+      const [a, b] = [values[0]!.get(d)!, values[1]!.get(d)!];
+      if (a.join() !== b.join()) return null;
+      const name = `erta_import/tail_${d.replace(/[^A-Za-z0-9_]/g, '_')}`;
+      const t = int64Tensor(name, a.map(Number));
+      src.graph!.initializer!.push(t);
+      ix.initializers.set(name, t);
+      ix.constant.add(name);
+      n.input = (n.input ?? []).map((i) => (i === d ? name : i));
+    }
+  }
+  return { nodes: [hit.node], out: hit.out };
+}
+
 /** Rows of the table the labels index (Gather, possibly after a Cast) → classes + 1 (the null class). */
 function labelRows(ix: GraphIndex, labels: string): number | null {
   const queue = [labels];
@@ -186,12 +231,26 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   let boundary = regionBoundary(ix, region.nodes);
   const p = await probe(ort, src, roles, latentShape, [...boundary.inputs, ...boundary.outputs], scale);
   const rank2 = boundary.outputs.filter((n) => batched(p, n)?.length === 2);
-  const z = o.blocksOutput ?? (rank2.length > 0 ? rank2[rank2.length - 1]! : null);
+  let z = o.blocksOutput ?? (rank2.length > 0 ? rank2[rank2.length - 1]! : null);
   if (!z) {
     throw fail('IMPORT_UNSUPPORTED', `none of the stack's outputs (${region.how}: ${boundary.outputs.join(', ')}) is a [B, N, D] tensor`,
       'Pass --blocks-output NAME (the residual stream leaving the last block) and --blocks-input NAME.');
   }
-  const zShape = batched(p, z);
+  let zShape = batched(p, z);
+  const same = (a: number[] | null, b: number[] | null) => a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b);
+  if (!o.blocksInput && zShape && !boundary.inputs.some((i) => same(batched(p, i), zShape))) {
+    // Flux: the single-stream blocks run over [text, image] tokens and the stack ends with the slice
+    // that keeps the image tokens: follow z through Slice / Gather / Split to a tensor of h's shape.
+    const tail = await sliceTail(ort, src, ix, roles, latentShape, p, z, boundary.inputs, scale);
+    if (tail) {
+      for (const k of tail.nodes) region.nodes.add(k);
+      boundary = regionBoundary(ix, region.nodes);
+      await shapesKnown(ort, src, roles, latentShape, boundary.inputs, p, scale);
+      z = tail.out;
+      zShape = batched(p, z);
+      region.how += ` + ${tail.nodes.map((k) => ix.nodes[k]!.opType).join(', ')} to the image tokens`;
+    }
+  }
   if (!zShape || zShape.length !== 2) {
     throw fail('IMPORT_UNSUPPORTED', `the stack's output ${z} has shape ${JSON.stringify(p.shapes.get(z)?.[1])}, not [B, N, D]`,
       'Pass --blocks-output NAME: a [B, N, D] tensor on the residual stream after the last block.');

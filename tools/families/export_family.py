@@ -25,6 +25,8 @@ from export import write_golden  # noqa: E402
 from export_t2i import gaussian_noise  # noqa: E402
 import dit_class as dit_family  # noqa: E402
 import pixart as pixart_family  # noqa: E402
+import sd3 as sd3_family  # noqa: E402
+import flux as flux_family  # noqa: E402
 
 REFERENCE = {"label": 3, "seed": 7, "steps": 6, "guidance": 3.0}
 DDIM = {"trainTimesteps": 1000, "betaSchedule": "linear", "betaStart": 0.0001, "betaEnd": 0.02}
@@ -115,20 +117,23 @@ PIXART_REFERENCE = {"prompt": "a red apple with a shiny leaf", "negative": "", "
 
 
 def export_pixart(args):
-    """The transformer as one graph (latent, timestep = 1000 sigma, raw encoder hidden states) plus the
+    """PixArt- or SD3-style (the same interface). The transformer as one graph (latent, timestep = 1000 sigma, raw encoder hidden states) plus the
     components a user also brings, in the diffusers / Optimum layout: tokenizer/, text_encoder/,
     vae_decoder/ (with config.json's scaling_factor / shift_factor)."""
     from export_t2i import build_tokenizer, token_ids, flow_match_sigmas
     from t2i import TextEncoder, VaeDecoder
-    cfg = pixart_family.SIZES[args.size]
+    family = {"pixart": pixart_family, "sd3": sd3_family, "flux": flux_family}[args.family]
+    cfg = family.SIZES[args.size]
     L, scaling, shift = 8, 0.5, 0.1
     for sub in ("transformer", "tokenizer", "text_encoder", "vae_decoder"):
         os.makedirs(os.path.join(args.out, sub), exist_ok=True)
     tok, vocab = build_tokenizer(os.path.join(args.out, "tokenizer", "tokenizer.json"))
     torch.manual_seed(0)
     enc = TextEncoder(vocab, L, cfg["text_dim"], 1)
+    assert cfg.get("text_len", L) == L
     vae = VaeDecoder(cfg["channels"], 16)
-    m = pixart_family.PixArtTransformer(**cfg)
+    m = {"pixart": lambda: pixart_family.PixArtTransformer(**cfg), "sd3": lambda: sd3_family.SD3Transformer(**cfg),
+         "flux": lambda: flux_family.FluxTransformer(**cfg)}[args.family]()
     g = torch.Generator().manual_seed(1234)
     with torch.no_grad():
         for mod, std in ((enc, 0.3), (vae, 0.1)):
@@ -192,12 +197,12 @@ def export_pixart(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--family", choices=["dit", "pixart"], default="dit")
+    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux"], default="dit")
     ap.add_argument("--size", choices=["tiny", "medium"], default="tiny")
     ap.add_argument("--out", required=True)
     ap.add_argument("--golden")
     args = ap.parse_args()
-    if args.family == "pixart":
+    if args.family in ("pixart", "sd3", "flux"):
         return export_pixart(args)
     cfg = dit_family.SIZES[args.size]
     torch.manual_seed(0)

@@ -1,0 +1,180 @@
+"""Flux-style DiT (Black Forest Labs, diffusers' FluxTransformer2DModel names): x_embedder (a Linear
+on 2x2-packed latent patches), context_embedder, time_text_embed.timestep_embedder,
+transformer_blocks.N (double stream: norm1 / norm1_context AdaLayerNormZero, attn with to_q/to_k/
+to_v + add_q_proj/add_k_proj/add_v_proj, RMS norm_q/norm_k, to_out.0 / to_add_out, ff / ff_context),
+then single_transformer_blocks.N (one stream over [text, image] tokens: norm.linear, attn.to_q/k/v,
+proj_mlp, proj_out), norm_out.linear, proj_out. Rotary position embedding over (text, image) token
+positions: the tables depend only on the static token grid, so they are computed once (folded into
+constants at export), never per step. The residual the runtime caches: image tokens after the last
+single block (the stack ends with the slice that drops the text tokens) minus after the embedder.
+Flow matching (velocity), t = 1000 sigma. Not modelled: pooled text and guidance embeddings.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from dit_class import layer_norm
+from pixart import FeedForward, TimestepEmbedder
+from sd3 import AdaLayerNormContinuous, AdaLayerNormZero
+
+SIZES = {
+    "tiny": {"channels": 4, "size": 8, "dim": 32, "double": 2, "single": 2, "heads": 2, "text_dim": 32, "text_len": 8},
+    "medium": {"channels": 4, "size": 16, "dim": 384, "double": 6, "single": 12, "heads": 6, "text_dim": 256, "text_len": 8},
+}
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rope_tables(text_len, grid, head_dim, theta=10000.0):
+    """cos/sin [T, head_dim] for (text: position 0, image: (row, col)) ids, as FluxPosEmbed (axes 0, row, col)."""
+    ids = [(0, 0, 0)] * text_len + [(0, r, c) for r in range(grid) for c in range(grid)]
+    ids = torch.tensor(ids, dtype=torch.float32)
+    axes = [head_dim - 2 * (head_dim // 4), head_dim // 4, head_dim // 4]
+    cos, sin = [], []
+    for k, d in enumerate(axes):
+        freqs = 1.0 / theta ** (torch.arange(0, d, 2, dtype=torch.float32) / d)
+        ang = ids[:, k:k + 1] * freqs[None]
+        cos.append(torch.cos(ang).repeat_interleave(2, dim=1))
+        sin.append(torch.sin(ang).repeat_interleave(2, dim=1))
+    return torch.cat(cos, 1), torch.cat(sin, 1)
+
+
+def apply_rope(x, cos, sin):
+    """x [B, H, T, d]; pairs (2i, 2i+1) rotated, as diffusers' apply_rotary_emb (use_real, unbind_dim=-1)."""
+    x1, x2 = x.reshape(*x.shape[:-1], -1, 2).unbind(-1)
+    rotated = torch.stack([-x2, x1], dim=-1).flatten(-2)
+    return x * cos + rotated * sin
+
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads, joint):
+        super().__init__()
+        self.heads = heads
+        hd = dim // heads
+        self.to_q, self.to_k, self.to_v = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.norm_q, self.norm_k = RMSNorm(hd), RMSNorm(hd)
+        if joint:
+            self.add_q_proj, self.add_k_proj, self.add_v_proj = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
+            self.norm_added_q, self.norm_added_k = RMSNorm(hd), RMSNorm(hd)
+            self.to_out = nn.ModuleList([nn.Linear(dim, dim)])
+            self.to_add_out = nn.Linear(dim, dim)
+
+    def split(self, t):
+        b, n, d = t.shape
+        return t.reshape(b, n, self.heads, d // self.heads).transpose(1, 2)
+
+    def attend(self, q, k, v, cos, sin):
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        hd = q.shape[-1]
+        out = torch.softmax((q @ k.transpose(-2, -1)) * hd ** -0.5, dim=-1) @ v
+        b, h, n, _ = out.shape
+        return out.transpose(1, 2).reshape(b, n, h * hd)
+
+    def forward(self, x, cos, sin, ctx=None):
+        q, k, v = self.norm_q(self.split(self.to_q(x))), self.norm_k(self.split(self.to_k(x))), self.split(self.to_v(x))
+        if ctx is None:
+            return self.attend(q, k, v, cos, sin)
+        cq = self.norm_added_q(self.split(self.add_q_proj(ctx)))
+        ck = self.norm_added_k(self.split(self.add_k_proj(ctx)))
+        cv = self.split(self.add_v_proj(ctx))
+        out = self.attend(torch.cat([cq, q], 2), torch.cat([ck, k], 2), torch.cat([cv, v], 2), cos, sin)
+        m = ctx.shape[1]
+        return self.to_out[0](out[:, m:]), self.to_add_out(out[:, :m])
+
+
+class FluxTransformerBlock(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.norm1, self.norm1_context = AdaLayerNormZero(dim), AdaLayerNormZero(dim)
+        self.attn = Attention(dim, heads, joint=True)
+        self.norm2, self.norm2_context = layer_norm(dim), layer_norm(dim)
+        self.ff, self.ff_context = FeedForward(dim), FeedForward(dim)
+
+    def forward(self, h, ctx, temb, cos, sin):
+        n_h, g, sh, sc, gm = self.norm1(h, temb)
+        n_c, cg, csh, csc, cgm = self.norm1_context(ctx, temb)
+        a, ac = self.attn(n_h, cos, sin, n_c)
+        h = h + g[:, None] * a
+        h = h + gm[:, None] * self.ff(self.norm2(h) * (1 + sc[:, None]) + sh[:, None])
+        ctx = ctx + cg[:, None] * ac
+        ctx = ctx + cgm[:, None] * self.ff_context(self.norm2_context(ctx) * (1 + csc[:, None]) + csh[:, None])
+        return ctx, h
+
+
+class AdaLayerNormZeroSingle(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.linear = nn.Linear(dim, 3 * dim)
+        self.norm = layer_norm(dim)
+
+    def forward(self, x, emb):
+        shift, scale, gate = self.linear(F.silu(emb)).chunk(3, dim=1)
+        return self.norm(x) * (1 + scale[:, None]) + shift[:, None], gate
+
+
+class FluxSingleTransformerBlock(nn.Module):
+    def __init__(self, dim, heads, mlp_ratio=4):
+        super().__init__()
+        self.norm = AdaLayerNormZeroSingle(dim)
+        self.proj_mlp = nn.Linear(dim, dim * mlp_ratio)
+        self.act_mlp = nn.GELU(approximate="tanh")
+        self.proj_out = nn.Linear(dim + dim * mlp_ratio, dim)
+        self.attn = Attention(dim, heads, joint=False)
+
+    def forward(self, x, temb, cos, sin):
+        n, gate = self.norm(x, temb)
+        out = torch.cat([self.attn(n, cos, sin), self.act_mlp(self.proj_mlp(n))], dim=2)
+        return x + gate[:, None] * self.proj_out(out)
+
+
+class FluxTransformer(nn.Module):
+    def __init__(self, channels=4, size=8, dim=32, double=2, single=2, heads=2, text_dim=32, text_len=8):
+        super().__init__()
+        self.channels, self.grid = channels, size // 2
+        self.x_embedder = nn.Linear(channels * 4, dim)
+        self.context_embedder = nn.Linear(text_dim, dim)
+        self.time_text_embed = nn.Module()
+        self.time_text_embed.timestep_embedder = TimestepEmbedder(dim)
+        self.transformer_blocks = nn.ModuleList([FluxTransformerBlock(dim, heads) for _ in range(double)])
+        self.single_transformer_blocks = nn.ModuleList([FluxSingleTransformerBlock(dim, heads) for _ in range(single)])
+        self.norm_out = AdaLayerNormContinuous(dim)
+        self.proj_out = nn.Linear(dim, channels * 4)
+        cos, sin = rope_tables(text_len, self.grid, dim // heads)
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+
+    def randomize(self, seed, std=0.15):
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                if p.requires_grad and not name.endswith(("norm_q.weight", "norm_k.weight", "norm_added_q.weight", "norm_added_k.weight")):
+                    fan_in = p.shape[-1] if p.dim() > 1 else 1
+                    p.copy_(torch.randn(p.shape, generator=g) * (std if p.dim() == 1 else min(std, 1.5 / math.sqrt(fan_in))))
+
+    def forward(self, latent, timestep, encoder_hidden_states):
+        b, c, g = latent.shape[0], self.channels, self.grid
+        packed = latent.reshape(b, c, g, 2, g, 2).permute(0, 2, 4, 1, 3, 5).reshape(b, g * g, c * 4)  # Flux's _pack_latents
+        h = self.x_embedder(packed)
+        temb = self.time_text_embed.timestep_embedder(timestep)
+        ctx = self.context_embedder(encoder_hidden_states)
+        cos, sin = self.rope_cos, self.rope_sin
+        for block in self.transformer_blocks:
+            ctx, h = block(h, ctx, temb, cos, sin)
+        m = ctx.shape[1]
+        x = torch.cat([ctx, h], dim=1)
+        for block in self.single_transformer_blocks:
+            x = block(x, temb, cos, sin)
+        h = x[:, m:]
+        out = self.proj_out(self.norm_out(h, temb))  # [B, N, 4C]
+        # unpack with the batch of the tensor at hand (diffusers unpacks in the pipeline, outside the graph)
+        return out.reshape(out.shape[0], g, g, c, 2, 2).permute(0, 3, 1, 4, 2, 5).reshape(out.shape[0], c, g * 2, g * 2)
