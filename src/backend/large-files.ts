@@ -6,7 +6,7 @@ import { manifestError } from '../manifest/errors.ts';
 import { sha256Hex } from '../manifest/hash.ts';
 import { defaultChunkStore, type ChunkStore } from '../storage/chunk-store.ts';
 import { bytesToDownload, checkStorage, downloadFile, type DownloadDeps, type DownloadSpec } from '../storage/download.ts';
-import { idbRecordStore, type RecordStore } from '../storage/records.ts';
+import { idbRecordStore, memoryRecordStore, type RecordStore } from '../storage/records.ts';
 import { fetchBytes, type FetchFn } from './http.ts';
 import type { LargeFile, LargeFileOptions } from './runtime-backend.ts';
 
@@ -37,7 +37,16 @@ export async function loadLargeFiles(specs: DownloadSpec[], opts: LargeFileOptio
     return out;
   }
   const store = deps.store ?? (await (storePromise ??= defaultChunkStore()));
-  const records = deps.records ?? idbRecordStore();
+  let records = deps.records ?? idbRecordStore();
+  const warnings: string[] = [];
+  try {
+    await records.all();
+  } catch (e) {
+    // Private browsing and some embedded browsers refuse IndexedDB: download anyway, without resuming.
+    records = memoryRecordStore();
+    warnings.push(`IndexedDB is unavailable (${e instanceof Error ? e.message : String(e)}): large files download `
+      + 'in chunks but an interrupted download starts over after a reload');
+  }
   await checkStorage(await bytesToDownload(specs, { store, records }), deps.estimate);
   for (const [k, spec] of specs.entries()) {
     const d = await downloadFile(spec, {
@@ -47,7 +56,7 @@ export async function loadLargeFiles(specs: DownloadSpec[], opts: LargeFileOptio
       ...(deps.retries !== undefined ? { retries: deps.retries } : {}),
       onProgress: (l, t) => opts.onProgress?.(k, l, t),
     });
-    out.push({ data: d.blob, fromCache: d.fromCache, downloaded: d.downloaded, warnings: [] });
+    out.push({ data: d.blob, fromCache: d.fromCache, downloaded: d.downloaded, warnings: k === 0 ? warnings : [] });
   }
   return out;
 }
