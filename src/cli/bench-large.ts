@@ -148,7 +148,8 @@ async function main(argv: string[]): Promise<void> {
     await vite.listen();
     const base = vite.resolvedUrls?.local[0] ?? 'http://localhost:5197/';
     const rootPid = process.pid; // Playwright starts Chromium as a child of this process
-    let page: Page = await browser.newPage();
+    const context = await browser.newContext(); // one profile: the warm load's new tab shares its storage
+    let page: Page = await context.newPage();
     page.on('pageerror', (e) => log(`chromium: ${e.message}`));
     const open = async () => {
       await page.goto(new URL('e2e/harness.html', base).href);
@@ -185,9 +186,9 @@ async function main(argv: string[]): Promise<void> {
       report['generations'] = { count: repeats, rssAfterFirstMiB: rss[0], rssAfterLastMiB: rss.at(-1) };
       log(`bench:large: generations ${JSON.stringify(report['generations'])}`);
     }
-    // Warm: a new tab (a new renderer and worker), storage only.
+    // Warm: a new tab of the same profile (a new renderer and worker), storage only.
     await page.close();
-    page = await browser.newPage();
+    page = await context.newPage();
     page.on('pageerror', (e) => log(`chromium: ${e.message}`));
     await open();
     report['ortStartWarm'] = await startOrt();
