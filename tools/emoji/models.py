@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # after this folder: data.py/export.py exist in both
 from t2i import TextDiT, TextEncoder  # noqa: E402,F401
 
 DEFAULT = {  # the CPU-sized configuration (a GPU run may pass larger --dim/--depth)
