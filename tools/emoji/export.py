@@ -42,6 +42,8 @@ from models import Classifier, TextDiT, TextEncoder, VaeDecoder, to_float  # noq
 
 REFERENCE = {"prompt": "red apple", "negative": "", "seed": 7, "steps": 20, "guidance": 4.0}
 DEFAULT_STEPS, DEFAULT_GUIDANCE = 30, 4.0
+TOKEN_PROMPTS = ["red apple", "A Rocket, NOTO style", "", "smiling cat face with heart-eyes", "unknownword moon",
+                 "a very long prompt about a tiny glossy gold star on a dark blue cloud with a sad ghost and a dog"]
 
 
 def load(out, stage):
@@ -241,6 +243,7 @@ def main():
         with open(os.path.join(args.golden, "golden.json")) as f:
             index = json.load(f)
         index["reference"] = {**REFERENCE, "tolerance": 1e-3}
+        index["tokens"] = [{"text": p, "ids": token_ids(tok, p, L), "length": len(tok.encode(p).ids)} for p in TOKEN_PROMPTS]
         with open(os.path.join(args.golden, "golden.json"), "w") as f:
             json.dump(index, f, indent=1)
     clf = export_classifier(args.src, args.classifier_out) if args.classifier_out else None

@@ -70,13 +70,13 @@ def main():
             r, real = ev[k], ev[k + "_real_images"]
             rows += (f"| {k.replace('_', '-')} ({r['n']}) | {pct(r['category_acc'])} | {pct(r['subcategory_acc'])} | "
                      f"{pct(r['retrieval_top1'])} | {pct(r['retrieval_top5'])} | {r['fid_classifier_features']:.2f} | "
-                     f"{pct(real['category_acc'])} / {pct(real['retrieval_top5'])} |\n")
+                     f"{pct(real['category_acc'])} / {pct(real['subcategory_acc'])} |\n")
         colour = ", ".join(f"{c['prompt']}: {'/'.join(c['hues'])}" for c in ev["colour"])
     metrics = f"""Measured with `/usr/bin/python3 tools/emoji/evaluate.py --steps {ev['steps']} --guidance {ev['guidance']}
 --json tools/emoji/ckpt/metrics.json --grid {args.model}/samples.png` (PyTorch, the exported EMA weights,
 seeds 0…n−1, {ev['steps']} Euler steps, CFG {ev['guidance']} against the empty prompt; prompts "⟨name⟩, ⟨style⟩ style"):
 
-| prompts | category acc. | subcategory acc. | retrieval top-1 | top-5 | FID (classifier features) | real images: category / top-5 |
+| prompts | category acc. | subcategory acc. | retrieval top-1 | top-5 | FID (classifier features) | real images: category / subcategory |
 |---|---|---|---|---|---|---|
 {rows}
 Colour words (dominant hue of the saturated non-background pixels, {len(ev['colour'][0]['hues'])} seeds each; match rate

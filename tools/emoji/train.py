@@ -281,6 +281,8 @@ def stage_dit(args, dev, log):
     resumed_without_opt = bool(ck) and "opt" not in ck
     mean, std = lat["mean"], torch.exp(0.5 * lat["logvar"])
     shift, scale = lat["shift"], lat["scale"]
+    if ck:  # keep the latent normalization the DiT was trained with (latents.pt may be re-encoded)
+        shift, scale = ck["latent_shift"], ck["latent_scale"]
     clock, start, batch, L = Clock(args, secs), step, args.batch or 64, cfg["max_tokens"]
     rng = random.Random(args.seed * 1000003 + step)
     torch.manual_seed(args.seed + step)
@@ -343,12 +345,7 @@ def snapshot_to_repo(args):
                 ck[k] = {n: (t.half() if t.is_floating_point() else t) for n, t in v.items()}
         torch.save(ck, os.path.join(dst, f"{stage}.pt"))
         print(stage, ck["step"], os.path.getsize(os.path.join(dst, f"{stage}.pt")))
-    for name in ("latents.pt",):
-        src = os.path.join(args.out, name)
-        if os.path.exists(src):
-            lat = torch.load(src)
-            torch.save({"mean": lat["mean"].half(), "logvar": lat["logvar"].half(), "shift": lat["shift"],
-                        "scale": lat["scale"]}, os.path.join(dst, name))
+    # latents.pt is not copied (16 MB): `train.py latents` re-encodes the data set with the VAE snapshot.
     for name in ("vae-log.jsonl", "clf-log.jsonl", "dit-log.jsonl"):
         src = os.path.join(args.out, name)
         if os.path.exists(src):
