@@ -10,6 +10,7 @@ export interface ShippedModel {
 export const SHIPPED_MODELS: readonly ShippedModel[] = [
   { url: 'models/mnist-dit/manifest.json', name: 'Digits — MNIST DiT (class labels, trained)' },
   { url: 'models/tiny-t2i/manifest.json', name: 'Tiny text-to-image (prompts; random weights, a test model)' },
+  { url: 'models/emoji-dit/manifest.json', name: 'Emoji — text-to-emoji DiT (prompts; under-trained draft)' },
 ];
 
 /** Fill the picker with the shipped models (and `current` when it is another URL); select `current`. */

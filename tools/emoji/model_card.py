@@ -57,6 +57,8 @@ def main():
            and r.get("event") is None]
     vae = [r for r in read_log(os.path.join(args.logs, "vae-log.jsonl")) if r.get("stage") == "vae"]
     lat = [r for r in read_log(os.path.join(args.logs, "vae-log.jsonl")) if r.get("stage") == "vae-latents"]
+    start = [r for r in read_log(os.path.join(args.logs, "dit-log.jsonl")) if r.get("event") == "start"]
+    batch = start[-1]["batch"] if start else "?"
     clf = [r for r in read_log(os.path.join(args.logs, "clf-log.jsonl")) if "held_out" in r]
     plot([("DiT loss (avg)", [(r["step"], r["loss_avg"]) for r in dit])], os.path.join(args.model, "loss.png"))
     ev = json.load(open(args.metrics)) if os.path.exists(args.metrics) else None
@@ -85,7 +87,7 @@ Colour words (dominant hue of the saturated non-background pixels, {len(ev['colo
 Acceptance targets (issue 12): held-in category accuracy ≥ 85 %, retrieval top-5 ≥ 50 %, colour words
 right. **{'Met.' if ev['held_in']['category_acc'] >= 0.85 and ev['held_in']['retrieval_top5'] >= 0.5 else 'Not met yet: this is an under-trained checkpoint (see Training).'}**
 """ if ev else "Not measured yet (run tools/emoji/evaluate.py).\n"
-    vae_line = (f"{vae[-1]['step']} steps ({lat[-1]['elapsed_s']:.0f} s), reconstruction PSNR {lat[-1]['psnr_db']} dB on the "
+    vae_line = (f"{lat[-1]['step']} steps ({lat[-1]['elapsed_s']:.0f} s), reconstruction PSNR {lat[-1]['psnr_db']} dB on the "
                 "whole data set") if vae and lat else "—"
     clf_line = (f"{clf[-1]['step']} steps; on the held-out (concept, style) pairs (never trained on): category "
                 f"{pct(clf[-1]['held_out']['category'])}, subcategory {pct(clf[-1]['held_out']['subcategory'])}") if clf else "—"
@@ -130,13 +132,14 @@ time (classifier-free guidance against the empty prompt), EMA 0.999 of the text 
 ## Training (CPU, 2 shared cores, Debian PyTorch {'1.13'})
 - VAE: {vae_line}. L1 + MSE + 1e-3·KL on random 32×32 crops.
 - Evaluation classifier: {clf_line}.
-- Text encoder + DiT jointly: **{tr.get('steps')} steps** at batch 64, AdamW lr 3e-4 ({tr.get('seconds', 0) / 60:.0f} min of
+- Text encoder + DiT jointly: **{tr.get('steps')} steps** at batch {batch}, AdamW lr 4e-4 after a 100-step warm-up, grad-norm clip 1 ({tr.get('seconds', 0) / 60:.0f} min of
   wall time on a machine shared with other jobs); last average loss {dit[-1]['loss_avg'] if dit else '—'}. Loss curve: `loss.png`.
   Resume: see `tools/emoji/README.md`.
 
 ## Held-out metrics
 {metrics}
-Samples for a fixed prompt list (two seeds): `samples.png` (if present).
+Samples for a fixed prompt list (two seeds): `samples.png` (rows: the 16 prompts of
+`GRID_PROMPTS` in evaluate.py, seeds 0 and 1); the first 32 held-in generations: `samples-held-in.png`.
 """
     with open(os.path.join(args.model, "README.md"), "w") as f:
         f.write(card)

@@ -247,7 +247,7 @@ def build_dit(cfg, vocab):
     return enc, m
 
 
-def lr_at(step, base, warmup=300):
+def lr_at(step, base, warmup):
     return base * min(1.0, (step + 1) / warmup)
 
 
@@ -310,7 +310,7 @@ def stage_dit(args, dev, log):
         xs = (1 - sigma[:, None, None, None]) * x0 + sigma[:, None, None, None] * eps
         context = m.caption_projection(enc(ids))
         loss = F.mse_loss(m(xs, sigma, context), eps - x0)
-        lr = lr_at(step - start if resumed_without_opt else step, base_lr)
+        lr = lr_at(step - start if resumed_without_opt else step, base_lr, args.warmup)
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad(); loss.backward()
@@ -365,6 +365,7 @@ def main():
     ap.add_argument("--batch", type=int, default=0)
     ap.add_argument("--lr", type=float, default=0)
     ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--warmup", type=int, default=100, help="dit: linear lr warm-up steps (again after a resume without optimizer)")
     ap.add_argument("--p-uncond", type=float, default=0.1)
     ap.add_argument("--kl-weight", type=float, default=1e-3)
     ap.add_argument("--crop", type=int, default=32)
