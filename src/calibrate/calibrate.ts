@@ -19,7 +19,7 @@ import { createHostModel, makeBatch } from './batch.ts';
 import type { CalibBatch } from './batch.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { EvalSetup } from './evaluate.ts';
-import { batchPsnr, searchStepAdjustment, simulatePolicy, stepRatios } from './direct-search.ts';
+import { batchPsnr, searchReuseSet, searchStepAdjustment, simulatePolicy, stepRatios } from './direct-search.ts';
 import type { StepAdjustment } from './direct-search.ts';
 import { fitReusedSteps } from './fit.ts';
 import { magnitudeRatios, searchMagCacheDelta } from './magcache-fit.ts';
@@ -60,6 +60,8 @@ export interface CalibrateOptions {
   peers?: boolean;
   /** Coordinate-descent sweeps of per-step φ after the grid (each 2 × 4 trials at most). Default 1. */
   sweeps?: number;
+  /** Passes of the reuse-set local search after φ (each ≤ 2 trials per reused step); 0 keeps the λ set. Default 1. */
+  reusePasses?: number;
   /** Default 'actual' (ertacache.md (b)). Must match the runtime's. */
   timeMode?: TimeMode;
   /** Samples per graph call (memory vs calls). Default: the whole batch at once. */
@@ -198,11 +200,32 @@ async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCacheP
   const phiMode = ctx.options.phiMode ?? 'search';
   let adjustment: { phi: number[]; timeRule: StepAdjustment['timeRule'] };
   if (phiMode === 'search') {
-    adjustment = await searchStepAdjustment({
+    const found = await searchStepAdjustment({
       steps: ctx.options.steps, reuse: trace.reuse, label: `ertacache budget ${budget}`, log: ctx.log,
       policy: (a) => createErtaCachePolicy({ plan: { ...draft, phi: a.phi, timeRule: a.timeRule }, variant: 'ertacache-schedule+dt' }),
       score: (p) => simPsnr(ctx, ctx.setup, p),
     }, { gains: false, sweeps: ctx.options.sweeps ?? 1 });
+    adjustment = found;
+    if ((ctx.options.reusePasses ?? 1) > 0) {
+      // The set itself, searched by the final image with φ and the time rule in the loop.
+      const asPlan = (reuse: number[], phi: number[]) => createErtaCachePolicy({
+        plan: { ...draft, reuse, computedSteps: ctx.options.steps - reuse.length, phi, timeRule: found.timeRule }, variant: 'ertacache-schedule+dt' });
+      const moved = await searchReuseSet({
+        steps: ctx.options.steps, label: `ertacache budget ${budget}`, log: ctx.log,
+        score: (reuse, phi) => simPsnr(ctx, ctx.setup, asPlan(reuse, phi)),
+      }, { reuse: trace.reuse, phi: found.phi, psnr: found.psnr }, { passes: ctx.options.reusePasses ?? 1 });
+      if (moved.reuse.join() !== trace.reuse.join()) {
+        trace.reuse = moved.reuse;
+        draft.reuse = moved.reuse;
+        // φ once more on the new set (one sweep from where it is)
+        const again = await searchStepAdjustment({
+          steps: ctx.options.steps, reuse: moved.reuse, label: `ertacache budget ${budget} (moved set)`, log: ctx.log,
+          policy: (a) => createErtaCachePolicy({ plan: { ...draft, phi: a.phi, timeRule: a.timeRule }, variant: 'ertacache-schedule+dt' }),
+          score: (p) => simPsnr(ctx, ctx.setup, p),
+        }, { gains: false, sweeps: 1, start: { timeRule: found.timeRule, phi: moved.phi, gain: null, psnr: moved.psnr } });
+        adjustment = again;
+      }
+    }
   } else {
     const fitted = phiMode === 'paper' ? paper : await fitReusedSteps(ctx.setup, trace.reuse, 'output', ctx.profile, 'lsq');
     adjustment = { phi: fitted.phi, timeRule: 'proportional' };

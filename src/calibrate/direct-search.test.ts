@@ -6,7 +6,7 @@ import { createPolicy } from '../cache/registry.ts';
 import { ertaPlan } from '../cache/test-plans.ts';
 import { flowMatchSigmas } from '../core/schedules.ts';
 import type { CachePolicy } from '../core/types.ts';
-import { reuseGroups, searchStepAdjustment, stepRatios } from './direct-search.ts';
+import { moveReuse, reuseGroups, searchReuseSet, searchStepAdjustment, stepRatios } from './direct-search.ts';
 import type { StepAdjustment } from './direct-search.ts';
 
 const T = 20;
@@ -58,5 +58,40 @@ describe('searchStepAdjustment', () => {
     expect(r.phi[0]).toBe(1); // computed steps keep φ = 1
     expect(r.trials).toBeLessThanOrEqual(2 * 4 + 2 + 8);
     expect(log).toHaveLength(3);
+  });
+});
+
+describe('searchReuseSet', () => {
+  const phi = (steps: number, set: number[], v = 0.5) => new Array<number>(steps).fill(1).map((x, i) => (set.includes(i) ? v : x));
+
+  it('moves a reused step with its φ, never onto the first or last step or an occupied one', () => {
+    const p = phi(10, [2, 5], 0.25);
+    p[5] = 0.75;
+    expect(moveReuse(10, [2, 5], p, 5, 6)).toEqual({ reuse: [2, 6], phi: [1, 1, 0.25, 1, 1, 1, 0.75, 1, 1, 1] });
+    expect(moveReuse(10, [2, 5], p, 2, 0)).toBeNull(); // first step computes
+    expect(moveReuse(10, [2, 5], p, 5, 9)).toBeNull(); // last step computes
+    expect(moveReuse(10, [2, 5], p, 2, 5)).toBeNull(); // taken
+    expect(moveReuse(10, [2, 5], p, 3, 4)).toBeNull(); // 3 is not reused
+  });
+
+  it('walks the set to a better one by shifts and single moves, keeping the budget', async () => {
+    // objective: minus the distance to the target set {6, 9, 12}; the start {3, 9, 10} must travel
+    const target = [6, 9, 12];
+    const score = async (set: number[]) => -set.reduce((s, i, k) => s + Math.abs(i - target[k]!), 0);
+    const start = [3, 9, 10];
+    const r = await searchReuseSet({ steps: 16, score, log: () => {}, label: 't' },
+      { reuse: start, phi: phi(16, start), psnr: await score(start) }, { passes: 8 });
+    expect(r.reuse).toEqual(target);
+    expect(r.reuse).toHaveLength(start.length);
+    expect(r.phi.filter((v) => v === 0.5)).toHaveLength(3);
+    expect(Math.abs(r.psnr)).toBe(0); // reached the target exactly
+  });
+
+  it('keeps the start when nothing beats it by more than minGain', async () => {
+    const start = [4, 7];
+    const r = await searchReuseSet({ steps: 12, score: async (s) => (s.join() === '4,7' ? 1 : 1.01), log: () => {}, label: 't' },
+      { reuse: start, phi: phi(12, start), psnr: 1 }, { minGain: 0.05 });
+    expect(r.reuse).toEqual(start);
+    expect(r.trials).toBeGreaterThan(4);
   });
 });

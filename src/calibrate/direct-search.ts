@@ -153,22 +153,24 @@ export function reuseGroups(reuse: readonly number[], groups: number): number[][
  * move is kept only when it gains more than `minGain` dB.
  */
 export async function searchStepAdjustment(space: SearchSpace, opts: { gains: boolean; groups?: number; sweeps?: number;
-  minGain?: number }): Promise<SearchResult> {
+  minGain?: number; start?: StepAdjustment & { psnr: number } }): Promise<SearchResult> {
   let trials = 0;
   const tryIt = async (a: StepAdjustment) => {
     trials++;
     return space.score(space.policy(a));
   };
-  let best: SearchResult = { timeRule: 'proportional', phi: [], gain: opts.gains ? 1 : null, psnr: -Infinity, trials: 0 };
-  for (const timeRule of TIME_RULES) {
+  let best: SearchResult = opts.start ? { ...opts.start, trials: 0 }
+    : { timeRule: 'proportional', phi: [], gain: opts.gains ? 1 : null, psnr: -Infinity, trials: 0 };
+  // `start`: refine a known point (coordinate descent only), e.g. after the reuse set moved
+  if (!opts.start) for (const timeRule of TIME_RULES) {
     for (const value of PHI_GRID) {
       const a: StepAdjustment = { timeRule, phi: phiVector(space.steps, space.reuse, () => value), gain: best.gain };
       const db = await tryIt(a);
       if (db > best.psnr) best = { ...a, psnr: db, trials };
     }
   }
-  space.log(`${space.label}: grid → ${best.timeRule}, φ = ${best.phi[space.reuse[0] ?? 0]}, ${best.psnr.toFixed(2)} dB`);
-  if (opts.gains) {
+  if (!opts.start) space.log(`${space.label}: grid → ${best.timeRule}, φ = ${best.phi[space.reuse[0] ?? 0]}, ${best.psnr.toFixed(2)} dB`);
+  if (opts.gains && !opts.start) {
     for (const gain of GAIN_GRID) {
       if (gain === best.gain) continue;
       const a = { ...best, gain };
@@ -191,6 +193,82 @@ export async function searchStepAdjustment(space: SearchSpace, opts: { gains: bo
       }
     }
     space.log(`${space.label}: per-step sweep ${sweep + 1} (±${delta}) → ${best.psnr.toFixed(2)} dB`);
+  }
+  return { ...best, trials };
+}
+
+export interface ReuseSpace {
+  steps: number;
+  /** Mean PSNR of the plan with this reuse set (each step's φ travels with it: see moveReuse). */
+  score: (reuse: number[], phi: number[]) => Promise<number>;
+  log: (m: string) => void;
+  label: string;
+}
+
+export interface ReuseResult {
+  reuse: number[];
+  phi: number[];
+  psnr: number;
+  trials: number;
+}
+
+/** The set with step `from` moved to `to`, sorted; its φ moves with it. Null when the move is not allowed. */
+export function moveReuse(steps: number, reuse: readonly number[], phi: readonly number[], from: number, to: number):
+  { reuse: number[]; phi: number[] } | null {
+  // the first and last steps always compute (every policy's rule: the cache needs a residual,
+  // and the final step lands on σ = 0 with a real velocity)
+  if (to < 1 || to > steps - 2 || reuse.includes(to) || !reuse.includes(from)) return null;
+  const next = reuse.map((i) => (i === from ? to : i)).sort((a, b) => a - b);
+  const p = [...phi];
+  p[to] = phi[from]!;
+  p[from] = 1;
+  return { reuse: next, phi: p };
+}
+
+/**
+ * Local search over the reuse set at a fixed budget, by the plan's own objective: first the whole
+ * set shifted by ±1, ±2 steps, then `passes` passes moving each reused step to a free neighbour
+ * (±1); a move is kept when it gains more than `minGain` dB. The λ threshold picks a set by the
+ * per-step residual error; this picks it by the final image, with the step adjustment in the loop.
+ */
+export async function searchReuseSet(space: ReuseSpace, start: { reuse: number[]; phi: number[]; psnr: number },
+  opts: { passes?: number; minGain?: number } = {}): Promise<ReuseResult> {
+  let best: ReuseResult = { ...start, reuse: [...start.reuse], phi: [...start.phi], trials: 0 };
+  let trials = 0;
+  const minGain = opts.minGain ?? 0.05;
+  const tryIt = async (c: { reuse: number[]; phi: number[] }) => {
+    trials++;
+    const db = await space.score(c.reuse, c.phi);
+    if (db > best.psnr + minGain) {
+      best = { ...c, psnr: db, trials };
+      return true;
+    }
+    return false;
+  };
+  for (const shift of [1, -1, 2, -2]) {
+    let c: { reuse: number[]; phi: number[] } | null = { reuse: best.reuse, phi: best.phi };
+    // shift the latest steps first when moving later (and the earliest first when moving earlier)
+    const order = shift > 0 ? [...best.reuse].reverse() : [...best.reuse];
+    for (const i of order) {
+      c = c && moveReuse(space.steps, c.reuse, c.phi, i, i + shift);
+      if (c === null) break;
+    }
+    if (c !== null) await tryIt(c);
+  }
+  space.log(`${space.label}: reuse set shifted → ${best.psnr.toFixed(2)} dB`);
+  for (let pass = 0; pass < (opts.passes ?? 1); pass++) {
+    let moved = false;
+    for (const i of [...best.reuse]) {
+      for (const to of [i - 1, i + 1]) {
+        const c = moveReuse(space.steps, best.reuse, best.phi, i, to);
+        if (c !== null && (await tryIt(c))) {
+          moved = true;
+          break;
+        }
+      }
+    }
+    space.log(`${space.label}: reuse-set pass ${pass + 1} → ${best.psnr.toFixed(2)} dB, S = [${best.reuse}]`);
+    if (!moved) break;
   }
   return { ...best, trials };
 }
