@@ -110,4 +110,13 @@ describe('model tool', () => {
     expect(max).toBeGreaterThan(0); // really computed in fp16
     expect(max).toBeLessThan(2e-3);
   });
+
+  it('an fp16 stack that overflows is reported (Node: a warning naming the provider)', async () => {
+    const out = join(dir, 'overflow');
+    await writeRandomModel({ base: BASE, out, layers: 2, mlp: 256, weights: 'float16', branchGain: 1e6 });
+    const r = await generate({ model: out, label: 1, seed: 1, steps: 2, policy: 'none', guidance: 1 });
+    expect(r.report.warnings.join()).toMatch(/non-finite output: NaN at pixel \d+ on the cpu provider/);
+    const fine = await generate({ label: 1, seed: 1, steps: 2, policy: 'none', guidance: 1 });
+    expect(fine.report.warnings).toEqual([]);
+  });
 });

@@ -161,7 +161,12 @@ async function sampleOnce(model: NodeModel, o: NodeGenerateOptions, run: Run) {
   });
   model.ops.dispose(noise);
   try {
-    return { x: await cond.finish(result.x), stats: result.stats, loaded, warnings: cond.warnings };
+    const x = await cond.finish(result.x);
+    const bad = x.findIndex((v) => !Number.isFinite(v));
+    // NaN/Inf (fp16 overflow, a broken export) is reported with the provider that produced it.
+    const warnings = bad < 0 ? cond.warnings
+      : [...cond.warnings, `non-finite output: ${x[bad]} at pixel ${bad} on the ${model.provider} provider (fp16 overflow or broken weights)`];
+    return { x, stats: result.stats, loaded, warnings };
   } finally {
     model.ops.dispose(result.x);
   }
