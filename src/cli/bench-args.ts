@@ -3,7 +3,7 @@
 import { ArgReader, DEFAULT_MODEL_DIR, parseOrUsage } from './args.ts';
 
 /** The shipped models the runtime overhead is measured on (the bench's --model besides). */
-export const SHIPPED_DENOISERS = ['public/models/mnist-dit', 'public/models/tiny-t2i'];
+export const SHIPPED_DENOISERS = ['public/models/mnist-dit', 'public/models/emoji-dit', 'public/models/tiny-t2i'];
 
 export const BENCH_USAGE = `usage: npm run bench -- [options]
 
