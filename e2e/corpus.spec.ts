@@ -187,7 +187,12 @@ const MANIFEST_CASES: ManifestCase[] = [
     m.conditioning.labelDtype = 'int64';
     for (const g of ['embed', 'model']) m.graphs[g].inputs.y.dtype = 'int64';
   } },
-  { name: 'scheduler ddim', edit: (m) => { m.scheduler.type = 'ddim'; }, code: 'MANIFEST_FIELD_INVALID' },
+  { name: 'scheduler euler-ancestral', edit: (m) => { m.scheduler.type = 'euler-ancestral'; }, code: 'MANIFEST_FIELD_INVALID' },
+  // ddim is a scheduler now (ε-models, src/core/ddim.ts), but only with its training schedule
+  { name: 'scheduler ddim without its schedule', edit: (m) => { m.scheduler.type = 'ddim'; }, code: 'MANIFEST_FIELD_MISSING' },
+  { name: 'scheduler ddim, betaEnd ≤ betaStart', edit: (m) => {
+    Object.assign(m.scheduler, { type: 'ddim', prediction: 'epsilon', trainTimesteps: 1000, betaSchedule: 'linear', betaStart: 0.02, betaEnd: 0.0001 });
+  }, code: 'MANIFEST_FIELD_INVALID' },
   { name: 'shift 0', edit: (m) => { m.scheduler.shift = 0; }, code: 'MANIFEST_FIELD_INVALID' },
   { name: 'shift negative', edit: (m) => { m.scheduler.shift = -1; }, code: 'MANIFEST_FIELD_INVALID' },
   { name: 'defaultSteps a million', edit: (m) => { m.scheduler.defaultSteps = 1e6; }, code: 'MANIFEST_FIELD_INVALID' },
