@@ -146,6 +146,12 @@ for (const F of TEXT_FAMILIES) describe(`${F.title}: text, flow matching at t = 
     expect(committed.components).toEqual(made.components);
   }, 60_000);
 
+  it('without --components: IMPORT_UNSUPPORTED naming the flag and the folder layout', async () => {
+    const e = await importModel({ model: `${FIX}/transformer/model.onnx`, out: join(tmp, `${F.family}-nocomp`) }).then(() => null, (x: unknown) => x);
+    expect(e).toMatchObject({ code: 'IMPORT_UNSUPPORTED' });
+    expect((e as Error & { hint: string }).hint).toContain('--components');
+  });
+
   it('the export reproduces PyTorch on the golden inputs (≤ 1e-4)', async () => {
     const g = index.graphs['model']!;
     const feeds: Record<string, ort.Tensor> = {};
