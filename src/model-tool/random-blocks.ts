@@ -10,6 +10,7 @@
 // inputs/outputs stay fp32 — the conversion rule of shared/design/pipelines.md ("fp16").
 
 import { GraphBuilder, inlineTensor, toHalf, type ElemType, type Weight } from './onnx-build.ts';
+import { mulberry32 } from '../core/rng.ts';
 
 export interface BlocksOptions {
   /** Hidden width D and tokens N (the host model's). */
@@ -39,16 +40,10 @@ export function mlpForBytes(bytes: number, o: Pick<BlocksOptions, 'dim' | 'layer
   return Math.max(1, Math.ceil(perLayer / (2 * d)));
 }
 
-/** mulberry32: a seeded uniform generator (fast; statistical quality is irrelevant here). */
+/** A seeded uniform generator in [0, 1): the runtime's mulberry32 (src/core/rng.ts), scaled. */
 function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 /** A matrix of uniform values with standard deviation `std` (seeded by name and seed). */
