@@ -59,8 +59,10 @@ export function setClasses(parts: ShadowParts, classes: number, current: number)
 /** Before a model is known: the prompt box when the element has a prompt, else the label. */
 export function showPromptField(parts: ShadowParts, prompt: boolean): void {
   parts.prompt.parentElement!.hidden = !prompt;
-  const label = parts.label.isConnected ? parts.label : parts.labelNumber;
-  label.parentElement!.hidden = prompt;
+  // whichever label control is in the control bar (not isConnected: the element, and so its
+  // shadow tree, may not be in a document yet when an attribute is set)
+  const field = parts.label.parentElement ?? parts.labelNumber.parentElement;
+  if (field) field.hidden = prompt;
 }
 
 export function setBusy(parts: ShadowParts, busy: boolean): void {
