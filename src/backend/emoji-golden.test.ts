@@ -3,7 +3,6 @@
 // library over a 4k-word vocabulary), and a whole prompt → image run through createRuntime on
 // onnxruntime-node against the PyTorch reference loop (Euler, CFG against the empty prompt, VAE decode).
 
-import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,9 +11,8 @@ import type { GraphName } from '../manifest/types.ts';
 import type { RuntimeApi } from '../runtime/api.ts';
 import { createRuntime } from '../runtime/create-runtime.ts';
 import { createNodeBackend } from './node-backend.ts';
-import { readManifestFile } from './node-files.ts';
-import { loadNodeModel, loadNodeSessions, type NodeModel } from './node-model.ts';
-import { maxAbsDiff, readGoldenIndex, readGoldenTensor, type GoldenIndex } from './test-model.ts';
+import { loadNodeModel, type NodeModel } from './node-model.ts';
+import { maxAbsDiff, readGoldenIndex, readGoldenTensor, runPipelineGraphGolden, type GoldenIndex } from './test-model.ts';
 
 const DIR = 'public/models/emoji-dit';
 const GOLDEN = 'tools/golden/emoji-dit';
@@ -38,19 +36,9 @@ describe.skipIf(!HAVE)('emoji-dit against PyTorch', () => {
 
   for (const name of ['textEncoder', 'context', 'embed', 'blocks', 'head', 'vaeDecoder'] as GraphName[]) {
     it(`${name} reproduces PyTorch (max abs diff ≤ 1e-3)`, async () => {
-      const file = { textEncoder: 'text_encoder', vaeDecoder: 'vae_decoder' }[name as string] ?? name;
-      const g = index.graphs[file]!;
-      const session = (await loadNodeSessions(ort, await readManifestFile(DIR), [name]))[name]!;
-      try {
-        const feeds: Record<string, ort.Tensor> = {};
-        for (const [input, t] of Object.entries(g.inputs)) feeds[input] = new ort.Tensor(t.dtype, await golden(file, 'inputs', input), t.dims);
-        const out = await session.run(feeds);
-        for (const [output, t] of Object.entries(g.outputs)) {
-          expect(out[output]!.dims).toEqual(t.dims);
-          expect(maxAbsDiff(out[output]!.data as Float32Array, await golden(file, 'outputs', output)), `${name}.${output}`).toBeLessThanOrEqual(1e-3);
-        }
-      } finally {
-        await session.release();
+      for (const r of await runPipelineGraphGolden(DIR, GOLDEN, index, name)) {
+        expect(r.dims).toEqual(r.goldenDims);
+        expect(r.diff, `${name}.${r.output}`).toBeLessThanOrEqual(1e-3);
       }
     });
   }

@@ -4,7 +4,6 @@
 // it in Python), and a whole prompt → image run through createRuntime on onnxruntime-node against
 // the PyTorch reference loop (Euler, CFG with the empty negative prompt, VAE decode).
 
-import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -15,9 +14,8 @@ import type { GraphName } from '../manifest/types.ts';
 import type { GenerateEvent, RuntimeApi } from '../runtime/api.ts';
 import { createRuntime } from '../runtime/create-runtime.ts';
 import { createNodeBackend } from './node-backend.ts';
-import { readManifestFile } from './node-files.ts';
-import { loadNodeModel, loadNodeSessions, type NodeModel } from './node-model.ts';
-import { maxAbsDiff, readGoldenIndex, readGoldenTensor, type GoldenIndex } from './test-model.ts';
+import { loadNodeModel, type NodeModel } from './node-model.ts';
+import { maxAbsDiff, readGoldenIndex, readGoldenTensor, runPipelineGraphGolden, type GoldenIndex } from './test-model.ts';
 
 export const T2I_DIR = 'public/models/tiny-t2i';
 export const T2I_GOLDEN = 'tools/golden/tiny-t2i';
@@ -41,21 +39,9 @@ describe.skipIf(!HAVE)('tiny-t2i against PyTorch', () => {
 
   for (const name of ['textEncoder', 'context', 'embed', 'blocks', 'head', 'vaeDecoder'] as GraphName[]) {
     it(`${name} reproduces PyTorch (max abs diff ≤ 1e-4)`, async () => {
-      const file = { textEncoder: 'text_encoder', vaeDecoder: 'vae_decoder' }[name as string] ?? name;
-      const g = index.graphs[file]!;
-      const manifest = await readManifestFile(T2I_DIR);
-      const session = (await loadNodeSessions(ort, manifest, [name]))[name]!;
-      try {
-        const feeds: Record<string, ort.Tensor> = {};
-        for (const [input, t] of Object.entries(g.inputs)) feeds[input] = new ort.Tensor(t.dtype, await golden(file, 'inputs', input), t.dims);
-        const out = await session.run(feeds);
-        for (const [output, t] of Object.entries(g.outputs)) {
-          expect(out[output]!.dims).toEqual(t.dims);
-          const diff = maxAbsDiff(out[output]!.data as Float32Array, await golden(file, 'outputs', output));
-          expect(diff, `${name}.${output}`).toBeLessThanOrEqual(1e-4);
-        }
-      } finally {
-        await session.release();
+      for (const r of await runPipelineGraphGolden(T2I_DIR, T2I_GOLDEN, index, name)) {
+        expect(r.dims).toEqual(r.goldenDims);
+        expect(r.diff, `${name}.${r.output}`).toBeLessThanOrEqual(1e-4);
       }
     });
   }

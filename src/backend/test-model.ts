@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { GraphName } from '../manifest/types.ts';
 
 export const MODEL_DIR = process.env['ERTA_MODEL_DIR'] ?? 'public/models/mnist-dit';
 export const GOLDEN_DIR = process.env['ERTA_GOLDEN_DIR'] ?? 'tools/golden/mnist-dit';
@@ -47,4 +48,40 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]! - b[k]!));
   return Number.isNaN(m) ? Infinity : m;
+}
+
+/** One output of a graph run on its golden inputs: its dims and its max abs diff from the golden output. */
+export interface GraphGoldenResult {
+  output: string;
+  dims: readonly number[];
+  goldenDims: readonly number[];
+  diff: number;
+}
+
+/**
+ * A pipeline graph (text encoder, context, embed, blocks, head, VAE decoder) of a model folder run
+ * on onnxruntime-node with the golden inputs the export wrote; the golden index names graphs by
+ * their file names (text_encoder, vae_decoder).
+ */
+export async function runPipelineGraphGolden(modelDir: string, goldenDir: string, index: GoldenIndex,
+  name: GraphName): Promise<GraphGoldenResult[]> {
+  const ort = await import('onnxruntime-node');
+  const { readManifestFile } = await import('./node-files.ts');
+  const { loadNodeSessions } = await import('./node-model.ts');
+  const file = { textEncoder: 'text_encoder', vaeDecoder: 'vae_decoder' }[name as string] ?? name;
+  const g = index.graphs[file]!;
+  const session = (await loadNodeSessions(ort, await readManifestFile(modelDir), [name]))[name]!;
+  try {
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const [input, t] of Object.entries(g.inputs)) feeds[input] = new ort.Tensor(t.dtype, await readGoldenTensor(t, goldenDir), t.dims);
+    const out = await session.run(feeds);
+    const results: GraphGoldenResult[] = [];
+    for (const [output, t] of Object.entries(g.outputs)) {
+      results.push({ output, dims: out[output]!.dims, goldenDims: t.dims,
+        diff: maxAbsDiff(out[output]!.data as Float32Array, await readGoldenTensor(t, goldenDir)) });
+    }
+    return results;
+  } finally {
+    await session.release();
+  }
 }
