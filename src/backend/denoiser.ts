@@ -21,24 +21,51 @@ export interface DenoiserOptions {
 export function graphRunner<T extends OrtTensorLike>(name: GraphName, session: OrtSession<T>, queue: RunQueue) {
   return async (feeds: Record<string, T>, outputs: readonly string[]): Promise<Record<string, T>> => {
     const result = await queue.enqueue(() => session.run(feeds));
+    // Plain loops, no per-call arrays or closures: this runs three times a step (runtime overhead).
     const picked: Record<string, T> = {};
-    for (const [key, value] of Object.entries(result)) {
-      if (outputs.includes(key)) picked[key] = value;
-      else value.dispose(); // GPU outputs nobody reads would leak every step
+    let absent = false;
+    for (const o of outputs) {
+      const value = result[o];
+      if (value === undefined) absent = true;
+      else picked[o] = value;
     }
-    const absent = outputs.filter((o) => !(o in picked));
-    if (absent.length > 0) throw new InternalError(`${name}.onnx returned no ${absent.join(', ')}`);
+    for (const key in result) {
+      if (!(key in picked)) result[key]!.dispose(); // GPU outputs nobody reads would leak every step
+    }
+    if (absent) throw new InternalError(`${name}.onnx returned no ${outputs.filter((o) => !(o in picked)).join(', ')}`);
     return picked;
   };
 }
 
-/** t = σ for every batch row, y = labels, as CPU tensors of the manifest's dtypes. */
-function timeAndLabels<T extends OrtTensorLike>(ort: OrtNamespace<T>, sigma: number, labels: Int32Array, dtype: LabelDtype) {
-  const b = labels.length;
-  const t = new ort.Tensor('float32', new Float32Array(b).fill(sigma), [b]);
-  const data = dtype === 'int64' ? BigInt64Array.from(labels, (l) => BigInt(l)) : Int32Array.from(labels);
-  return { t, y: new ort.Tensor(dtype, data, [b]) };
+/** t = σ for every batch row, y = labels, as CPU tensors of the manifest's dtypes. The label
+ *  data is converted once per labels array (the sampler passes the same one every step). */
+function timeAndLabels<T extends OrtTensorLike>(ort: OrtNamespace<T>, dtype: LabelDtype) {
+  let lastLabels: Int32Array | null = null;
+  let lastCopy = new Int32Array(0);
+  let lastData: BigInt64Array | Int32Array = lastCopy;
+  return (sigma: number, labels: Int32Array) => {
+    const b = labels.length;
+    if (labels !== lastLabels || !sameLabels(labels, lastCopy)) {
+      lastLabels = labels;
+      lastCopy = labels.slice();
+      lastData = dtype === 'int64' ? BigInt64Array.from(labels, (l) => BigInt(l)) : labels.slice();
+    }
+    const t = new ort.Tensor('float32', new Float32Array(b).fill(sigma), [b]);
+    return { t, y: new ort.Tensor(dtype, lastData, [b]) };
+  };
 }
+
+/** Element-wise equality of two label arrays. */
+export function sameLabels(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+// Output names of the class graphs, made once (runtime overhead: no per-step arrays).
+const EMBED_OUT = ['h', 'c', 'mod0'];
+const BLOCKS_OUT = ['z'];
+const VELOCITY_OUT = ['v'];
 
 function checkBatch(x: OrtTensorLike, labels: Int32Array): void {
   if (x.dims[0] !== labels.length) {
@@ -68,23 +95,24 @@ export function createSplitDenoiser<T extends OrtTensorLike>(
   const blocks = graphRunner('blocks', sessionFor(sessions, manifest, 'blocks'), queue);
   const head = graphRunner('head', sessionFor(sessions, manifest, 'head'), queue);
   const { hidden, output } = layouts(manifest);
+  const timeLabels = timeAndLabels(ort, classConditioning(manifest).labelDtype);
   return {
     kind: 'split',
     hiddenLayout: hidden,
     outputLayout: output,
     async embed(x, sigma, labels) {
       checkBatch(x, labels);
-      const { t, y } = timeAndLabels(ort, sigma, labels, classConditioning(manifest).labelDtype);
+      const { t, y } = timeLabels(sigma, labels);
       try {
-        const r = await embed({ x, t, y }, ['h', 'c', 'mod0']);
+        const r = await embed({ x, t, y }, EMBED_OUT);
         return { h: r['h']!, c: r['c']!, mod0: r['mod0']! };
       } finally {
         t.dispose();
         y.dispose();
       }
     },
-    blocks: async (h, c) => (await blocks({ h, c }, ['z']))['z']!,
-    head: async (z, c) => (await head({ z, c }, ['v']))['v']!,
+    blocks: async (h, c) => (await blocks({ h, c }, BLOCKS_OUT))['z']!,
+    head: async (z, c) => (await head({ z, c }, VELOCITY_OUT))['v']!,
   };
 }
 
@@ -95,14 +123,15 @@ export function createSingleDenoiser<T extends OrtTensorLike>(
   options: DenoiserOptions = {},
 ): SingleDenoiser<T> {
   const model = graphRunner('model', sessionFor(sessions, manifest, 'model'), options.queue ?? createRunQueue());
+  const timeLabels = timeAndLabels(ort, classConditioning(manifest).labelDtype);
   return {
     kind: 'single',
     outputLayout: layouts(manifest).output,
     async forward(x, sigma, labels) {
       checkBatch(x, labels);
-      const { t, y } = timeAndLabels(ort, sigma, labels, classConditioning(manifest).labelDtype);
+      const { t, y } = timeLabels(sigma, labels);
       try {
-        return (await model({ x, t, y }, ['v']))['v']!;
+        return (await model({ x, t, y }, VELOCITY_OUT))['v']!;
       } finally {
         t.dispose();
         y.dispose();

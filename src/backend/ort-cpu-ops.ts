@@ -22,7 +22,7 @@ export function ortCpuOps<T extends OrtTensorLike>(ort: OrtNamespace<T>): OrtCpu
         "create sessions without preferredOutputLocation 'gpu-buffer', or use the WebGPU ops",
       );
     }
-    return { data: t.data as Float32Array, dims: t.dims };
+    return t as unknown as CpuTensor; // an ORT float32 CPU tensor is a CpuTensor (data, dims): no wrapper per op
   };
   const toOrt = (c: CpuTensor): T => new ort.Tensor('float32', c.data, [...c.dims]);
   return {

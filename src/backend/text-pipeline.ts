@@ -7,7 +7,7 @@ import { BadInputError } from '../core/errors.ts';
 import type { ChannelLayout, Denoiser, TensorOps } from '../core/types.ts';
 import { textConditioning } from '../manifest/conditioning.ts';
 import type { GraphMode, ModelManifest, TextPipeline } from '../manifest/types.ts';
-import { graphRunner } from './denoiser.ts';
+import { graphRunner, sameLabels } from './denoiser.ts';
 import type { OrtNamespace, OrtTensorLike } from './ort-types.ts';
 import type { RunQueue } from './run-queue.ts';
 import { sessionFor, type GraphSessions } from './sessions.ts';
@@ -53,7 +53,10 @@ export function previewOnHost(x: Float32Array, matrix: Float32Array, bias: Float
 /** The context tensor of a batch, row k = rows[labels[k]]; made once per distinct labels (CPU, reused every step). */
 function contextTensors<T extends OrtTensorLike>(ort: OrtNamespace<T>, rows: readonly Float32Array[], shape: [number, number]) {
   const byLabels = new Map<string, T>();
+  // The sampler passes the same labels array every step: answer it without forming the key.
+  let last: { labels: Int32Array; copy: Int32Array; tensor: T } | null = null;
   return (labels: Int32Array): T => {
+    if (last !== null && last.labels === labels && sameLabels(labels, last.copy)) return last.tensor;
     const key = labels.join(',');
     let t = byLabels.get(key);
     if (!t) {
@@ -63,12 +66,15 @@ function contextTensors<T extends OrtTensorLike>(ort: OrtNamespace<T>, rows: rea
       t = new ort.Tensor('float32', data, [labels.length, ...shape]);
       byLabels.set(key, t);
     }
+    last = { labels, copy: labels.slice(), tensor: t };
     return t;
   };
 }
 
 function checkLabels(labels: Int32Array, bound: number): void {
-  if (!labels.every((l) => Number.isInteger(l) && l >= 0 && l < bound)) {
+  let ok = true;
+  for (let k = 0; k < labels.length; k++) ok &&= labels[k]! >= 0 && labels[k]! < bound; // Int32Array: integers
+  if (!ok) {
     throw new BadInputError(`a text model's batch rows name bound prompts 0 … ${bound - 1}, got [${[...labels]}]`,
       'bind the prompt and the negative prompt (CFG runs them as a batch of 2: cond { label: 0, nullLabel: 1 })');
   }
@@ -106,6 +112,9 @@ function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPip
   const embed = graphRunner('embed', sessionFor(sessions, m, 'embed'), queue);
   const blocks = graphRunner('blocks', sessionFor(sessions, m, 'blocks'), queue);
   const head = graphRunner('head', sessionFor(sessions, m, 'head'), queue);
+  const embedOut = [io.hidden, io.temb, io.mod0];
+  const blocksOut = [io.hiddenOut];
+  const velocityOut = [io.velocity];
   return {
     kind: 'split',
     hiddenLayout: { channels: m.hidden.dim, inner: 1 },
@@ -114,15 +123,15 @@ function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPip
       checkLabels(labels, rows.length);
       const t = sigmas(labels.length, sigma);
       try {
-        const r = await embed({ [io.latent]: x, [io.sigma]: t }, [io.hidden, io.temb, io.mod0]);
+        const r = await embed({ [io.latent]: x, [io.sigma]: t }, embedOut);
         return { h: r[io.hidden]!, c: r[io.temb]!, mod0: r[io.mod0]! };
       } finally {
         t.dispose();
       }
     },
     blocks: async (h, c, labels) => (await blocks({ [io.hidden]: h, [io.temb]: c,
-      [io.context]: context(labels ?? firstRows(h.dims[0]!)) }, [io.hiddenOut]))[io.hiddenOut]!,
-    head: async (z, c) => (await head({ [io.hidden]: z, [io.temb]: c }, [io.velocity]))[io.velocity]!,
+      [io.context]: context(labels ?? firstRows(h.dims[0]!)) }, blocksOut))[io.hiddenOut]!,
+    head: async (z, c) => (await head({ [io.hidden]: z, [io.temb]: c }, velocityOut))[io.velocity]!,
   };
 }
 

@@ -3,7 +3,7 @@
 // (evaluation.md "Runtime overhead"). Any model with split graphs: a class model's (x, t, y)
 // graphs, or a text model's transformer with its context rows bound once (the prompt encoding
 // and the VAE decode are the same session runs on both sides, so neither side times them).
-// Both sides are timed interleaved, median of repeats, in wall-clock and in process CPU time:
+// Both sides are timed interleaved in counterbalanced order, median of repeats, in wall-clock and in process CPU time:
 // on a shared machine another process's load lands in the wall clock of whichever side it
 // overlaps, while CPU time counts only this process's own work.
 
@@ -151,9 +151,17 @@ export async function measureOverhead<T extends OrtTensorLike>(s: OverheadSetup<
   await bareLoop(bare, 2000);
   const a: { wall: number; cpu: number | null }[] = [];
   const b: { wall: number; cpu: number | null }[] = [];
+  // Counterbalanced order (runtime first on odd pairs, bare first on even ones): the first run of
+  // a back-to-back pair is measurably slower on the same graphs (±5 % either way in probes), so a
+  // fixed order would charge that to one side.
   for (let k = 1; k <= repeats; k++) {
-    a.push(await timed(() => runtime(2000 + k)));
-    b.push(await timed(() => bareLoop(bare, 2000 + k)));
+    if (k % 2 === 1) {
+      a.push(await timed(() => runtime(2000 + k)));
+      b.push(await timed(() => bareLoop(bare, 2000 + k)));
+    } else {
+      b.push(await timed(() => bareLoop(bare, 2000 + k)));
+      a.push(await timed(() => runtime(2000 + k)));
+    }
   }
   const msRuntime = median(a.map((r) => r.wall));
   const msBare = median(b.map((r) => r.wall));

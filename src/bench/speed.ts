@@ -82,7 +82,7 @@ export interface TimedRun {
  * The interleaved A/B protocol, independent of where the runs happen (in-process sampler, a
  * browser worker): one warm-up pair per case (or, with `warmup: 'first-case'`, before the first
  * case only: for runs so slow that one warm-up is all the budget allows), then `repeats` pairs
- * none/policy with the same seed index k, medians of each side.
+ * none/policy with the same seed index k in alternating order, medians of each side.
  */
 export async function measureInterleaved<C extends { policy: string; budget: number | null }>(
   steps: number, cases: C[], runNone: (k: number) => Promise<TimedRun>, runCase: (c: C, k: number) => Promise<TimedRun>,
@@ -99,8 +99,12 @@ export async function measureInterleaved<C extends { policy: string; budget: num
     const b: number[] = [];
     const stats: SampleStats[] = [];
     for (let k = 1; k <= repeats; k++) {
-      const none = await runNone(k);
-      const run = await runCase(c, k);
+      // Counterbalanced order (none first on odd pairs, the policy first on even ones): the first
+      // run of a back-to-back pair is measurably slower (src/bench/overhead.ts), which a fixed
+      // order would charge to `none` and so inflate every speedup.
+      const first = k % 2 === 1 ? await runNone(k) : await runCase(c, k);
+      const second = k % 2 === 1 ? await runCase(c, k) : await runNone(k);
+      const [none, run] = k % 2 === 1 ? [first, second] : [second, first];
       a.push(none.ms);
       b.push(run.ms);
       stats.push(run.stats);

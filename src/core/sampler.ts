@@ -47,6 +47,8 @@ interface LoopState<T> {
   clock: Clock;
   cache: StepCache<T>;
   readbacks: number;
+  /** Counts one read-back; made once per call, not per step. */
+  countReadback: () => void;
 }
 
 function validate<T>(o: SampleOptions<T>): void {
@@ -90,6 +92,9 @@ export async function sample<T>(opts: SampleOptions<T>): Promise<SampleResult<T>
   const st: LoopState<T> = {
     x: opts.noise, clock: START_CLOCK, readbacks: 0,
     cache: emptyCache(policy.history ?? 1),
+    countReadback: () => {
+      st.readbacks++;
+    },
   };
   const stats: SampleStats = {
     steps: run.steps, computedSteps: 0, reusedSteps: 0, stepMs: [], totalMs: 0, readbacks: 0, decisions: [],
@@ -115,7 +120,7 @@ export async function sample<T>(opts: SampleOptions<T>): Promise<SampleResult<T>
 async function runStep<T>(run: Run<T>, st: LoopState<T>, opts: SampleOptions<T>, i: number, stats: SampleStats) {
   const t0 = performance.now();
   const sigma = evalSigma(opts.sigmas, i, st.clock, opts.timeMode ?? 'actual');
-  const countReadback = () => st.readbacks++;
+  const { countReadback } = st;
   const vel: Velocity<T> = run.policy.level === 'output'
     ? await outputVelocity(run, st.cache, st.x, i, sigma, countReadback)
     : run.denoiser.kind === 'split'
