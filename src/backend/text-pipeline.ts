@@ -6,7 +6,7 @@
 import { BadInputError } from '../core/errors.ts';
 import type { ChannelLayout, Denoiser, TensorOps } from '../core/types.ts';
 import { textConditioning } from '../manifest/conditioning.ts';
-import type { GraphMode, ModelManifest, TextPipeline } from '../manifest/types.ts';
+import { latentSize, type GraphMode, type ModelManifest, type TextPipeline } from '../manifest/types.ts';
 import { graphRunner, sameLabels } from './denoiser.ts';
 import type { OrtNamespace, OrtTensorLike } from './ort-types.ts';
 import type { RunQueue } from './run-queue.ts';
@@ -20,9 +20,9 @@ export interface PipelineGraphs<T> {
   encode(ids: Int32Array): Promise<Float32Array>;
   /** The transformer bound to context rows: batch row k runs row labels[k] (sampling: 0 = prompt, 1 = negative). */
   bind(contexts: readonly Float32Array[]): Denoiser<T>;
-  /** Final latent → RGB planar [3, H', W'] in the decoder's range, on the host (one read-back). */
+  /** Final latent → RGB planar [3, H', W'] (a video: [3, F, H', W']) in the decoder's range, on the host (one read-back). */
   decode(latent: T): Promise<Float32Array>;
-  /** x̂₀ → rough RGB planar [3, H, W] through the linear preview map (one read-back). */
+  /** x̂₀ → rough RGB planar [3, H, W] (a video: [3, F, H, W]) through the linear preview map (one read-back). */
   preview(x0hat: T): Promise<Float32Array>;
 }
 
@@ -94,7 +94,8 @@ function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPip
   });
   const context = contextTensors(ort, rows, [maxTokens, contextDim]);
   const sigmas = (b: number, sigma: number) => new ort.Tensor('float32', new Float32Array(b).fill(sigma), [b]);
-  const outputLayout: ChannelLayout = { channels: m.latent.channels, inner: m.latent.height * m.latent.width };
+  // [B, C, H, W] or a video's [B, C, F, H, W]: channel-major either way, the frames ride in `inner`
+  const outputLayout: ChannelLayout = { channels: m.latent.channels, inner: latentSize(m.latent) / m.latent.channels };
   if (d.mode === 'single') {
     const model = graphRunner('model', sessionFor(sessions, m, 'model'), queue);
     return {
@@ -142,7 +143,8 @@ export function createPipelineGraphs<T extends OrtTensorLike>(d: PipelineDeps<T>
   const projection = p.context ? graphRunner('context', sessionFor(sessions, m, 'context'), queue) : null;
   const vae = graphRunner('vaeDecoder', sessionFor(sessions, m, 'vaeDecoder'), queue);
   const idsDtype = m.graphs.textEncoder!.inputs[p.textEncoder.io.inputIds]!.dtype;
-  const { channels: C, height: H, width: W } = m.latent;
+  const C = m.latent.channels;
+  const inner = latentSize(m.latent) / C; // H·W, or F·H·W for a video
   const matrix = Float32Array.from(p.preview.matrix.flat());
   const bias = Float32Array.from(p.preview.bias);
   // latent / scaling + shift as t − (a·t + b) with a = 1 − 1/scaling, b = −shift (the ops' affine).
@@ -169,7 +171,7 @@ export function createPipelineGraphs<T extends OrtTensorLike>(d: PipelineDeps<T>
     },
     bind: (rows) => bindTransformer(d, p, rows),
     async decode(latent) {
-      const scaled = ops.rectifyAffine(latent, unscaleA, unscaleB, { channels: C, inner: H * W });
+      const scaled = ops.rectifyAffine(latent, unscaleA, unscaleB, { channels: C, inner });
       let image: T | null = null;
       try {
         image = (await vae({ [p.vaeDecoder.io.latent]: scaled }, [p.vaeDecoder.io.image]))[p.vaeDecoder.io.image]!;

@@ -37,8 +37,9 @@ export function createWebGpuPreview(ort: GpuTensorFactory, device: GPUDevice): D
     pipe ??= device.createComputePipeline({
       layout: 'auto', compute: { module: device.createShaderModule({ code: PREVIEW_WGSL, label: 'erta-preview' }), entryPoint: 'main' },
     });
-    const [, channels, height, width] = x.dims as [number, number, number, number];
-    const plane = height * width;
+    // [1, C, H, W], or a video's [1, C, F, H, W]: one plane per channel either way
+    const channels = x.dims[1]!;
+    const plane = x.dims.slice(2).reduce((a, d) => a * d, 1);
     const n = 3 * plane;
     const uniform = device.createBuffer({ size: 32, usage: UNIFORM });
     device.queue.writeBuffer(uniform, 0, packParams({ n, m: channels, inner: plane }));
@@ -58,6 +59,6 @@ export function createWebGpuPreview(ort: GpuTensorFactory, device: GPUDevice): D
     device.queue.submit([enc.finish()]);
     uniform.destroy(); // destroy after submit: the queued work keeps what it needs
     coefBuf.destroy();
-    return ort.Tensor.fromGpuBuffer(out, { dataType: 'float32', dims: [1, 3, height, width], dispose: () => out.destroy() });
+    return ort.Tensor.fromGpuBuffer(out, { dataType: 'float32', dims: [1, 3, ...x.dims.slice(2)], dispose: () => out.destroy() });
   };
 }

@@ -89,7 +89,7 @@ export function describeImport(r: ImportResult): string {
     `imported ${r.name} into ${r.out}`,
     `  stack: ${r.stack}; h = ${r.blocksInput} → z = ${r.blocksOutput} [B, ${r.hidden.tokens}, ${r.hidden.dim}]`,
     `  c packs: ${r.sides.map((s) => `${s.name} ${JSON.stringify(s.shape)}`).join(', ') || 'nothing'}`,
-    `  latent ${r.latent.channels}×${r.latent.height}×${r.latent.width}, ${r.classes ? `${r.classes} classes` : 'text-conditioned'}, ${r.prediction}`,
+    `  latent ${r.latent.channels}×${r.latent.frames !== undefined ? `${r.latent.frames}×` : ''}${r.latent.height}×${r.latent.width}, ${r.classes ? `${r.classes} classes` : 'text-conditioned'}, ${r.prediction}`,
     ...r.files.map((f) => `  ${f.file}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`),
     `  split vs single: ${r.parity.toExponential(2)} (relative max-abs, tolerance ${r.tolerance})`,
     `next: npm run calibrate -- --model ${r.out} --steps 50 --budget 25`,

@@ -69,3 +69,67 @@ export function toGray8(
   }
   return out;
 }
+
+/** The chunks of a PNG file as (type, data) pairs, in order. */
+function chunksOf(png: Uint8Array): { type: string; data: Uint8Array }[] {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const out: { type: string; data: Uint8Array }[] = [];
+  for (let at = SIGNATURE.length; at + 12 <= png.length;) {
+    const length = view.getUint32(at);
+    out.push({ type: new TextDecoder().decode(png.subarray(at + 4, at + 8)), data: png.subarray(at + 8, at + 8 + length) });
+    at += 12 + length;
+  }
+  return out;
+}
+
+/**
+ * An animated PNG (APNG: acTL, then per frame fcTL + IDAT / fdAT, looping forever) from frames
+ * already encoded as PNGs of one size and format (fast-png writes them). Viewers without APNG
+ * support show the first frame.
+ */
+export function assembleApng(framePngs: readonly Uint8Array[], fps: number): Uint8Array {
+  if (framePngs.length === 0) throw new RangeError('assembleApng: no frames');
+  if (!(fps > 0 && fps <= 1000)) throw new RangeError(`assembleApng: fps ${fps} is not in (0, 1000]`);
+  const frames = framePngs.map(chunksOf);
+  const ihdr = frames[0]!.find((c) => c.type === 'IHDR')!.data;
+  if (frames.some((f) => f.find((c) => c.type === 'IHDR')?.data.join() !== ihdr.join())) {
+    throw new RangeError('assembleApng: the frames differ in size or format');
+  }
+  const u32 = (...v: number[]) => {
+    const b = new Uint8Array(4 * v.length);
+    v.forEach((x, k) => new DataView(b.buffer).setUint32(4 * k, x));
+    return b;
+  };
+  const width = new DataView(ihdr.buffer, ihdr.byteOffset).getUint32(0);
+  const height = new DataView(ihdr.buffer, ihdr.byteOffset).getUint32(4);
+  // delay = 1000 / (fps · 1000) s: numerator and denominator are 16-bit
+  const delay = new Uint8Array(4);
+  new DataView(delay.buffer).setUint16(0, 1000);
+  new DataView(delay.buffer).setUint16(2, Math.round(fps * 1000) > 65_535 ? 65_535 : Math.round(fps * 1000));
+  const parts: Uint8Array[] = [SIGNATURE, chunk('IHDR', ihdr), chunk('acTL', u32(frames.length, 0))];
+  let seq = 0;
+  frames.forEach((f, k) => {
+    const fctl = new Uint8Array(26);
+    fctl.set(u32(seq++, width, height, 0, 0), 0);
+    fctl.set(delay, 20);
+    fctl.set([0, 0], 24); // dispose: none, blend: source
+    parts.push(chunk('fcTL', fctl));
+    for (const c of f.filter((q) => q.type === 'IDAT')) {
+      if (k === 0) parts.push(chunk('IDAT', c.data));
+      else {
+        const data = new Uint8Array(4 + c.data.length);
+        data.set(u32(seq++), 0);
+        data.set(c.data, 4);
+        parts.push(chunk('fdAT', data));
+      }
+    }
+  });
+  parts.push(chunk('IEND', new Uint8Array(0)));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -43,12 +43,12 @@ export async function probe(ort: Ort, src: Model, roles: Roles, latentShape: num
 }
 
 export function feedsFor(ort: Ort, roles: Roles, latentShape: number[], b: number, seed: number, scale: number) {
-  const [C, H, W] = latentShape.slice(1) as [number, number, number];
-  const x = gaussianNoise(seed, b * C * H * W);
+  const dims = latentShape.slice(1); // [C, H, W] or a video's [C, F, H, W]
+  const x = gaussianNoise(seed, b * prod(dims));
   const t = Float32Array.from({ length: b }, (_, k) => scale * (0.3 + 0.4 * k / Math.max(1, b - 1)));
   const y = Array.from({ length: b }, (_, k) => k % 2);
   const feeds: Record<string, InstanceType<Ort['Tensor']>> = {
-    [roles.latent]: new ort.Tensor('float32', x, [b, C, H, W]),
+    [roles.latent]: new ort.Tensor('float32', x, [b, ...dims]),
     [roles.timestep]: new ort.Tensor('float32', t, [b]),
   };
   if (roles.labels) {

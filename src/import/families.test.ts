@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decode as decodePng, decodeApng } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../node/generate.ts';
 import { calibrate } from '../node/calibrate.ts';
@@ -184,4 +185,89 @@ for (const F of TEXT_FAMILIES) describe(`${F.title}: text, flow matching at t = 
     const r = await calibrate({ model: dir, steps: 6, budgets: [3], seeds: [0], evaluate: false });
     expect(r.plans.find((p) => p.kind === 'ertacache')!.computedSteps).toBe(3);
   }, 60_000);
+});
+
+describe('Wan-style video DiT (3-D patches over frames, RoPE, cross-attention): text → clip, flow matching at t = 1000σ', () => {
+  const FIX = 'tools/families/fixtures/wan-tiny';
+  const GOLDEN = 'tools/golden/families/wan-tiny';
+  const MODEL = 'public/models/imported-wan-tiny';
+  let index: GoldenIndex & { reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number } };
+  beforeAll(async () => {
+    index = (await readGoldenIndex(GOLDEN)) as typeof index;
+  });
+
+  it('imports with no name flags: blocks.N over 64 frame-patch tokens, a video latent [C, F, H, W], the committed graphs are today\'s', async () => {
+    const out = join(tmp, 'wan');
+    const r = await importModel({ model: `${FIX}/transformer/model.onnx`, out, name: 'wan-tiny', components: FIX, timestepScale: 1000,
+      prompts: `${FIX}/calibration-prompts.json` });
+    expect(r.stack).toBe('node names: /blocks × 3');
+    expect(r.parity).toBeLessThanOrEqual(1e-6);
+    expect(r.latent).toEqual({ channels: 4, frames: 4, height: 8, width: 8 });
+    expect(r.hidden).toEqual({ tokens: 64, dim: 32 }); // 4 frames × 4 × 4 patches of (1, 2, 2)
+    // per step: the shared 6·dim modulation and the time embedding the head reads; per prompt: the text embedder
+    expect(r.sides.map((s) => s.name)).toEqual(['/Reshape_1_output_0', '/condition_embedder/time_embedder/linear_2/Gemm_output_0',
+      '/condition_embedder/text_embedder/linear_2/Add_output_0']);
+    const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    const committed = JSON.parse(await readFile(join(MODEL, 'manifest.json'), 'utf8'));
+    expect(made.latent).toEqual({ channels: 4, frames: 4, height: 8, width: 8 });
+    expect(made.components.transformer.graphs.embed.inputs.latent.shape).toEqual(['B', 4, 4, 8, 8]);
+    expect(made.components.vaeDecoder.graph.outputs.sample.shape).toEqual([1, 3, 4, 32, 32]);
+    expect(committed.modelHash).toBe(made.modelHash);
+    expect(committed.components).toEqual(made.components);
+  }, 60_000);
+
+  it('the export reproduces PyTorch on the golden inputs (≤ 1e-4)', async () => {
+    const g = index.graphs['model']!;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(g.inputs)) feeds[name] = new ort.Tensor(t.dtype, await readGoldenTensor(t, GOLDEN), t.dims);
+    const raw = await ort.InferenceSession.create(`${FIX}/transformer/model.onnx`);
+    const out = (await raw.run(feeds))['sample']!;
+    expect(out.dims).toEqual([2, 4, 4, 8, 8]);
+    expect(relDiff(out.data as Float32Array, (await readGoldenTensor(g.outputs['sample']!, GOLDEN)) as Float32Array)).toBeLessThanOrEqual(1e-4);
+    await raw.release();
+  });
+
+  for (const graphs of ['split', 'single'] as const) {
+    it(`prompt → clip (${graphs}) equals the PyTorch reference loop (tokenizer, encoder, text embedder, CFG, video VAE)`, async () => {
+      const ref = index.reference;
+      const r = await generate({ model: MODEL, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, graphs, threads: 1 });
+      expect([r.channels, r.frames, r.height, r.width]).toEqual([3, 4, 32, 32]);
+      const want = await readGoldenTensor(index.graphs['reference']!.outputs['image']!, GOLDEN);
+      expect(r.image.length).toBe(want.length);
+      let d = 0;
+      for (let k = 0; k < want.length; k++) d = Math.max(d, Math.abs(r.image[k]! - want[k]!));
+      expect(d).toBeLessThanOrEqual(1e-4);
+      if (graphs === 'split') {
+        // the clip as an animated PNG: fast-png decodes 4 frames of 32×32 RGB, frame k = the clip's frame k
+        const apng = decodeApng(r.png({ fps: 5 }));
+        expect([apng.width, apng.height, apng.numberOfFrames, apng.numberOfPlays]).toEqual([32, 32, 4, 0]);
+        for (let f = 0; f < 4; f++) {
+          const px = apng.frames[f]!.data;
+          const v = r.image[0 * 4 * 1024 + f * 1024 + 5 * 32 + 7]!; // red plane, frame f, pixel (5, 7)
+          expect(Math.abs(px[(5 * 32 + 7) * 3]! - Math.min(255, Math.max(0, (v + 1) * 127.5)))).toBeLessThanOrEqual(1);
+          expect(apng.frames[f]!.delayNumber / apng.frames[f]!.delayDenominator).toBeCloseTo(0.2, 6);
+        }
+        // frames differ (the causal decoder and per-frame noise make a clip, not one image 4 times)
+        expect(apng.frames[0]!.data.join()).not.toBe(apng.frames[3]!.data.join());
+        const strip = decodePng(r.png({ strip: true }));
+        expect([strip.width, strip.height]).toEqual([128, 32]);
+        expect(strip.data[(5 * 128 + 3 * 32 + 7) * 3]).toBe(apng.frames[3]!.data[(5 * 32 + 7) * 3]);
+      }
+    });
+  }
+
+  it('every policy runs on the committed 6-step plans; calibration on the imported prompts runs', async () => {
+    for (const policy of ['ertacache', 'ertacache-forecast', 'teacache', 'magcache', 'easycache', 'taylorseer', 'uniform']) {
+      const r = await generate({ model: MODEL, prompt: 'a purple car', seed: 3, steps: 6, policy, budget: 4, threads: 1 });
+      expect(r.report.reusedSteps, policy).toBeGreaterThan(0);
+      expect(r.image.length, policy).toBe(3 * 4 * 32 * 32);
+      expect(r.image.every(Number.isFinite), policy).toBe(true);
+    }
+    const hidden = await generate({ model: MODEL, prompt: 'a purple car', seed: 3, steps: 6, policy: 'ertacache', budget: 4, space: 'hidden', threads: 1 });
+    expect(hidden.report.plan).toBe('plans/ertacache-6-b4-hidden.json');
+    const dir = join(tmp, 'wan-cal');
+    await cp(MODEL, dir, { recursive: true });
+    const r = await calibrate({ model: dir, steps: 6, budgets: [3], seeds: [0], evaluate: false });
+    expect(r.plans.find((p) => p.kind === 'ertacache')!.computedSteps).toBe(3);
+  }, 120_000);
 });

@@ -64,7 +64,8 @@ export interface ImportResult {
   blocksOutput: string;
   /** Tensors the stack and head read besides h, packed into c. */
   sides: { name: string; shape: (number | string)[] }[];
-  latent: { channels: number; height: number; width: number };
+  /** `frames`: video models only (latent [B, C, F, H, W]). */
+  latent: { channels: number; height: number; width: number; frames?: number };
   hidden: { tokens: number; dim: number };
   classes: number;
   prediction: 'velocity' | 'epsilon';
@@ -85,7 +86,8 @@ function inputRoles(ix: GraphIndex): Roles {
   const ins = [...ix.inputs.values()];
   const describe = ins.map((v) => `${v.name} ${ELEM_NAMES[elemType(v)] ?? `type ${elemType(v)}`} ${JSON.stringify(declaredShape(v))}`).join(', ');
   const pick = (ok: (rank: number, elem: number) => boolean) => ins.filter((v) => ok(declaredShape(v).length, elemType(v)));
-  const latent = pick((r, e) => r === 4 && e === ELEM.float32);
+  // [B, C, H, W] images, or [B, C, F, H, W] videos (Wan: 3-D patches over frames)
+  const latent = pick((r, e) => (r === 4 || r === 5) && e === ELEM.float32);
   const time = pick((r, e) => r === 1 && e === ELEM.float32);
   const labels = pick((r, e) => r === 1 && (e === ELEM.int32 || e === ELEM.int64));
   const text = pick((r, e) => r === 3 && e === ELEM.float32);
@@ -101,6 +103,11 @@ function inputRoles(ix: GraphIndex): Roles {
         'Export with a fixed text length (the tokenizer pads to it); only the batch axis may be dynamic.');
     }
     return { latent: latent[0]!.name!, timestep: time[0]!.name!, dtypeLabels: 0, context: text[0]!.name!, contextShape: shape.slice(1) as number[] };
+  }
+  if (declaredShape(latent[0]!).length === 5) {
+    throw fail('IMPORT_UNSUPPORTED', `the latent ${latent[0]!.name} is a video [B, C, F, H, W]: video models import text-conditioned only `
+      + `(inputs latent, timestep, encoder hidden states [B, L, D]; found ${describe})`,
+    'Export a text-to-video transformer (Wan style) with exactly these three inputs (README, "Bring your own model").');
   }
   if (labels.length !== 1 || ins.length !== 3) {
     throw fail('IMPORT_NOT_A_DIT', `the graph's inputs (${describe}) are not those of a class-conditional DiT (latent, timestep, labels) `
@@ -206,7 +213,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const roles = inputRoles(ix);
   const latentDecl = declaredShape(ix.inputs.get(roles.latent)!);
   if (latentDecl.slice(1).some((d) => typeof d !== 'number')) {
-    throw fail('IMPORT_UNSUPPORTED', `latent input ${roles.latent} has shape ${JSON.stringify(latentDecl)}: C, H and W must be fixed`,
+    throw fail('IMPORT_UNSUPPORTED', `latent input ${roles.latent} has shape ${JSON.stringify(latentDecl)}: C, (F,) H and W must be fixed`,
       'Export with static spatial shapes; only the batch axis may be dynamic (dynamic_axes={"latent": {0: "B"}, …}).');
   }
   const latentShape = latentDecl.map((d) => (typeof d === 'number' ? d : 1));

@@ -62,15 +62,19 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   const { o, ort, src, ix, p, roles, h, z, N, D, latentShape, scale, tolerance } = c;
   const ctxIn = roles.context!;
   const [L, Dt] = roles.contextShape! as [number, number];
-  const [C, H, W] = latentShape.slice(1) as [number, number, number];
+  // [C, H, W], or a video's [C, F, H, W] (Wan): the frame axis rides along everywhere the latent goes.
+  const dims = latentShape.slice(1);
+  const [C, H, W] = [dims[0]!, dims[dims.length - 2]!, dims[dims.length - 1]!];
+  const frames = dims.length === 4 ? dims[1]! : undefined;
+  const shown = dims.join(', ');
   if (!o.components) {
     throw fail('IMPORT_UNSUPPORTED', `${ctxIn} is a text input: the importer also needs the tokenizer, the text encoder and the VAE decoder`,
       'Pass --components DIR (tokenizer/tokenizer.json, text_encoder/model.onnx, vae_decoder/model.onnx: the diffusers / Optimum layout).');
   }
   const outShape = batched(p, ix.outputs[0]!);
-  if (JSON.stringify(outShape) !== JSON.stringify([C, H, W]) || (o.prediction ?? 'velocity') !== 'velocity') {
+  if (JSON.stringify(outShape) !== JSON.stringify(dims) || (o.prediction ?? 'velocity') !== 'velocity') {
     throw fail('IMPORT_UNSUPPORTED', `the output ${ix.outputs[0]} has shape [B, ${outShape?.join(', ')}]: text models import as flow-matching `
-      + `velocity of the latent's shape [B, ${C}, ${H}, ${W}]`, 'Export the velocity prediction (ε-prediction text models are not supported yet).');
+      + `velocity of the latent's shape [B, ${shown}]`, 'Export the velocity prediction (ε-prediction text models are not supported yet).');
   }
 
   // ---- sort what the stack reads: per prompt (text only) or per step (timestep, maybe latent) ----
@@ -121,12 +125,12 @@ export async function importText(c: TextContext): Promise<ImportResult> {
         'Rename the module or tensor in the export.');
     }
   }
-  const latentSpec = io('latent', ELEM.float32, ['B', C, H, W]);
+  const latentSpec = io('latent', ELEM.float32, ['B', ...dims]);
   const sigmaSpec = io('sigma', ELEM.float32, ['B']);
   const hSpec = (n: string) => io(n, ELEM.float32, ['B', N, D]);
   const tembSpec = io('temb', ELEM.float32, ['B', K]);
   const ctxSpec = io('context', ELEM.float32, ['B', L, X]);
-  const vSpec = io('velocity', ELEM.float32, ['B', C, H, W]);
+  const vSpec = io('velocity', ELEM.float32, ['B', ...dims]);
   const tScale: Tensor[] = scale === 1 ? [] : [{ name: 'erta_import/t_scale', dataType: ELEM.float32, dims: [], floatData: [scale] }];
   const inputs = (): Node[] => [
     ...rename('latent', roles.latent, 'latent'),
@@ -206,7 +210,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   const original = await ort.InferenceSession.create(encodeModel(src));
   let parity = 0;
   try {
-    const x = new ort.Tensor('float32', gaussianNoise(23, 2 * C * H * W), [2, C, H, W]);
+    const x = new ort.Tensor('float32', gaussianNoise(23, 2 * prod(dims)), [2, ...dims]);
     const sigma = new ort.Tensor('float32', Float32Array.from([0.7, 0.35]), [2]);
     const raw = gaussianNoise(29, 2 * L * Dt);
     const want = (await original.run({ [roles.latent]: x, [roles.timestep]: new ort.Tensor('float32', Float32Array.from([0.7 * scale, 0.35 * scale]), [2]),
@@ -262,7 +266,8 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   const tokBytes = await component(comp, 'tokenizer/tokenizer.json');
   const tok = JSON.parse(new TextDecoder().decode(tokBytes)) as { padding?: { pad_id?: number }; model?: { vocab?: Record<string, number> } };
   const padId = tok.padding?.pad_id ?? tok.model?.vocab?.['[PAD]'] ?? tok.model?.vocab?.['<pad>'] ?? 0;
-  const preview = await fitPreview(ort, vaeBytes, vaeIn.name!, vaeOut.name!, C, H, W, scalingFactor, shiftFactor);
+  // a video's frames stacked along the height: the same per-pixel map, fitted over every frame
+  const { outDims: vaeShape, ...preview } = await fitPreview(ort, vaeBytes, vaeIn.name!, vaeOut.name!, dims, scalingFactor, shiftFactor);
 
   // ---- write ----
   await mkdir(join(o.out, 'transformer'), { recursive: true });
@@ -284,8 +289,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     [io(ctxIn, ELEM.float32, [1, L, Dt])], [io('context', ELEM.float32, [1, L, X])]);
   const textEncoder = await entry('text_encoder/model.onnx', encBytes, [io(encIn[0]!.name!, elemType(encIn[0]!), [1, L])],
     [io(encOut.name!, ELEM.float32, encOutShape.map((d) => d ?? 1))]);
-  const vaeShape = declaredShape(vaeOut);
-  const vaeDecoder = await entry('vae_decoder/model.onnx', vaeBytes, [io(vaeIn.name!, ELEM.float32, [1, C, H, W])],
+  const vaeDecoder = await entry('vae_decoder/model.onnx', vaeBytes, [io(vaeIn.name!, ELEM.float32, [1, ...dims])],
     [io(vaeOut.name!, ELEM.float32, [1, ...(vaeShape.slice(1) as number[])])]);
   await mkdir(join(o.out, 'tokenizer'), { recursive: true });
   await writeFile(join(o.out, 'tokenizer/tokenizer.json'), tokBytes);
@@ -294,8 +298,8 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   const name = o.name ?? (o.model.split('/').slice(-2).join('-').replace(/\.onnx$/i, ''));
   const manifest = {
     format: 'erta-diffusion-manifest', version: 2, name, modelHash,
-    architecture: { type: 'imported-dit-text', source: o.model.split('/').pop(), stack: c.region.how, tokens: N, dim: D },
-    latent: { channels: C, height: H, width: W },
+    architecture: { type: frames ? 'imported-dit-video' : 'imported-dit-text', source: o.model.split('/').pop(), stack: c.region.how, tokens: N, dim: D },
+    latent: { channels: C, ...(frames ? { frames } : {}), height: H, width: W },
     hidden: { tokens: N, dim: D },
     conditioning: { type: 'text', maxTokens: L, contextDim: X, defaultNegativePrompt: '' },
     components: {
@@ -331,24 +335,34 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   return {
     out: o.out, name, modelHash, stack: c.region.how, blocksInput: h, blocksOutput: z,
     sides: [...temb, ...ctx].map((q) => ({ name: q.name, shape: ['B', ...q.shape] })),
-    latent: { channels: C, height: H, width: W }, hidden: { tokens: N, dim: D }, classes: 0,
+    latent: { channels: C, height: H, width: W, ...(frames ? { frames } : {}) }, hidden: { tokens: N, dim: D }, classes: 0,
     prediction: 'velocity', learnedVariance: false, files, parity, tolerance,
   };
 }
 
-/** A least-squares latent → RGB map (C×3 + bias) against the VAE on random latents, pooled to the latent's size. */
-async function fitPreview(ort: Ort, vaeBytes: Uint8Array, input: string, output: string, C: number, H: number, W: number,
-  scaling: number, shift: number): Promise<{ matrix: number[][]; bias: number[] }> {
+/**
+ * A least-squares latent → RGB map (C×3 + bias) against the VAE on random latents, pooled to the latent's size.
+ * A video's latent [C, F, H, W] and output [3, F, H', W'] are read as images F·H (and F·H') high.
+ */
+async function fitPreview(ort: Ort, vaeBytes: Uint8Array, input: string, output: string, dims: number[],
+  scaling: number, shift: number): Promise<{ matrix: number[][]; bias: number[]; outDims: number[] }> {
+  const C = dims[0]!;
+  const W = dims[dims.length - 1]!;
+  const H = prod(dims) / (C * W);
   const session = await ort.InferenceSession.create(vaeBytes);
   const rows: number[] = [];
   const ys: number[][] = [[], [], []];
+  let outDims: number[] = [];
   try {
     for (let s = 0; s < 16; s++) {
       const z = gaussianNoise(100 + s, C * H * W);
       const scaled = z.map((v) => v / scaling + shift);
-      const r = await session.run({ [input]: new ort.Tensor('float32', scaled, [1, C, H, W]) });
+      const r = await session.run({ [input]: new ort.Tensor('float32', scaled, [1, ...dims]) });
       const img = r[output]!;
-      const [, ch, h2, w2] = img.dims as number[];
+      outDims = [...img.dims];
+      const [, ch, ...rest] = img.dims as number[];
+      const w2 = rest[rest.length - 1]!;
+      const h2 = prod(rest) / w2;
       const data = img.data as Float32Array;
       const fy = Math.max(1, Math.round(h2! / H));
       const fx = Math.max(1, Math.round(w2! / W));
@@ -373,5 +387,6 @@ async function fitPreview(ort: Ort, vaeBytes: Uint8Array, input: string, output:
   return {
     matrix: Array.from({ length: C }, (_, k) => sol.map((s) => round(s[k]!))),
     bias: sol.map((s) => round(s[C]!)),
+    outDims,
   };
 }

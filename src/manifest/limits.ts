@@ -8,6 +8,8 @@ export const LIMITS = {
   /** latent.channels / height / width, and their product (elements of one latent, float32). */
   latentChannels: 64,
   latentSide: 4096,
+  /** latent.frames of a video model (Wan: 21 latent frames for 81 video frames). */
+  latentFrames: 1024,
   latentElements: 16 * 2 ** 20,
   /** hidden.tokens / dim, and tokens × dim. */
   hiddenTokens: 65_536,

@@ -111,6 +111,8 @@ export function transformerGraphs(r: FieldReader): FieldReader {
 
 export interface PipelineSizes {
   C: number; H: number; W: number; N: number; D: number; L: number; X: number;
+  /** Video models: latent frames (latents [B, C, F, H, W]). */
+  F?: number;
 }
 
 type Dim = keyof PipelineSizes | 'B' | 'one' | 'any';
@@ -119,8 +121,10 @@ interface RoleSpec { role: string; dtypes: readonly string[]; shape: readonly Di
 const f32 = (role: string, ...shape: Dim[]): RoleSpec => ({ role, dtypes: ['float32'], shape });
 
 /** Which role each graph reads and writes, with dtype and shape in the manifest's sizes. */
-function roleTable(p: TextPipeline): Partial<Record<GraphName, { inputs: RoleSpec[]; outputs: RoleSpec[]; io: Record<string, string> }>> {
+function roleTable(p: TextPipeline, video: boolean): Partial<Record<GraphName, { inputs: RoleSpec[]; outputs: RoleSpec[]; io: Record<string, string> }>> {
   const t = p.transformerIo;
+  const lat = (video ? ['C', 'F', 'H', 'W'] : ['C', 'H', 'W']) as Dim[];
+  const image = (video ? ['any', 'F', 'any', 'any'] : ['any', 'any', 'any']) as Dim[];
   const temb = f32('temb', 'B', 'any');
   const table: ReturnType<typeof roleTable> = {
     textEncoder: {
@@ -128,14 +132,14 @@ function roleTable(p: TextPipeline): Partial<Record<GraphName, { inputs: RoleSpe
       inputs: [{ role: 'inputIds', dtypes: ['int32', 'int64'], shape: ['one', 'L'] }],
       outputs: [f32('hiddenStates', 'one', 'L', p.context ? 'any' : 'X')],
     },
-    embed: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', 'C', 'H', 'W'), f32('sigma', 'B')],
+    embed: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', ...lat), f32('sigma', 'B')],
       outputs: [f32('hidden', 'B', 'N', 'D'), temb, f32('mod0', 'B', 'N', 'D')] },
     blocks: { io: t as unknown as Record<string, string>, inputs: [f32('hidden', 'B', 'N', 'D'), temb, f32('context', 'B', 'L', 'X')],
       outputs: [f32('hiddenOut', 'B', 'N', 'D')] },
-    head: { io: t as unknown as Record<string, string>, inputs: [f32('hidden', 'B', 'N', 'D'), temb], outputs: [f32('velocity', 'B', 'C', 'H', 'W')] },
-    model: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', 'C', 'H', 'W'), f32('sigma', 'B'), f32('context', 'B', 'L', 'X')],
-      outputs: [f32('velocity', 'B', 'C', 'H', 'W')] },
-    vaeDecoder: { io: p.vaeDecoder.io, inputs: [f32('latent', 'one', 'C', 'H', 'W')], outputs: [f32('image', 'one', 'any', 'any', 'any')] },
+    head: { io: t as unknown as Record<string, string>, inputs: [f32('hidden', 'B', 'N', 'D'), temb], outputs: [f32('velocity', 'B', ...lat)] },
+    model: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', ...lat), f32('sigma', 'B'), f32('context', 'B', 'L', 'X')],
+      outputs: [f32('velocity', 'B', ...lat)] },
+    vaeDecoder: { io: p.vaeDecoder.io, inputs: [f32('latent', 'one', ...lat)], outputs: [f32('image', 'one', ...image)] },
   };
   if (p.context) {
     table.context = { io: p.context.io, inputs: [f32('hiddenStates', 'one', 'L', 'any')], outputs: [f32('context', 'one', 'L', 'X')] };
@@ -167,7 +171,7 @@ function checkRole(graph: GraphName, entry: GraphEntry, side: 'inputs' | 'output
 
 /** Checks every listed graph's roles; extra declared inputs would never be fed, so they fail too. */
 export function checkPipelineContract(p: TextPipeline, graphs: Partial<Record<GraphName, GraphEntry>>, s: PipelineSizes): void {
-  for (const [graph, rules] of Object.entries(roleTable(p)) as [GraphName, NonNullable<ReturnType<typeof roleTable>[GraphName]>][]) {
+  for (const [graph, rules] of Object.entries(roleTable(p, s.F !== undefined)) as [GraphName, NonNullable<ReturnType<typeof roleTable>[GraphName]>][]) {
     const entry = graphs[graph];
     if (!entry) continue;
     for (const side of ['inputs', 'outputs'] as const) {

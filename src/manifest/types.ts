@@ -121,6 +121,24 @@ export interface TransformerIo {
   velocity: string;
 }
 
+/** A latent's (or the final image's) size; `frames` only for video models (planar [C, F, H, W]). */
+export interface LatentSize {
+  channels: number;
+  height: number;
+  width: number;
+  frames?: number;
+}
+
+/** Per-sample dims: [C, H, W], or [C, F, H, W] for a video. */
+export function latentDims(l: LatentSize): number[] {
+  return l.frames === undefined ? [l.channels, l.height, l.width] : [l.channels, l.frames, l.height, l.width];
+}
+
+/** Elements of one sample (C·H·W, or C·F·H·W). */
+export function latentSize(l: LatentSize): number {
+  return l.channels * (l.frames ?? 1) * l.height * l.width;
+}
+
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   /** 1 (class DiT, graphs only) or 2 (components; pipelines.md). */
@@ -129,9 +147,10 @@ export interface ModelManifest {
   /** sha256 over the graphs' sha256 values (export.py); plans are bound to it. */
   modelHash: string;
   architecture: Record<string, unknown>;
-  latent: { channels: number; height: number; width: number };
-  /** The final image the model produces: the latent itself (version 1) or the VAE's output. */
-  image: { channels: number; height: number; width: number };
+  /** `frames`: a video model (Wan style, version 2 text models only): latents [C, F, H, W]. */
+  latent: LatentSize;
+  /** The final image the model produces: the latent itself (version 1) or the VAE's output ([3, F, H', W'] for a video). */
+  image: LatentSize;
   hidden: { tokens: number; dim: number };
   conditioning: Conditioning;
   /** Text models only: tokenizer, encoder, context, VAE decoder and preview map. */

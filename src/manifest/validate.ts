@@ -8,6 +8,7 @@ import type { DdimConfig } from '../core/ddim.ts';
 import { PLAN_KINDS } from './plans.ts';
 import { checkFileRef, parseFileOrigins } from './urls.ts';
 import { graphTotalBytes, parseExternalData, parseWeightFields } from './shards.ts';
+import { latentSize } from './types.ts';
 import { boundedInt, checkPipelineContract, PIPELINE_LIMITS, parseTextComponents, parseTextConditioning, transformerGraphs } from './pipeline.ts';
 import {
   GRAPHS_FOR_MODE,
@@ -174,12 +175,14 @@ function parseTextModel(r: FieldReader, latentChannels: number, fileOrigins: rea
 
 function parseLatent(r: FieldReader): ModelManifest['latent'] {
   const l = r.obj('latent');
-  const latent = {
+  const latent: ModelManifest['latent'] = {
     channels: l.int('channels', 1, LIMITS.latentChannels),
     height: l.int('height', 1, LIMITS.latentSide),
     width: l.int('width', 1, LIMITS.latentSide),
   };
-  const elements = latent.channels * latent.height * latent.width;
+  const frames = l.optNum('frames');
+  if (frames !== undefined) latent.frames = l.int('frames', 1, LIMITS.latentFrames);
+  const elements = latentSize(latent);
   if (elements > LIMITS.latentElements) invalidField(WHERE, 'latent', `at most ${LIMITS.latentElements} elements`, elements);
   return latent;
 }
@@ -251,6 +254,9 @@ function parseBody(r: FieldReader, baseUrl: string, version: number): ModelManif
   const latent = r.obj('latent');
   const size = parseLatent(r);
   const text = version === PIPELINE_MANIFEST_VERSION && r.obj('conditioning').value['type'] === 'text';
+  if (size.frames !== undefined && !text) {
+    invalidField(WHERE, 'latent.frames', 'absent: video latents are for version-2 text models (a video VAE decodes them)', size.frames);
+  }
   if (text) {
     boundedInt(latent, 'channels', 1, 64);
     boundedInt(latent, 'height', 1, 1024);
@@ -320,17 +326,20 @@ function checkTextModel(m: ModelManifest): ModelManifest {
   if (p.tokenizer.maxLength !== c.maxTokens) {
     invalidField(WHERE, 'components.tokenizer.maxLength', `conditioning.maxTokens (${c.maxTokens})`, p.tokenizer.maxLength);
   }
+  const F = m.latent.frames;
   checkPipelineContract(p, m.graphs, {
     C: m.latent.channels, H: m.latent.height, W: m.latent.width, N: m.hidden.tokens, D: m.hidden.dim,
-    L: c.maxTokens, X: c.contextDim,
+    L: c.maxTokens, X: c.contextDim, ...(F !== undefined ? { F } : {}),
   });
+  // An image [1, 3, H', W'], or a video's frames [1, 3, F, H', W'] (one frame per latent frame).
   const out = m.graphs.vaeDecoder!.outputs[p.vaeDecoder.io.image]!.shape as number[];
-  const [channels, height, width] = out.slice(1) as [number, number, number];
-  if (channels !== 3 || height > PIPELINE_LIMITS.imageSide || width > PIPELINE_LIMITS.imageSide) {
+  const [channels, height, width] = [out[1], out[out.length - 2], out[out.length - 1]] as [number, number, number];
+  if (channels !== 3 || out.length !== (F === undefined ? 4 : 5) || (F !== undefined && out[2] !== F)
+    || height > PIPELINE_LIMITS.imageSide || width > PIPELINE_LIMITS.imageSide) {
     invalidField(WHERE, `components.vaeDecoder.graph.outputs.${p.vaeDecoder.io.image}.shape`,
-      `[1, 3, H, W] with H, W ≤ ${PIPELINE_LIMITS.imageSide}`, out);
+      `${F === undefined ? '[1, 3, H, W]' : `[1, 3, ${F}, H, W] (one frame per latent frame)`} with H, W ≤ ${PIPELINE_LIMITS.imageSide}`, out);
   }
-  m.image = { channels, height, width };
+  m.image = { channels, height, width, ...(F !== undefined ? { frames: F } : {}) };
   m.preview = { ...m.preview, channels: 3 };
   return m;
 }

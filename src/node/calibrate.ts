@@ -7,7 +7,7 @@ import type { CachePlan, VariantError } from '../cache/plan.ts';
 import { calibrateModel, type CalibrateOptions } from '../calibrate/calibrate.ts';
 import { loadNodeModel } from '../backend/node-model.ts';
 import type { TimeMode } from '../core/schedules.ts';
-import type { ModelManifest, PlanEntry, RectificationSpace } from '../manifest/types.ts';
+import { latentDims, type ModelManifest, type PlanEntry, type RectificationSpace } from '../manifest/types.ts';
 import { addPlansToManifest, writePlanFile } from '../cli/plan-files.ts';
 import { classConditioning } from '../manifest/conditioning.ts';
 import { bindCalibrationPrompts, type PromptCalibration } from './calibration-prompts.ts';
@@ -109,7 +109,7 @@ function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: numb
     ...(m.scheduler.ddim ? { ddim: m.scheduler.ddim } : {}),
     guidance: o.guidance ?? m.scheduler.defaultGuidance,
     budgets: [...new Set(o.budgets)].sort((a, b) => b - a),
-    xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
+    xDims: [1, ...latentDims(m.latent)],
     nullLabel: text ? text.nullLabel : classConditioning(m, 'calibration on labels').nullLabel,
     timeMode: o.timeMode ?? 'actual',
     evaluate: o.evaluate ?? true,

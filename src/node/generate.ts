@@ -12,13 +12,13 @@ import { samplerSigmas } from '../core/ddim.ts';
 import type { SampleStats } from '../core/types.ts';
 import { loadNodeModel, type NodeModel } from '../backend/node-model.ts';
 import { policyNeedsPlan, type PlanQuery } from '../manifest/plans.ts';
-import type { GraphMode, ModelManifest } from '../manifest/types.ts';
+import { latentDims, latentSize, type GraphMode, type ModelManifest } from '../manifest/types.ts';
 import { readPlanFor, type LoadedPlan } from '../cli/plan-files.ts';
-import { encodeGrayPng, toGray8 } from '../cli/png.ts';
+import { assembleApng, encodeGrayPng, toGray8 } from '../cli/png.ts';
 import { checkInt, checkNumber, checkOneOf, OptionError, PACKAGED_MODEL_DIR } from './options.ts';
 import { classConditioning } from '../manifest/conditioning.ts';
 import { checkConditioning, resolveConditioning } from '../runtime/conditioning.ts';
-import { toFrame } from '../runtime/frames.ts';
+import { toFrame, toFrames } from '../runtime/frames.ts';
 
 /** What to generate: a `label` (class models) or a `prompt` (text models); other defaults come from the manifest. */
 export interface NodeGenerateOptions {
@@ -80,16 +80,33 @@ export interface GenerateReport {
   warnings: string[];
 }
 
+/** How png() writes a video model's clip. */
+export interface ClipPngOptions {
+  /** Frames per second of the animated PNG (default 8). */
+  fps?: number;
+  /** true: one still PNG with the frames side by side (a frame strip) instead of an animation. */
+  strip?: boolean;
+}
+
 /** The generated sample and the run's report. */
 export interface NodeGenerateResult {
-  /** The final image in model space, planar channels × height × width float32 values (a text model: the VAE's RGB). */
+  /**
+   * The final image in model space, planar channels × height × width float32 values (a text model: the VAE's RGB;
+   * a video model: its clip, planar channels × frames × height × width).
+   */
   image: Float32Array;
   channels: number;
   height: number;
   width: number;
+  /** Video models only: frames in the clip. */
+  frames?: number;
   report: GenerateReport;
-  /** The image as an 8-bit PNG (the manifest's preview range → 0…255): grayscale for 1 channel, RGB for 3. */
-  png(): Uint8Array;
+  /**
+   * The image as an 8-bit PNG (the manifest's preview range → 0…255): grayscale for 1 channel, RGB for 3.
+   * A video model's clip: an animated PNG (APNG, looping; viewers without APNG show the first frame), or with
+   * `{ strip: true }` the frames side by side in one PNG.
+   */
+  png(options?: ClipPngOptions): Uint8Array;
 }
 
 function checkOptions(o: NodeGenerateOptions): void {
@@ -144,11 +161,10 @@ interface Run {
 async function sampleOnce(model: NodeModel, o: NodeGenerateOptions, run: Run) {
   const m = model.manifest;
   const { policy, loaded } = await policyFor(o, run.policy, m, run.steps);
-  const { channels, height, width } = m.latent;
   const request = { ...(run.label !== undefined ? { label: run.label } : {}), ...(run.prompt !== undefined ? { prompt: run.prompt } : {}),
     ...(run.negativePrompt !== undefined ? { negativePrompt: run.negativePrompt } : {}) };
   const cond = await resolveConditioning({ manifest: m, open: model, tokenizer: model.tokenizer }, request, run.guidance, (d) => d);
-  const noise = model.ops.fromHost(gaussianNoise(run.seed, channels * height * width), [1, channels, height, width]);
+  const noise = model.ops.fromHost(gaussianNoise(run.seed, latentSize(m.latent)), [1, ...latentDims(m.latent)]);
   const result = await sample({
     denoiser: cond.denoiser,
     ops: model.ops,
@@ -197,8 +213,33 @@ function report(o: NodeGenerateOptions, model: NodeModel, run: Run, sampled: { s
   };
 }
 
-function pngOf(m: ModelManifest, x: Float32Array): () => Uint8Array {
-  return () => {
+/** RGBA → packed RGB bytes. */
+function rgbOf(rgba: Uint8ClampedArray): Uint8Array {
+  const rgb = new Uint8Array((rgba.length / 4) * 3);
+  for (let p = 0; p < rgba.length / 4; p++) rgb.set(rgba.subarray(4 * p, 4 * p + 3), 3 * p);
+  return rgb;
+}
+
+/** A clip [3, F, H, W] → an APNG, or a strip of the F frames side by side (F·W wide). */
+function clipPng(m: ModelManifest, x: Float32Array, o: ClipPngOptions): Uint8Array {
+  const { width, height } = m.image;
+  const frames = toFrames(x, m.image, m.preview).map((f) => rgbOf(f.pixels));
+  if (o.strip) {
+    const F = frames.length;
+    const strip = new Uint8Array(F * width * height * 3);
+    frames.forEach((f, k) => {
+      for (let y = 0; y < height; y++) strip.set(f.subarray(y * width * 3, (y + 1) * width * 3), (y * F * width + k * width) * 3);
+    });
+    return encodePng({ width: F * width, height, data: strip, channels: 3, depth: 8 });
+  }
+  const fps = o.fps ?? 8;
+  if (!(Number.isFinite(fps) && fps > 0 && fps <= 1000)) throw new OptionError('fps', `must be in (0, 1000], got ${fps}`);
+  return assembleApng(frames.map((data) => encodePng({ width, height, data, channels: 3, depth: 8 })), fps);
+}
+
+function pngOf(m: ModelManifest, x: Float32Array): (o?: ClipPngOptions) => Uint8Array {
+  return (o = {}) => {
+    if (m.image.frames !== undefined) return clipPng(m, x, o);
     const { channels, width, height } = m.image;
     if (channels === 1) return encodeGrayPng(toGray8(x, m.preview.from, m.preview.to), width, height);
     if (channels < 3) {
@@ -206,9 +247,7 @@ function pngOf(m: ModelManifest, x: Float32Array): () => Uint8Array {
     }
     // A latent of more than 3 channels with no VAE (an imported class DiT): its first three, as RGB.
     const rgba = toFrame(channels > 3 ? x.subarray(0, 3 * width * height) : x, { ...m.image, channels: 3 }, m.preview).pixels;
-    const rgb = new Uint8Array(width * height * 3);
-    for (let p = 0; p < width * height; p++) rgb.set(rgba.subarray(4 * p, 4 * p + 3), 3 * p);
-    return encodePng({ width, height, data: rgb, channels: 3, depth: 8 });
+    return encodePng({ width, height, data: rgbOf(rgba), channels: 3, depth: 8 });
   };
 }
 
@@ -246,8 +285,9 @@ export async function generate(options: NodeGenerateOptions): Promise<NodeGenera
       timeMode: options.timeMode ?? 'actual',
     };
     const sampled = await sampleOnce(model, options, run);
-    const { channels, height, width } = m.image;
-    return { image: sampled.x, channels, height, width, report: report(options, model, run, sampled, loadMs), png: pngOf(m, sampled.x) };
+    const { channels, height, width, frames } = m.image;
+    return { image: sampled.x, channels, height, width, ...(frames !== undefined ? { frames } : {}),
+      report: report(options, model, run, sampled, loadMs), png: pngOf(m, sampled.x) };
   } finally {
     await model.release();
   }

@@ -41,11 +41,15 @@ export interface ModelInfo {
   modelHash: string;
   weights: string | null;
   graphs: 'split' | 'single';
-  latent: { channels: number; height: number; width: number };
+  /** `frames`: video models only (latents [C, F, H, W]). */
+  latent: { channels: number; height: number; width: number; frames?: number };
   /** What a request conditions on: a class `label`, or a `prompt` (text-to-image pipelines). */
   conditioning: 'class' | 'text';
-  /** The final image: the latent itself for pixel-space models, the VAE decoder's RGB output otherwise. */
-  image: { channels: number; height: number; width: number };
+  /**
+   * The final image: the latent itself for pixel-space models, the VAE decoder's RGB output otherwise.
+   * `frames`: a video model (Wan style) makes a clip of that many frames, each channels × height × width.
+   */
+  image: { channels: number; height: number; width: number; frames?: number };
   /** Class models: the number of classes; 0 for text models. */
   classes: number;
   /** Class models: the unconditional class; −1 for text models. */
@@ -128,9 +132,12 @@ export interface RunStats extends SampleStats {
 export interface GenerateResult {
   jobId: string;
   /** The final image in model space, planar [C, H, W] (e.g. [−1, 1]): the sample itself, or for a
-   *  text model the VAE decoder's RGB; transferred. */
+   *  text model the VAE decoder's RGB; a video model's clip is planar [3, F, H, W]; transferred. */
   image: Float32Array;
+  /** The image as RGBA; for a video model, its first frame (`frames[0]`). */
   frame: Frame;
+  /** Video models only (ModelInfo.image.frames): the clip's F frames in order, as RGBA; absent for images. */
+  frames?: Frame[];
   stats: RunStats;
 }
 
@@ -144,7 +151,8 @@ export type DownloadEvent = {
 /** A load warning, or (with jobId) a generation's, e.g. a prompt truncated to the encoder's length. */
 export type WarningEvent = { type: 'warning'; message: string; jobId?: string };
 export type StepEvent = { type: 'step'; jobId: string; i: number; decision: 'compute' | 'reuse'; ms: number };
-export type PreviewEvent = { type: 'preview'; jobId: string; i: number; frame: Frame };
+/** `frame`: the preview image (a video: its first frame); `frames`: video models only, every frame of the preview clip. */
+export type PreviewEvent = { type: 'preview'; jobId: string; i: number; frame: Frame; frames?: Frame[] };
 export type DoneEvent = { type: 'done'; jobId: string; stats: RunStats };
 
 export type LoadEvent = DownloadEvent | WarningEvent;

@@ -105,7 +105,8 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       current.done = run.catch(() => {});
       try {
         const result = await run;
-        return transfer(result, [result.image.buffer, result.frame.pixels.buffer]);
+        const buffers = new Set<Transferable>([result.image.buffer, result.frame.pixels.buffer, ...(result.frames ?? []).map((f) => f.pixels.buffer)]);
+        return transfer(result, [...buffers]);
       } catch (e) {
         throw coded(e, model?.open.lostReason() ?? null);
       } finally {

@@ -12,6 +12,8 @@ export interface ImageShape {
   channels: number;
   height: number;
   width: number;
+  /** Video: planar [C, F, H, W]; absent for an image. */
+  frames?: number;
 }
 
 /** [C, H, W] planar data (batch 1) → RGBA; 1 channel is grey, 3+ use the first three planes. */
@@ -28,6 +30,23 @@ export function toFrame(data: Float32Array, shape: ImageShape, mapping: PreviewM
     pixels[p * 4 + 3] = 255;
   }
   return { width, height, pixels };
+}
+
+/**
+ * Planar [C, F, H, W] video data (batch 1) → F RGBA frames in order; an image ([C, H, W], no
+ * `frames`) → one frame.
+ */
+export function toFrames(data: Float32Array, shape: ImageShape, mapping: PreviewMapping): Frame[] {
+  const F = shape.frames;
+  if (F === undefined) return [toFrame(data, shape, mapping)];
+  const { channels, height, width } = shape;
+  const plane = height * width;
+  const used = Math.min(3, channels);
+  return Array.from({ length: F }, (_, f) => {
+    const one = new Float32Array(used * plane);
+    for (let c = 0; c < used; c++) one.set(data.subarray((c * F + f) * plane, (c * F + f + 1) * plane), c * plane);
+    return toFrame(one, { channels: used, height, width }, mapping);
+  });
 }
 
 /** Index of the first NaN/±Inf, or −1: a broken model or device shows up as a clear error. */

@@ -13,7 +13,8 @@ import { checkPlanFitsModel, findPlan, policyNeedsPlan, type PlanQuery } from '.
 import { resolveModelFile } from '../manifest/validate.ts';
 import type { RuntimeBackend } from '../backend/runtime-backend.ts';
 import { RuntimeError, type Frame, type GenerateEvent, type GenerateRequest, type GenerateResult } from './api.ts';
-import { firstNonFinite, toFrame } from './frames.ts';
+import { firstNonFinite, toFrames } from './frames.ts';
+import { latentDims, latentSize } from '../manifest/types.ts';
 import { pacedByStep } from './pacing.ts';
 import type { LoadedModel } from './load-model.ts';
 import { checkConditioning, resolveConditioning } from './conditioning.ts';
@@ -86,17 +87,18 @@ export async function runGeneration<T>(ctx: RunContext<T>, req: GenerateRequest)
   const { ops } = open;
   const s = settingsFor(req, ctx.model as LoadedModel<unknown>);
   const { policy, planId } = await policyFor(ctx, req, s.steps);
-  const { channels, height, width } = manifest.latent;
+  const { channels, height, width, frames } = manifest.latent;
   const text = manifest.conditioning.type === 'text';
-  const previewShape = { channels: text ? 3 : channels, height, width };
-  const frameOf = (data: Float32Array, shape = manifest.image): Frame => toFrame(data, shape, manifest.preview);
+  const previewShape = { channels: text ? 3 : channels, height, width, ...(frames !== undefined ? { frames } : {}) };
+  // a video ([C, F, H, W]) → its F frames; an image → one
+  const framesOf = (data: Float32Array, shape = manifest.image): Frame[] => toFrames(data, shape, manifest.preview);
   const readbacks0 = ops.readbacks;
   let previews = 0;
   const deps = { manifest, open, tokenizer: ctx.model.tokenizer, ...(ctx.prompts ? { cache: ctx.prompts } : {}) };
   const cond = await resolveConditioning(deps, req, s.guidance, (d) => pacedByStep(d, ops.sync?.bind(ops)));
   for (const message of cond.warnings) await ctx.emit({ type: 'warning', jobId: ctx.jobId, message });
 
-  const noise = ops.fromHost(gaussianNoise(req.seed, channels * height * width), [1, channels, height, width]);
+  const noise = ops.fromHost(gaussianNoise(req.seed, latentSize(manifest.latent)), [1, ...latentDims(manifest.latent)]);
   let x: T | null = null;
   try {
     const result = await sample({
@@ -106,9 +108,10 @@ export async function runGeneration<T>(ctx: RunContext<T>, req: GenerateRequest)
       isCancelled: ctx.isCancelled,
       onStep: (info) => void ctx.emit({ type: 'step', jobId: ctx.jobId, i: info.i, decision: info.decision, ms: info.ms }),
       onPreview: async (i, x0hat) => {
-        const frame = frameOf(await cond.preview(x0hat), previewShape);
+        const all = framesOf(await cond.preview(x0hat), previewShape);
         previews++;
-        await ctx.emit({ type: 'preview', jobId: ctx.jobId, i, frame }, [frame.pixels.buffer]);
+        await ctx.emit({ type: 'preview', jobId: ctx.jobId, i, frame: all[0]!, ...(frames !== undefined ? { frames: all } : {}) },
+          all.map((f) => f.pixels.buffer));
       },
     });
     x = result.x;
@@ -131,7 +134,8 @@ export async function runGeneration<T>(ctx: RunContext<T>, req: GenerateRequest)
       provider: open.provider.used, policy: policy.kind, planId,
     };
     await ctx.emit({ type: 'done', jobId: ctx.jobId, stats });
-    return { jobId: ctx.jobId, image, frame: frameOf(image), stats };
+    const all = framesOf(image);
+    return { jobId: ctx.jobId, image, frame: all[0]!, ...(frames !== undefined ? { frames: all } : {}), stats };
   } finally {
     if (x !== null) ops.dispose(x);
     ops.dispose(noise);

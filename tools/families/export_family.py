@@ -27,6 +27,7 @@ import dit_class as dit_family  # noqa: E402
 import pixart as pixart_family  # noqa: E402
 import sd3 as sd3_family  # noqa: E402
 import flux as flux_family  # noqa: E402
+import wan as wan_family  # noqa: E402
 
 REFERENCE = {"label": 3, "seed": 7, "steps": 6, "guidance": 3.0}
 DDIM = {"trainTimesteps": 1000, "betaSchedule": "linear", "betaStart": 0.0001, "betaEnd": 0.02}
@@ -117,12 +118,12 @@ PIXART_REFERENCE = {"prompt": "a red apple with a shiny leaf", "negative": "", "
 
 
 def export_pixart(args):
-    """PixArt- or SD3-style (the same interface). The transformer as one graph (latent, timestep = 1000 sigma, raw encoder hidden states) plus the
+    """PixArt-, SD3-, Flux- or Wan-style (the same interface; Wan: latents [B, C, F, H, W], a video VAE decoder). The transformer as one graph (latent, timestep = 1000 sigma, raw encoder hidden states) plus the
     components a user also brings, in the diffusers / Optimum layout: tokenizer/, text_encoder/,
     vae_decoder/ (with config.json's scaling_factor / shift_factor)."""
     from export_t2i import build_tokenizer, token_ids, flow_match_sigmas
     from t2i import TextEncoder, VaeDecoder
-    family = {"pixart": pixart_family, "sd3": sd3_family, "flux": flux_family}[args.family]
+    family = {"pixart": pixart_family, "sd3": sd3_family, "flux": flux_family, "wan": wan_family}[args.family]
     cfg = family.SIZES[args.size]
     L, scaling, shift = 8, 0.5, 0.1
     for sub in ("transformer", "tokenizer", "text_encoder", "vae_decoder"):
@@ -131,9 +132,9 @@ def export_pixart(args):
     torch.manual_seed(0)
     enc = TextEncoder(vocab, L, cfg["text_dim"], 1)
     assert cfg.get("text_len", L) == L
-    vae = VaeDecoder(cfg["channels"], 16)
+    vae = wan_family.VideoVaeDecoder(cfg["channels"], 16) if args.family == "wan" else VaeDecoder(cfg["channels"], 16)
     m = {"pixart": lambda: pixart_family.PixArtTransformer(**cfg), "sd3": lambda: sd3_family.SD3Transformer(**cfg),
-         "flux": lambda: flux_family.FluxTransformer(**cfg)}[args.family]()
+         "flux": lambda: flux_family.FluxTransformer(**cfg), "wan": lambda: wan_family.WanTransformer(**cfg)}[args.family]()
     g = torch.Generator().manual_seed(1234)
     with torch.no_grad():
         for mod, std in ((enc, 0.3), (vae, 0.1)):
@@ -144,11 +145,13 @@ def export_pixart(args):
     for mod in (enc, m, vae):
         mod.eval()
     C, S = cfg["channels"], cfg["size"]
+    shape = (C, cfg["frames"], S, S) if "frames" in cfg else (C, S, S)  # video: [C, F, H, W]
+    numel = math.prod(shape)
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(2, C, S, S, generator=g)
+    x = torch.randn(2, *shape, generator=g)
     t = torch.tensor([700.0, 250.5])
     ids = torch.tensor([token_ids(tok, "a red apple", L)], dtype=torch.int32)
-    lat = torch.randn(1, C, S, S, generator=g)
+    lat = torch.randn(1, *shape, generator=g)
     with torch.no_grad():
         hidden = enc(ids)
         ehs = torch.cat([hidden, torch.randn(hidden.shape, generator=g)], 0)
@@ -170,7 +173,7 @@ def export_pixart(args):
         with torch.no_grad():
             rows = [enc(torch.tensor([token_ids(tok, p, L)], dtype=torch.int32)) for p in (ref["prompt"], ref["negative"])]
             context = torch.cat(rows, 0)
-            noise = gaussian_noise(ref["seed"], C * S * S).reshape(1, C, S, S)
+            noise = gaussian_noise(ref["seed"], numel).reshape(1, *shape)
             sig = flow_match_sigmas(ref["steps"])
             xx, elapsed = noise.clone(), 0.0
             for i in range(ref["steps"]):
@@ -178,7 +181,7 @@ def export_pixart(args):
                 remaining = sig[0] - sig[-1] - elapsed
                 dt = remaining if i == ref["steps"] - 1 else (sig[i] - sig[i + 1]) * remaining / (sig[i] - sig[-1])
                 tt = torch.full((2,), sigma, dtype=torch.float32) * torch.tensor(1000.0)
-                v2 = m(xx.repeat(2, 1, 1, 1), tt, context)
+                v2 = m(torch.cat([xx, xx], 0), tt, context)
                 v = v2[1:2] + ref["guidance"] * (v2[0:1] - v2[1:2])
                 xx = xx - dt * v
                 elapsed += dt
@@ -197,12 +200,12 @@ def export_pixart(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux"], default="dit")
+    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux", "wan"], default="dit")
     ap.add_argument("--size", choices=["tiny", "medium"], default="tiny")
     ap.add_argument("--out", required=True)
     ap.add_argument("--golden")
     args = ap.parse_args()
-    if args.family in ("pixart", "sd3", "flux"):
+    if args.family in ("pixart", "sd3", "flux", "wan"):
         return export_pixart(args)
     cfg = dit_family.SIZES[args.size]
     torch.manual_seed(0)
