@@ -103,6 +103,15 @@ class Clock:
         return STOP["flag"] or (a.minutes and time.time() - self.t0 > a.minutes * 60) or \
             (a.steps and step - start_step >= a.steps)
 
+    def fraction(self, step, start_step):
+        """How much of this run's --minutes / --steps budget is used (0..1; 0 without a budget)."""
+        a, f = self.args, 0.0
+        if a.minutes:
+            f = max(f, (time.time() - self.t0) / (a.minutes * 60))
+        if a.steps:
+            f = max(f, (step - start_step) / a.steps)
+        return min(1.0, f)
+
     def save_due(self):
         if time.time() - self.last_save > self.args.save_minutes * 60:
             self.last_save = time.time()
@@ -247,8 +256,14 @@ def build_dit(cfg, vocab):
     return enc, m
 
 
-def lr_at(step, base, warmup):
-    return base * min(1.0, (step + 1) / warmup)
+def lr_at(step, base, warmup, frac=0.0, decay_frac=0.0, lr_min=0.0):
+    """Linear warm-up, then constant; with --decay-frac, a linear decay to --lr-min over the last
+    decay_frac of this run's --minutes/--steps budget (warm-up/stable/decay: the run ends annealed)."""
+    lr = base * min(1.0, (step + 1) / warmup)
+    if decay_frac > 0 and frac > 1 - decay_frac:
+        t = (frac - (1 - decay_frac)) / decay_frac
+        lr = lr + (lr_min - lr) * min(1.0, t)
+    return lr
 
 
 def stage_dit(args, dev, log):
@@ -297,7 +312,8 @@ def stage_dit(args, dev, log):
     running, p_uncond = None, args.p_uncond
     log_line(log, {"stage": "dit", "event": "start", "step": step, "config": cfg, "device": dev,
                    "params_dit": sum(p.numel() for p in m.parameters()),
-                   "params_text": sum(p.numel() for p in enc.parameters()), "batch": batch, "torch": torch.__version__})
+                   "params_text": sum(p.numel() for p in enc.parameters()), "batch": batch,
+                   "lr": base_lr, "decay_frac": args.decay_frac, "lr_min": args.lr_min, "torch": torch.__version__})
     while not clock.done(step, start):
         idx = train[torch.randint(0, train.shape[0], (batch,))]
         z = mean[idx] + std[idx] * torch.randn(batch, *mean.shape[1:])
@@ -310,7 +326,8 @@ def stage_dit(args, dev, log):
         xs = (1 - sigma[:, None, None, None]) * x0 + sigma[:, None, None, None] * eps
         context = m.caption_projection(enc(ids))
         loss = F.mse_loss(m(xs, sigma, context), eps - x0)
-        lr = lr_at(step - start if resumed_without_opt else step, base_lr, args.warmup)
+        lr = lr_at(step - start if resumed_without_opt else step, base_lr, args.warmup,
+                   clock.fraction(step, start), args.decay_frac, args.lr_min)
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad(); loss.backward()
@@ -366,6 +383,9 @@ def main():
     ap.add_argument("--lr", type=float, default=0)
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--warmup", type=int, default=100, help="dit: linear lr warm-up steps (again after a resume without optimizer)")
+    ap.add_argument("--decay-frac", type=float, default=0.0,
+                    help="dit: decay the lr linearly to --lr-min over the last fraction of --minutes/--steps (0: constant)")
+    ap.add_argument("--lr-min", type=float, default=0.0, help="dit: the lr at the end of --decay-frac")
     ap.add_argument("--p-uncond", type=float, default=0.1)
     ap.add_argument("--kl-weight", type=float, default=1e-3)
     ap.add_argument("--crop", type=int, default=32)
