@@ -14,8 +14,11 @@ this process and in Debian's Chromium (WASM, and WebGPU on SwiftShader: 8-step p
 runtime's overhead against a bare session.run loop, and step time and speedup on random-weight
 DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart.svg.
 
-  --model <dir>        model directory (default ${DEFAULT_MODEL_DIR})
-  --classifier <dir>   evaluation classifier (default public/models/mnist-classifier)
+  --model <dir>        model directory (default ${DEFAULT_MODEL_DIR}); a text model (emoji-dit) is
+                       measured on its evaluation prompts × seeds from 1000 at 50 steps, PSNR on
+                       the decoded image, and writes bench/<model name>/ (src/cli/bench-text.ts)
+  --classifier <dir>   evaluation classifier (default public/models/mnist-classifier; for a text
+                       model public/models/emoji-classifier)
   --budgets <list>     computed-step budgets (default 34,25,17)
   --seeds <n>          seeds per class, from 1000 (default 10; --quick: 2)
   --repeats <n>        timed A/B pairs per policy for the speed table (default 7; --quick: 3)

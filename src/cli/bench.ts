@@ -30,7 +30,7 @@ import { stepRatios } from '../calibrate/direct-search.ts';
  * The policies compared at one budget; plan-driven ones are skipped (with a note) when no plan
  * exists. `variants` adds the hidden-space and φ-lsq experiments (left out by --quick).
  */
-async function policiesAt(model: NodeModel, steps: number, budget: number, variants: boolean,
+export async function policiesAt(model: NodeModel, steps: number, budget: number, variants: boolean,
   log: (m: string) => void): Promise<PolicyUnderTest[]> {
   const m = model.manifest;
   const base: PolicyOptions = { steps, modelHash: m.modelHash };

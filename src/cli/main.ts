@@ -7,6 +7,7 @@ import { isDiffusionError } from '../core/errors.ts';
 import { UsageError } from './args.ts';
 import { BENCH_USAGE, parseBenchArgs } from './bench-args.ts';
 import { runBench, runOverheadOnly, type OverheadReport } from './bench.ts';
+import { isTextModel, runTextBench, type TextBenchReport } from './bench-text.ts';
 import { overheadMarkdown, rowsMarkdown, type BenchReport } from '../bench/report.ts';
 import { CALIBRATE_USAGE, parseCalibrateArgs } from './calibrate-args.ts';
 import { describeCalibration, runCalibrate } from './calibrate.ts';
@@ -48,7 +49,8 @@ const generate = command(parseGenerateArgs, GENERATE_USAGE, (a) => runGenerate(a
 const calibrate = command(parseCalibrateArgs, CALIBRATE_USAGE,
   (a, _argv, io) => runCalibrate(a, a.json ? () => {} : io.err), (r) => describeCalibration(r));
 const bench = command(parseBenchArgs, BENCH_USAGE,
-  (a, argv, io): Promise<BenchReport | OverheadReport> => (a.overheadOnly ? runOverheadOnly(a, argv, io.err) : runBench(a, argv, io.err)),
+  async (a, argv, io): Promise<BenchReport | TextBenchReport | OverheadReport> => (a.overheadOnly ? runOverheadOnly(a, argv, io.err)
+    : (await isTextModel(a.model)) ? runTextBench(a, argv, io.err) : runBench(a, argv, io.err)),
   (r) => ('rows' in r ? rowsMarkdown(r.rows, r.steps) : overheadMarkdown(r.overheads)));
 
 const importModel = command(parseImportArgs, IMPORT_USAGE, (a) => runImport(a), describeImport);
