@@ -9,6 +9,7 @@ import { createWebBackend } from '../src/backend/web.ts';
 import { installRuntimeErrors } from '../src/runtime/api.ts';
 import { createRuntime } from '../src/runtime/create-runtime.ts';
 import type { WorkerApi } from '../src/runtime/worker-api.ts';
+import { idbPlanStore } from '../src/storage/plan-store.ts';
 
 installRuntimeErrors(transferHandlers);
 
@@ -21,6 +22,7 @@ let ortFiles: OrtFiles = new URL('../ort/', self.location.href).href;
 const runtime = createRuntime(createWebBackend({ wasmPaths: () => ortFiles }), {
   transfer, // frames and final images move to the page instead of being copied
   baseUrl: self.location.origin + '/',
+  plans: idbPlanStore(), // calibrate()'s plans, kept beside the model files
 });
 
 const api: WorkerApi = {

@@ -53,7 +53,7 @@ export interface OpenModel<T> {
 
 export interface RuntimeBackend<T> {
   /** A JSON document (manifest, plan) with typed HTTP / network errors; cached for offline use. */
-  loadJson(url: string, what: 'manifest' | 'plan', options: { cache?: boolean }): Promise<LoadedJson>;
+  loadJson(url: string, what: 'manifest' | 'plan' | 'prompts', options: { cache?: boolean }): Promise<LoadedJson>;
   /** A manifest-listed file: verified against its sha256, from the cache when possible. */
   loadFile(spec: FileSpec, options: LoadFileOptions): Promise<LoadedFile>;
   /** Sessions, denoiser and ops for verified graphs (bytes, plus shards), on the provider the request allows. */

@@ -145,7 +145,7 @@ export async function loadModelFile(spec: FileSpec, options: LoadFileOptions = {
  * kept in IndexedDB is used only when the network fails (offline reload), with a warning.
  * HTTP errors are not masked: a model that was removed must not keep loading from cache.
  */
-export async function loadJsonDocument(url: string, what: 'manifest' | 'plan', options: { cache?: boolean } = {},
+export async function loadJsonDocument(url: string, what: 'manifest' | 'plan' | 'prompts', options: { cache?: boolean } = {},
   fetchFn?: FetchFn, store?: KeyValueStore): Promise<LoadedJson> {
   const warnings: string[] = [];
   const kv = openStore(options.cache ?? true, store, warnings);

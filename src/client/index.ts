@@ -5,7 +5,7 @@
 /**
  * The page API: `createRuntimeClient()` runs the diffusion runtime in its own Web Worker
  * (onnxruntime-web, WebGPU or WASM) and returns its {@link RuntimeApi}: `load`, `generate`,
- * `cancel`, `dispose`. Errors are {@link RuntimeError}s with a `code` and a `hint`. No side effect.
+ * `cancel`, `dispose`, and `calibrate` (a plan fitted in the browser, kept in IndexedDB). Errors are {@link RuntimeError}s with a `code` and a `hint`. No side effect.
  *
  * @module erta-diffusion
  */
@@ -17,6 +17,7 @@ export type {
   DoneEvent, DownloadEvent, Frame, GenerateEvent, GenerateRequest, GenerateResult, LoadEvent, LoadOptions, ModelInfo,
   PolicyRequest, PreviewEvent, ProviderName, ProviderReport, ProviderRequest, RunStats, RuntimeApi, RuntimeErrorCode,
   RuntimeEvent, StepEvent, WarningEvent, CachedModel, ModelStorageApi,
+  CalibrateRequest, CalibrateResult, CalibrationApi, CalibrationEvent, CalibrationPolicy,
 } from '../runtime/api.ts';
 export { POLICY_KINDS, type PolicyKind } from '../cache/policy.ts';
 export { ORT_FILE_NAMES, type OrtFiles } from '../backend/ort-files.ts';

@@ -6,6 +6,7 @@ import { proxy, releaseProxy, transferHandlers, wrap, type Remote } from 'comlin
 import {
   installRuntimeErrors,
   RuntimeError,
+  type CalibrateRequest, type CalibrateResult, type CalibrationApi, type CalibrationEvent,
   type GenerateEvent, type GenerateRequest, type GenerateResult, type LoadEvent, type LoadOptions, type ModelInfo,
   type ModelStorageApi, type RuntimeApi,
 } from '../runtime/api.ts';
@@ -15,7 +16,7 @@ import { createDiffusionWorker, defaultOrtFiles } from './worker-files.ts';
 export { createDiffusionWorker };
 
 /** A RuntimeApi in its own worker. */
-export interface RuntimeClient extends RuntimeApi, ModelStorageApi {
+export interface RuntimeClient extends RuntimeApi, ModelStorageApi, CalibrationApi {
   /** dispose(), then stop the worker. The client is unusable afterwards. */
   terminate(): Promise<void>;
 }
@@ -87,6 +88,8 @@ export function createRuntimeClient(options: RuntimeClientOptions | Worker = {})
       cloneable(() => remote.load(absolute(url), options, callback(onProgress))),
     generate: (request: GenerateRequest, onEvent?: (e: GenerateEvent) => void): Promise<GenerateResult> =>
       cloneable(() => remote.generate(request, callback(onEvent))),
+    calibrate: (request: CalibrateRequest, onEvent?: (e: CalibrationEvent) => void): Promise<CalibrateResult> =>
+      cloneable(() => remote.calibrate(request, callback(onEvent))),
     cancel: (jobId: string) => cloneable(() => remote.cancel(jobId)),
     dispose: () => remote.dispose(),
     cachedModels: () => remote.cachedModels(),

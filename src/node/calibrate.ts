@@ -2,15 +2,14 @@
 // write them to <dir>/plans/ and list them in <dir>/manifest.json. `npm run calibrate`
 // (src/cli/calibrate.ts) is a thin adapter over it.
 
-import { schedulerDenoiser } from '../core/ddim.ts';
 import type { CachePlan, VariantError } from '../cache/plan.ts';
-import { calibrateModel, type CalibrateOptions } from '../calibrate/calibrate.ts';
 import { loadNodeModel } from '../backend/node-model.ts';
 import type { TimeMode } from '../core/schedules.ts';
-import { latentDims, type ModelManifest, type PlanEntry, type RectificationSpace } from '../manifest/types.ts';
+import type { ModelManifest, PlanEntry, RectificationSpace } from '../manifest/types.ts';
 import { addPlansToManifest, writePlanFile } from '../cli/plan-files.ts';
 import { classConditioning } from '../manifest/conditioning.ts';
-import { bindCalibrationPrompts, type PromptCalibration } from './calibration-prompts.ts';
+import { calibrationOptionsFor, fitModelPlans } from '../runtime/calibration.ts';
+import { bindCalibrationPrompts } from './calibration-prompts.ts';
 import { checkInt, checkNumber, checkOneOf, OptionError, PACKAGED_MODEL_DIR } from './options.ts';
 
 /** What to calibrate. Only `budgets` is required. */
@@ -101,30 +100,6 @@ function checkAgainstModel(o: NodeCalibrateOptions, m: ModelManifest, steps: num
   }
 }
 
-function calibrateOptions(o: NodeCalibrateOptions, m: ModelManifest, steps: number, text: PromptCalibration | null): CalibrateOptions {
-  const c: CalibrateOptions = {
-    modelHash: m.modelHash,
-    steps,
-    shift: m.scheduler.shift,
-    ...(m.scheduler.ddim ? { ddim: m.scheduler.ddim } : {}),
-    guidance: o.guidance ?? m.scheduler.defaultGuidance,
-    budgets: [...new Set(o.budgets)].sort((a, b) => b - a),
-    xDims: [1, ...latentDims(m.latent)],
-    nullLabel: text ? text.nullLabel : classConditioning(m, 'calibration on labels').nullLabel,
-    timeMode: o.timeMode ?? 'actual',
-    evaluate: o.evaluate ?? true,
-    pixelRange: m.preview.from,
-    onProgress: o.onProgress ?? (() => {}),
-  };
-  if (o.seeds) c.seeds = o.seeds;
-  if (o.labels) c.labels = o.labels;
-  if (text) c.labels = text.labels;
-  if (o.spaces) c.spaces = o.spaces;
-  if (o.phi !== undefined && o.phi !== 'search') c.phiMode = o.phi;
-  if (o.forecast === false) c.forecast = false;
-  return c;
-}
-
 function summarize(file: string, plan: CachePlan): PlanSummary {
   const s: PlanSummary = {
     file,
@@ -167,9 +142,9 @@ export async function calibrate(options: NodeCalibrateOptions): Promise<Calibrat
     const text = m.conditioning.type === 'text' ? await bindCalibrationPrompts(model, dir, options.prompts) : null;
     text?.warnings.forEach((w) => options.onProgress?.(`warning: ${w}`));
     if (text) options.onProgress?.(`calibrating on ${text.prompts.length} prompts (labels 0-${text.prompts.length - 1}; ${text.nullLabel} = the negative prompt)`);
-    const c = calibrateOptions(options, m, steps, text);
-    const result = await calibrateModel(schedulerDenoiser(text?.denoiser ?? model.denoiser, model.ops, m.scheduler), model.ops, c);
-    const plans: CachePlan[] = [...result.ertacache, ...result.teacache, ...result.magcache, ...result.easycache];
+    const c = calibrationOptionsFor(m, { ...options, steps, onProgress: options.onProgress ?? (() => {}) }, text);
+    // The same fit as the browser's api.calibrate() (src/runtime/calibration.ts).
+    const plans: CachePlan[] = await fitModelPlans(m, text?.denoiser ?? model.denoiser, model.ops, c);
     const entries: PlanEntry[] = [];
     for (const plan of plans) entries.push(await writePlanFile(dir, plan));
     await addPlansToManifest(dir, entries);

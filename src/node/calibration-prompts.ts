@@ -6,20 +6,12 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DiffusionError } from '../core/errors.ts';
-import type { Denoiser } from '../core/types.ts';
 import type { NodeModel, NodeTensor } from '../backend/node-model.ts';
 import { textConditioning } from '../manifest/conditioning.ts';
-import { encodePrompts } from '../runtime/prompts.ts';
+import { bindPromptBatch, CalibrationPromptError, type BoundPrompts } from '../runtime/calibration.ts';
 import { OptionError } from './options.ts';
 
-/** Prompts a text model must keep out of calibration (the evaluation set). */
-export class CalibrationPromptError extends DiffusionError {
-  constructor(prompts: string[]) {
-    super('CALIBRATION_SEED', `calibration prompts ${prompts.map((p) => `"${p}"`).join(', ')} are evaluation prompts`,
-      'calibrate on prompts outside the model\'s evaluationPrompts list, so evaluation stays held out');
-  }
-}
+export { CalibrationPromptError };
 
 /** A prompt list file: a JSON array of strings, or plain text with one prompt per line. */
 export async function readPromptList(path: string, option = 'prompts'): Promise<string[]> {
@@ -37,32 +29,17 @@ export async function readPromptList(path: string, option = 'prompts'): Promise<
   return list as string[];
 }
 
-export interface PromptCalibration {
-  denoiser: Denoiser<NodeTensor>;
-  prompts: string[];
-  labels: number[];
-  nullLabel: number;
-  warnings: string[];
-}
+export type PromptCalibration = BoundPrompts<NodeTensor>;
 
 /** The calibration prompts of a text model, encoded and bound: labels index them, nullLabel is the negative prompt. */
 export async function bindCalibrationPrompts(model: NodeModel, dir: string, promptsFile?: string): Promise<PromptCalibration> {
   const m = model.manifest;
-  const { conditioning } = textConditioning(m, 'calibration on prompts');
+  textConditioning(m, 'calibration on prompts');
   const file = promptsFile ?? (m.calibrationPrompts ? join(dir, m.calibrationPrompts) : undefined);
   if (file === undefined) {
     throw new OptionError('prompts', `is required: ${m.name} ships no calibrationPrompts list`, 'pass prompts: a file of calibration prompts (--prompts FILE)');
   }
   const prompts = await readPromptList(file);
-  if (m.evaluationPrompts) {
-    const held = new Set(await readPromptList(join(dir, m.evaluationPrompts), 'evaluationPrompts'));
-    const bad = prompts.filter((p) => held.has(p));
-    if (bad.length > 0) throw new CalibrationPromptError(bad);
-  }
-  const enc = await encodePrompts({ tokenizer: model.tokenizer!, graphs: model.pipeline!, modelHash: m.modelHash },
-    [...prompts, conditioning.defaultNegativePrompt]);
-  return {
-    denoiser: model.pipeline!.bind(enc.rows), prompts, labels: prompts.map((_, k) => k), nullLabel: prompts.length,
-    warnings: enc.warnings,
-  };
+  const held = m.evaluationPrompts ? await readPromptList(join(dir, m.evaluationPrompts), 'evaluationPrompts') : null;
+  return bindPromptBatch(m, model.tokenizer!, model.pipeline!, prompts, held);
 }

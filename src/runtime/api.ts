@@ -110,6 +110,83 @@ export interface GenerateRequest {
   timeMode?: 'actual' | 'nominal';
 }
 
+/** The policies api.calibrate() fits plans for (the ones whose decisions come from a plan). */
+export type CalibrationPolicy = 'ertacache' | 'teacache' | 'magcache' | 'easycache';
+
+/**
+ * calibrate(request): fit a plan for the loaded model, a step count and a computed-step budget
+ * with the same code as `npm run calibrate` (src/runtime/calibration.ts), on the calibration
+ * batch (seeds × labels, or × prompts for a text model), and keep it in IndexedDB.
+ */
+export interface CalibrateRequest {
+  /** Names the job for cancel(); default: a fresh id, returned in the result. */
+  jobId?: string;
+  /** Computed steps the plan targets: an integer in [2, steps] (first and last always compute). */
+  budget: number;
+  /** Sampling steps the plan is for (default: the manifest's defaultSteps). */
+  steps?: number;
+  /** Default 'ertacache'. */
+  policy?: CalibrationPolicy;
+  /** ertacache: where the rectification is fitted, 'output' (default) or 'hidden'. */
+  space?: 'output' | 'hidden';
+  /** Calibration noise seeds (default [0, 1]; the evaluation seeds 1000–1009 are refused). More = slower, steadier. */
+  seeds?: number[];
+  /** Class models: classes in the batch (default every class). */
+  labels?: number[];
+  /** Text models: calibration prompts (default the manifest's calibrationPrompts file; its evaluationPrompts are refused). */
+  prompts?: string[];
+  /** CFG weight to calibrate at (default the manifest's). */
+  guidance?: number;
+  /** Keep the plan in IndexedDB for later loads (default true); false keeps it for this worker only. */
+  store?: boolean;
+}
+
+/**
+ * Calibration progress: 'profile' while the full-compute trajectories are recorded (`passes`
+ * of `profileSteps` transformer passes over the batch), 'fit' for the searches' lines, 'store'
+ * when the plan is written.
+ */
+export type CalibrationEvent = {
+  type: 'calibration';
+  jobId: string;
+  phase: 'profile' | 'fit' | 'store';
+  message: string;
+  /** Transformer passes over the calibration batch so far. */
+  passes: number;
+  /** Passes the profiling takes (= steps); the searches after it take a model-dependent number more. */
+  profileSteps: number;
+};
+
+export interface CalibrateResult {
+  jobId: string;
+  /** How the plan is listed in ModelInfo.plans and RunStats.planId: file `browser:<kind>-<steps>-b<budget>[-hidden]`. */
+  entry: PlanEntry;
+  /** The plan itself (the same JSON `npm run calibrate` writes to plans/). */
+  plan: import('../cache/plan.ts').CachePlan;
+  /** ERTACache: the reuse set S (steps that reuse the cached residual); null for the other policies. */
+  reuse: number[] | null;
+  computedSteps: number;
+  /** Written to IndexedDB (false with store: false, or when storage failed: see warnings). */
+  stored: boolean;
+  /** Transformer passes over the calibration batch the fit took. */
+  passes: number;
+  samples: number;
+  ms: number;
+  warnings: string[];
+}
+
+/** Plan calibration in the browser (the worker implements it; see {@link CalibrateRequest}). */
+export interface CalibrationApi {
+  /**
+   * Fits and stores a plan for the loaded model. Later generate() calls with that policy, steps
+   * and budget use it (a browser plan takes precedence over the manifest's plan for the same
+   * kind, steps, budget and space). cancel(jobId) stops it before its next transformer pass and
+   * nothing is written. Errors: NOT_LOADED, BUSY (a generation or calibration is running),
+   * UNKNOWN_POLICY, BAD_INPUT (budget out of [2, steps], …), CONDITIONING_MISMATCH, CANCELLED.
+   */
+  calibrate(request: CalibrateRequest, onEvent?: (e: CalibrationEvent) => void): Promise<CalibrateResult>;
+}
+
 /** An RGBA frame ready for `new ImageData(pixels, width, height)`; its buffer is transferred. */
 export interface Frame {
   width: number;

@@ -5,7 +5,7 @@
 
 import { POLICY_KINDS } from '../cache/policy.ts';
 import { LIMITS } from '../manifest/limits.ts';
-import { RuntimeError, type GenerateRequest, type LoadOptions, type PolicyRequest } from './api.ts';
+import { RuntimeError, type CalibrateRequest, type CalibrationPolicy, type GenerateRequest, type LoadOptions, type PolicyRequest } from './api.ts';
 
 const bad = (message: string, hint: string) => new RuntimeError('BAD_INPUT', message, hint);
 
@@ -147,4 +147,48 @@ export function checkJobId(jobId: unknown): string | null {
   if (jobId === undefined || jobId === null) return null;
   if (typeof jobId !== 'string') throw bad(`cancel() takes a job id string, got ${shown(jobId)}`, 'pass the jobId from generate()');
   return jobId;
+}
+
+export const CALIBRATE_KEYS = ['jobId', 'budget', 'steps', 'policy', 'space', 'seeds', 'labels', 'prompts', 'guidance', 'store'] as const;
+export const CALIBRATION_POLICIES: readonly CalibrationPolicy[] = ['ertacache', 'teacache', 'magcache', 'easycache'];
+
+function intList(what: string, v: unknown, min: number, max: number, maxLength: number, hint: string): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v) || v.length === 0 || v.length > maxLength) {
+    throw bad(`${what} is ${shown(v)}, not a list of 1–${maxLength} integers`, hint);
+  }
+  v.forEach((x, k) => integer(`${what}[${k}]`, x, min, max, hint));
+}
+
+/** calibrate(request): types and model-independent ranges (budget ≤ steps and labels < classes are checked against the model). */
+export function checkCalibrateRequest(request: unknown): CalibrateRequest {
+  const r = record('calibrate() request', request, CALIBRATE_KEYS, "{ budget: 25, steps: 50, policy: 'ertacache' }");
+  if (r.jobId !== undefined && (typeof r.jobId !== 'string' || r.jobId === '' || r.jobId.length > 200)) {
+    throw bad(`jobId is ${shown(r.jobId)}`, 'use a non-empty string of at most 200 characters, or leave it out');
+  }
+  const budgetHint = 'the plan\'s computed steps: an integer from 2 (first and last always compute) to the step count';
+  if (r.budget === undefined) throw bad('calibrate() request has no budget', `pass budget: ${budgetHint}`);
+  integer('budget', r.budget, 2, LIMITS.steps, budgetHint);
+  integer('steps', r.steps, 2, LIMITS.steps, `use 2–${LIMITS.steps} steps (default: the model's defaultSteps)`);
+  if (r.policy !== undefined) {
+    if (typeof r.policy !== 'string' || !(POLICY_KINDS as readonly string[]).includes(r.policy)) {
+      throw new RuntimeError('UNKNOWN_POLICY', `unknown cache policy ${shown(r.policy)}`, `calibrate one of: ${CALIBRATION_POLICIES.join(', ')}`);
+    }
+    if (!(CALIBRATION_POLICIES as readonly string[]).includes(r.policy)) {
+      throw bad(`policy '${r.policy}' has no plan to calibrate`, `calibrate one of: ${CALIBRATION_POLICIES.join(', ')} (ertacache's variants use the ertacache plan)`);
+    }
+  }
+  oneOf('space', r.space, ['output', 'hidden']);
+  intList('seeds', r.seeds, 0, 0xffffffff, 64, 'pass a few uint32 noise seeds, e.g. [0, 1] (1000–1009 are the evaluation seeds, refused)');
+  intList('labels', r.labels, 0, LIMITS.classes, 1000, 'pass class indices, e.g. [0, 1, 2] (default: every class)');
+  if (r.prompts !== undefined) {
+    if (!Array.isArray(r.prompts) || r.prompts.length === 0 || r.prompts.length > 256 || !r.prompts.every((p) => typeof p === 'string')) {
+      throw bad(`prompts is ${shown(r.prompts)}, not a list of 1–256 strings`, 'pass prompts like the ones the model will see, e.g. ["a red apple", "a blue fish"]');
+    }
+  }
+  number('guidance', r.guidance, 0, LIMITS.guidance, 'use the CFG weight you will generate with (default: the model\'s)');
+  if (r.store !== undefined && typeof r.store !== 'boolean') {
+    throw bad(`store is ${shown(r.store)}`, 'use true (keep the plan in IndexedDB, default) or false (this worker only)');
+  }
+  return r as unknown as CalibrateRequest;
 }

@@ -6,19 +6,26 @@ import type { RuntimeBackend } from '../backend/runtime-backend.ts';
 import { isDiffusionError } from '../core/errors.ts';
 import {
   RuntimeError,
-  type GenerateEvent, type GenerateRequest, type GenerateResult, type LoadEvent, type LoadOptions, type ModelInfo,
+  type CalibrateRequest, type CalibrateResult, type CalibrationApi, type CalibrationEvent, type GenerateEvent, type GenerateRequest, type GenerateResult, type LoadEvent, type LoadOptions, type ModelInfo,
   type ModelStorageApi, type RuntimeApi, type RuntimeErrorCode,
 } from './api.ts';
-import { checkCallback, checkGenerateRequest, checkJobId, checkLoadOptions, checkManifestUrl } from './check-args.ts';
+import { checkCalibrateRequest, checkCallback, checkGenerateRequest, checkJobId, checkLoadOptions, checkManifestUrl } from './check-args.ts';
 import { loadModel, type LoadedModel } from './load-model.ts';
 import { createEmbeddingCache } from './prompts.ts';
 import { runGeneration } from './run-generation.ts';
+import { mergePlanEntries, recordOf, runCalibration } from './run-calibration.ts';
+import { memoryPlanStore, type PlanStore, type StoredPlan } from '../storage/plan-store.ts';
 
 export interface RuntimeDeps {
   /** Marks buffers to move instead of copy (Comlink.transfer in the worker). Default: identity. */
   transfer?: <V>(value: V, transferables: Transferable[]) => V;
   /** Resolves relative manifest URLs. Default: the global location (the worker's URL). */
   baseUrl?: string;
+  /**
+   * Where calibrate() keeps plans (the worker: IndexedDB, src/storage/plan-store.ts). Default:
+   * in memory, for the runtime's lifetime.
+   */
+  plans?: PlanStore;
 }
 
 interface Job {
@@ -42,9 +49,13 @@ function coded(e: unknown, lost: string | null): Error {
 let jobCounter = 0;
 const newJobId = () => `job-${Date.now().toString(36)}-${(++jobCounter).toString(36)}`;
 
-export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps = {}): RuntimeApi & ModelStorageApi {
+export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps = {}): RuntimeApi & ModelStorageApi & CalibrationApi {
   const transfer = deps.transfer ?? (<V>(v: V) => v);
+  const planStore = deps.plans ?? memoryPlanStore();
   let model: LoadedModel<T> | null = null;
+  let modelUrl = '';
+  /** The loaded model's browser plans (calibrate(), or the store at load); ahead of the manifest's. */
+  let storedPlans: StoredPlan[] = [];
   let job: Job | null = null;
   let loading = false;
   const prompts = createEmbeddingCache(); // keyed by model hash: survives reloads, never mixes models
@@ -62,9 +73,15 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
     }
   };
 
+  /** ModelInfo.plans: the browser plans first, then the manifest's that none of them replaces. */
+  const listPlans = (m: LoadedModel<T>) => {
+    m.info.plans = mergePlanEntries(m.manifest.plans, storedPlans.map((p) => p.entry));
+  };
+
   async function release(): Promise<void> {
     const m = model;
     model = null;
+    storedPlans = [];
     if (m) await m.open.release();
   }
 
@@ -78,7 +95,17 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       loading = true;
       try {
         await release(); // free the old model's GPU memory before the new one claims its own
-        model = await loadModel(backend, url, opts, (e) => void safeCall(onProgress ?? undefined, e));
+        const loaded = await loadModel(backend, url, opts, (e) => void safeCall(onProgress ?? undefined, e));
+        try {
+          storedPlans = await planStore.list(loaded.manifest.modelHash);
+        } catch (e) {
+          const message = `stored plans could not be read (${e instanceof Error ? e.message : String(e)}); the manifest's plans are used`;
+          loaded.info.warnings.push(message);
+          void safeCall(onProgress ?? undefined, { type: 'warning', message });
+        }
+        listPlans(loaded);
+        model = loaded;
+        modelUrl = url;
         return model.info;
       } catch (e) {
         throw coded(e, null);
@@ -97,7 +124,7 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       const current: Job = { id: request.jobId ?? newJobId(), cancelled: false, done: Promise.resolve() };
       job = current;
       const ctx = {
-        backend, model, jobId: current.id, prompts,
+        backend, model, jobId: current.id, prompts, storedPlans,
         isCancelled: () => current.cancelled,
         emit: (e: GenerateEvent, transferables: Transferable[] = []) => safeCall(onEvent ?? undefined, transfer(e, transferables)),
       };
@@ -107,6 +134,37 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
         const result = await run;
         const buffers = new Set<Transferable>([result.image.buffer, result.frame.pixels.buffer, ...(result.frames ?? []).map((f) => f.pixels.buffer)]);
         return transfer(result, [...buffers]);
+      } catch (e) {
+        throw coded(e, model?.open.lostReason() ?? null);
+      } finally {
+        job = null;
+      }
+    },
+
+    async calibrate(req: CalibrateRequest, onEvent?: (e: CalibrationEvent) => void): Promise<CalibrateResult> {
+      const request = checkCalibrateRequest(req);
+      checkCallback('onEvent', onEvent);
+      if (job || loading) throw busy('calibrate');
+      if (!model) throw fail('NOT_LOADED', 'calibrate() was called before load()', 'await load(manifestUrl) first');
+      const lost = model.open.lostReason();
+      if (lost !== null) throw coded(null, lost);
+      const current: Job = { id: request.jobId ?? newJobId(), cancelled: false, done: Promise.resolve() };
+      job = current;
+      const m = model;
+      const run = runCalibration({
+        backend, model: m, manifestUrl: modelUrl, store: planStore, jobId: current.id,
+        isCancelled: () => current.cancelled,
+        emit: (e) => void safeCall(onEvent ?? undefined, e),
+      }, request);
+      current.done = run.catch(() => {});
+      try {
+        const result = await run;
+        if (model === m) { // later generations of this model use it
+          const record = recordOf(result, m.manifest.modelHash, modelUrl);
+          storedPlans = [record, ...storedPlans.filter((p) => p.key !== record.key)];
+          listPlans(m);
+        }
+        return result;
       } catch (e) {
         throw coded(e, model?.open.lostReason() ?? null);
       } finally {
@@ -132,6 +190,11 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       const url = checkManifestUrl(manifestUrl, base);
       if (loading) throw busy('delete a stored model');
       try {
+        await planStore.removeModel(url); // the plans calibrated for it go with its files
+        if (url === modelUrl) {
+          storedPlans = [];
+          if (model) listPlans(model);
+        }
         return (await backend.deleteCachedModel?.(url)) ?? 0;
       } catch (e) {
         throw coded(e, null);

@@ -19,6 +19,8 @@ import { pacedByStep } from './pacing.ts';
 import type { LoadedModel } from './load-model.ts';
 import { checkConditioning, resolveConditioning } from './conditioning.ts';
 import type { EmbeddingCache } from './prompts.ts';
+import { mergePlanEntries } from './run-calibration.ts';
+import type { StoredPlan } from '../storage/plan-store.ts';
 
 export interface RunContext<T> {
   backend: RuntimeBackend<T>;
@@ -28,6 +30,8 @@ export interface RunContext<T> {
   emit: (e: GenerateEvent, transfer?: Transferable[]) => Promise<void>;
   /** Text models: context rows of recent prompts (model hash + prompt → rows), kept across runs. */
   prompts?: EmbeddingCache;
+  /** Plans calibrated in the browser for this model: they take precedence over the manifest's (run-calibration.ts). */
+  storedPlans?: readonly StoredPlan[];
 }
 
 interface Settings {
@@ -64,8 +68,10 @@ async function policyFor<T>(ctx: RunContext<T>, req: GenerateRequest, steps: num
     const query: PlanQuery = {};
     if (req.policy?.budget !== undefined) query.budget = req.policy.budget;
     if (req.policy?.space !== undefined) query.space = req.policy.space;
-    const entry = findPlan(m, kind, steps, query);
-    plan = (await ctx.backend.loadJson(resolveModelFile(m.baseUrl, entry.file, m.fileOrigins), 'plan', {})).json;
+    const stored = ctx.storedPlans ?? [];
+    const entry = findPlan(stored.length ? { ...m, plans: mergePlanEntries(m.plans, stored.map((p) => p.entry)) } : m, kind, steps, query);
+    const browser = stored.find((p) => p.entry.file === entry.file);
+    plan = browser ? structuredClone(browser.plan) : (await ctx.backend.loadJson(resolveModelFile(m.baseUrl, entry.file, m.fileOrigins), 'plan', {})).json;
     planId = entry.file;
   }
   if ((kind === 'uniform' || kind.startsWith('taylorseer')) && req.policy?.budget !== undefined) {

@@ -3,9 +3,9 @@
 // ortBaseUrl option says). Pages never call this directly; src/client does.
 
 import type { OrtFiles } from '../backend/ort-files.ts';
-import type { ModelStorageApi, RuntimeApi } from './api.ts';
+import type { CalibrationApi, ModelStorageApi, RuntimeApi } from './api.ts';
 
-export interface WorkerApi extends RuntimeApi, ModelStorageApi {
+export interface WorkerApi extends RuntimeApi, ModelStorageApi, CalibrationApi {
   /** Where ORT's .wasm/.mjs are. Takes effect if called before the first load(). */
   useOrtFiles(files: OrtFiles): Promise<void>;
 }
