@@ -3,9 +3,10 @@
 // and read back plain data: events in arrival order, results, errors with their codes.
 
 import { createRuntimeClient, type RuntimeClient } from '../src/client/runtime-client.ts';
+import '../src/element/define.ts'; // <erta-diffusion>, for tests that drive the element on this page (calibrate.spec.ts)
 import {
   RuntimeError,
-  type Frame, type GenerateEvent, type GenerateRequest, type LoadEvent, type LoadOptions,
+  type CalibrateRequest, type CalibrationEvent, type Frame, type GenerateEvent, type GenerateRequest, type LoadEvent, type LoadOptions,
 } from '../src/runtime/api.ts';
 
 export interface ErrorInfo { code: string; message: string; hint: string; isRuntimeError: boolean }
@@ -28,7 +29,7 @@ function draw(frame: Frame): void {
 
 /** Events as plain data; frames are drawn (as a page would) and summarised. */
 function record(events: unknown[]) {
-  return (e: LoadEvent | GenerateEvent) => {
+  return (e: LoadEvent | GenerateEvent | CalibrationEvent) => {
     if (e.type === 'preview') {
       draw(e.frame);
       events.push({ type: 'preview', i: e.i, width: e.frame.width, height: e.frame.height, bytes: e.frame.pixels.byteLength });
@@ -38,7 +39,7 @@ function record(events: unknown[]) {
   };
 }
 
-async function attempt<V>(fn: (onEvent: (e: LoadEvent | GenerateEvent) => void) => Promise<V>,
+async function attempt<V>(fn: (onEvent: (e: LoadEvent | GenerateEvent | CalibrationEvent) => void) => Promise<V>,
   events: unknown[] = []): Promise<Outcome<V>> {
   try {
     return { ok: true, value: await fn(record(events)), events };
@@ -62,6 +63,13 @@ const harness = {
   stepsSoFar: (jobId: string) => running.get(jobId)!.events.filter((e) => (e as { type: string }).type === 'step').length,
   settle: (jobId: string) => running.get(jobId)!.outcome,
   cancel: (jobId: string) => client.cancel(jobId),
+  calibrate: (req: CalibrateRequest, events: unknown[] = []) => attempt((on) => client.calibrate(req, on), events),
+  /** Starts a calibration without waiting (settle(jobId) returns its outcome, eventsSoFar its events). */
+  startCalibrate(req: CalibrateRequest & { jobId: string }): void {
+    const events: unknown[] = [];
+    running.set(req.jobId, { events, outcome: harness.calibrate(req, events) });
+  },
+  eventsSoFar: (jobId: string) => running.get(jobId)!.events.length,
   dispose: () => client.dispose(),
   cachedModels: () => attempt(() => client.cachedModels()),
   deleteCachedModel: (url: string) => attempt(() => client.deleteCachedModel(url)),

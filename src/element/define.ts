@@ -14,10 +14,11 @@ import { ErtaDiffusionElement } from './element.ts';
 
 export { ErtaDiffusionElement } from './element.ts';
 export type {
-  ErtaDoneDetail, ErtaErrorDetail, ErtaEventMap, ErtaEventName, ErtaFrameDetail, ErtaProgressDetail, ErtaStepDetail,
+  ErtaCalibratedDetail, ErtaCalibrationDetail, ErtaDoneDetail, ErtaErrorDetail, ErtaEventMap, ErtaEventName, ErtaFrameDetail, ErtaProgressDetail, ErtaStepDetail,
 } from './events.ts';
 export type { ElementOptions, ProviderChoice } from './options.ts';
-export type { GenerateResult, ModelInfo, RunStats, Frame } from '../runtime/api.ts';
+export type { ElementCalibrateOptions } from './request.ts';
+export type { CalibrateResult, CalibrationEvent, GenerateResult, ModelInfo, RunStats, Frame } from '../runtime/api.ts';
 
 export const TAG_NAME = 'erta-diffusion';
 

@@ -2,7 +2,7 @@
 // and no side effect here (define.ts registers the tag), so the class can be imported, extended
 // or registered under another name.
 
-import { RuntimeError, type GenerateEvent, type GenerateResult, type LoadEvent, type ModelInfo, type PreviewEvent } from '../runtime/api.ts';
+import { RuntimeError, type CalibrateResult, type GenerateEvent, type GenerateResult, type LoadEvent, type ModelInfo, type PreviewEvent } from '../runtime/api.ts';
 import { emit, toErrorDetail } from './events.ts';
 import { AttributeError, DEFAULT_OPTIONS, OBSERVED_ATTRIBUTES, formatAttribute, readOptions } from './options.ts';
 import type { ElementOptions, ObservedAttribute, ProviderChoice } from './options.ts';
@@ -13,7 +13,7 @@ import { buildShadow } from './template.ts';
 import type { ShadowParts } from './template.ts';
 import { bindControls, describeResult, setBusy, setClasses, setStatus, showPromptField } from './view.ts';
 import { createDiffusionWorker, createRuntimeClient } from '../client/runtime-client.ts';
-import { toRequest } from './request.ts';
+import { toCalibrateRequest, toRequest, type ElementCalibrateOptions } from './request.ts';
 
 /** The model attribute as an absolute http(s) URL (no data:, javascript:, blob: …), or AttributeError. */
 function modelUrlOf(model: string, base: string): string {
@@ -137,6 +137,51 @@ export class ErtaDiffusionElement extends HTMLElement {
       emit(this, 'erta-frame', { jobId: result.jobId, i: result.stats.steps - 1, final: true, frame: result.frame });
       emit(this, 'erta-done', { jobId: result.jobId, result, stats: result.stats, model, provider: model.provider });
       setStatus(this.#parts, describeResult(result, model));
+      return result;
+    } catch (e) {
+      throw this.#fail(e);
+    } finally {
+      setBusy(this.#parts, this.running);
+    }
+  }
+
+  /**
+   * Fit a plan for the element's model in its worker (api.calibrate): by default for its steps,
+   * its policy's plan kind and its budget (half the steps when none is set); `options` overrides
+   * any of them and may carry an AbortSignal. Emits erta-calibration (progress) and
+   * erta-calibrated; the plan is kept in IndexedDB and the next generate() with that policy,
+   * steps and budget uses it. Like generate(), a newer generate()/calibrate() cancels it.
+   */
+  async calibrate(options: ElementCalibrateOptions = {}): Promise<CalibrateResult> {
+    let o: ElementOptions;
+    let modelUrl: string;
+    try {
+      o = readOptions((n) => this.getAttribute(n));
+      modelUrl = modelUrlOf(o.model, document.baseURI);
+    } catch (e) {
+      throw this.#fail(e instanceof AttributeError ? { code: e.code, message: e.message, hint: e.hint } : e);
+    }
+    setBusy(this.#parts, true);
+    setStatus(this.#parts, 'Loading model…');
+    const hooks = this.#hooks(o);
+    try {
+      const { result, model } = await this.#session.calibrate(modelUrl, o.provider, (m) => toCalibrateRequest(o, m, options), {
+        onLoad: hooks.onLoad,
+        onModel: (info) => { hooks.onModel?.(info); setStatus(this.#parts, 'Calibrating…'); },
+        onCalibration: (e) => {
+          const { type: _type, ...detail } = e;
+          this.#parts.progress.value = Math.min(1, e.passes / Math.max(1, e.profileSteps));
+          emit(this, 'erta-calibration', detail);
+        },
+      }, options.signal);
+      // The worker lists the new plan first (ModelInfo.plans); keep this copy of the info in step.
+      const e = result.entry;
+      model.plans = [e, ...model.plans.filter((p) => p.file !== e.file && !(p.kind === e.kind && p.steps === e.steps
+        && p.budget === e.budget && (p.space ?? 'output') === (e.space ?? 'output')))];
+      this.#model = model;
+      emit(this, 'erta-calibrated', { jobId: result.jobId, result, model });
+      setStatus(this.#parts, `Calibrated ${result.entry.kind}: ${result.computedSteps} of ${result.entry.steps} steps computed`
+        + `${result.reuse ? `, reuse [${result.reuse.join(', ')}]` : ''} (${(result.ms / 1000).toFixed(1)} s${result.stored ? ', stored' : ''}).`);
       return result;
     } catch (e) {
       throw this.#fail(e);

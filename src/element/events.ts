@@ -1,7 +1,7 @@
 // The element's events: typed CustomEvents that bubble and cross shadow boundaries (composed),
 // so a page can listen on the element or on any ancestor.
 
-import type { Frame, GenerateResult, ModelInfo, ProviderReport, RunStats } from '../runtime/api.ts';
+import type { CalibrateResult, CalibrationEvent, Frame, GenerateResult, ModelInfo, ProviderReport, RunStats } from '../runtime/api.ts';
 
 /** Model download / load progress. `loaded`/`total` are bytes over all files of the model. */
 export interface ErtaProgressDetail {
@@ -36,6 +36,16 @@ export interface ErtaDoneDetail {
   provider: ProviderReport;
 }
 
+/** calibrate() progress: the runtime's CalibrationEvent (phase, message, transformer passes). */
+export type ErtaCalibrationDetail = Omit<CalibrationEvent, 'type'>;
+
+/** calibrate() finished: the plan is stored and the next generate() with its policy, steps and budget uses it. */
+export interface ErtaCalibratedDetail {
+  jobId: string;
+  result: CalibrateResult;
+  model: ModelInfo;
+}
+
 export interface ErtaErrorDetail {
   /** A RuntimeErrorCode, or BAD_INPUT for an attribute that does not parse. */
   code: string;
@@ -49,6 +59,8 @@ export interface ErtaEventMap {
   'erta-frame': CustomEvent<ErtaFrameDetail>;
   'erta-done': CustomEvent<ErtaDoneDetail>;
   'erta-error': CustomEvent<ErtaErrorDetail>;
+  'erta-calibration': CustomEvent<ErtaCalibrationDetail>;
+  'erta-calibrated': CustomEvent<ErtaCalibratedDetail>;
 }
 
 export type ErtaEventName = keyof ErtaEventMap;

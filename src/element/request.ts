@@ -2,7 +2,7 @@
 // model lives here: with several calibrated budgets for the chosen steps and no `budget`
 // attribute, the element picks the one closest to half the steps (≈ 2× fewer computed steps).
 
-import type { ModelInfo, PolicyRequest } from '../runtime/api.ts';
+import type { CalibrateRequest, CalibrationPolicy, ModelInfo, PolicyRequest } from '../runtime/api.ts';
 import type { ElementOptions } from './options.ts';
 import type { JobRequest } from './session.ts';
 
@@ -43,4 +43,21 @@ export function toRequest(o: ElementOptions, model: ModelInfo): JobRequest {
     policy,
     previewEvery: o.previewEvery,
   };
+}
+
+/** What element.calibrate() accepts: any calibrate() field (the attributes fill the rest), and an AbortSignal. */
+export type ElementCalibrateOptions = Partial<Omit<CalibrateRequest, 'jobId'>> & { signal?: AbortSignal };
+
+/**
+ * Element options + the loaded model → a CalibrateRequest for the plan the element's next
+ * generate() would look for: its steps, its policy's plan kind (ertacache when the policy needs
+ * no plan) and its budget (default: half the steps, rounded, at least 2).
+ */
+export function toCalibrateRequest(o: ElementOptions, model: ModelInfo, given: ElementCalibrateOptions): Omit<CalibrateRequest, 'jobId'> {
+  const { signal: _signal, ...fields } = given;
+  const steps = given.steps ?? o.steps ?? model.defaultSteps;
+  const policy = given.policy ?? ((planKind(o.policy) as CalibrationPolicy | null) ?? 'ertacache');
+  const budget = given.budget ?? o.budget ?? Math.max(2, Math.round(steps / 2));
+  const guidance = given.guidance ?? o.guidance ?? undefined;
+  return { ...fields, steps, policy, budget, ...(guidance !== undefined ? { guidance } : {}) };
 }

@@ -3,12 +3,13 @@
 // generate() cancels the running one and waits for it to settle). No DOM here.
 
 import type {
-  GenerateEvent, GenerateRequest, GenerateResult, LoadEvent, ModelInfo, ProviderRequest, RuntimeApi,
+  CalibrateRequest, CalibrateResult, CalibrationApi, CalibrationEvent, GenerateEvent, GenerateRequest, GenerateResult, LoadEvent,
+  ModelInfo, ProviderRequest, RuntimeApi,
 } from '../runtime/api.ts';
 
-/** A runtime in a worker: the RuntimeApi plus a way to end the worker. */
+/** A runtime in a worker: the RuntimeApi (with calibrate(), where the runtime has it) plus a way to end the worker. */
 export interface RuntimeConnection {
-  api: RuntimeApi;
+  api: RuntimeApi & Partial<CalibrationApi>;
   /** Terminates the worker at once; pending calls reject. */
   terminate(): void;
 }
@@ -88,8 +89,30 @@ export class RuntimeSession {
   }
 
   /** `request` is built once the model is known (defaults such as the budget depend on it). */
-  async generate(manifestUrl: string, provider: ProviderRequest, request: (model: ModelInfo) => JobRequest,
+  generate(manifestUrl: string, provider: ProviderRequest, request: (model: ModelInfo) => JobRequest,
     hooks: SessionHooks = {}): Promise<{ result: GenerateResult; model: ModelInfo }> {
+    return this.#run(manifestUrl, provider, hooks, (api, model, jobId) => api.generate({ ...request(model), jobId }, hooks.onEvent));
+  }
+
+  /**
+   * Fits a plan for the model (api.calibrate): a job like a generation (latest wins, cancel()
+   * stops it). An abort of `signal` cancels it; the promise then rejects with CANCELLED.
+   */
+  calibrate(manifestUrl: string, provider: ProviderRequest, request: (model: ModelInfo) => Omit<CalibrateRequest, 'jobId'>,
+    hooks: SessionHooks & { onCalibration?(e: CalibrationEvent): void } = {}, signal?: AbortSignal): Promise<{ result: CalibrateResult; model: ModelInfo }> {
+    if (signal?.aborted) return Promise.reject(cancelled('calibration aborted before it started'));
+    const run = this.#run(manifestUrl, provider, hooks, (api, model, jobId) => {
+      if (!api.calibrate) throw Object.assign(new Error('this runtime has no calibrate()'), { code: 'UNSUPPORTED', hint: 'use the package\'s own worker' });
+      return api.calibrate({ ...request(model), jobId }, hooks.onCalibration);
+    });
+    const job = this.#job!;
+    const onAbort = () => void this.#stop(job);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return run.finally(() => signal?.removeEventListener('abort', onAbort));
+  }
+
+  async #run<R>(manifestUrl: string, provider: ProviderRequest, hooks: SessionHooks,
+    call: (api: RuntimeConnection['api'], model: ModelInfo, jobId: string) => Promise<R>): Promise<{ result: R; model: ModelInfo }> {
     // The new job is current at once (synchronously), so a cancel() right after generate() hits it.
     const previous = this.#job;
     let abort: (reason: Error) => void = () => {};
@@ -102,8 +125,7 @@ export class RuntimeSession {
       const model = await Promise.race([this.load(manifestUrl, provider, hooks.onLoad), aborted]);
       if (job.cancelled || this.#conn === null) throw cancelled('generation cancelled before it started');
       hooks.onModel?.(model);
-      const generated = this.#conn.api.generate({ ...request(model), jobId: job.id }, hooks.onEvent);
-      const result = await Promise.race([generated, aborted]);
+      const result = await Promise.race([call(this.#conn.api, model, job.id), aborted]);
       return { result, model };
     })();
     job.done = run;

@@ -41,6 +41,8 @@ export interface NodeCalibrateOptions {
   forecast?: boolean;
   /** Measure each plan's error with the real sampler (default true; false is faster). */
   evaluate?: boolean;
+  /** Also fit the TeaCache, MagCache and EasyCache plans (default true; false: ERTACache only). */
+  peers?: boolean;
   /** onnxruntime-node intra-op threads. */
   threads?: number;
   /** Progress lines (profiling, search, fits). */

@@ -137,6 +137,10 @@ export interface CalibrateRequest {
   prompts?: string[];
   /** CFG weight to calibrate at (default the manifest's). */
   guidance?: number;
+  /** ertacache: also calibrate the residual forecast (policy 'ertacache-forecast'); default true. false is faster. */
+  forecast?: boolean;
+  /** Measure each variant's calibration error into plan.calibration.error (default true; false is faster, the plan is the same). */
+  evaluate?: boolean;
   /** Keep the plan in IndexedDB for later loads (default true); false keeps it for this worker only. */
   store?: boolean;
 }

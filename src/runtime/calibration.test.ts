@@ -4,7 +4,7 @@
 // generations (before the manifest's plan); bad requests fail typed before anything runs; a
 // cancelled calibration stores nothing.
 
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -131,4 +131,29 @@ describe('calibrate() in the runtime (imported DiT, ε / DDIM, onnxruntime-node)
       await again.dispose();
     }
   }, 60_000);
+});
+
+describe('calibrate() on a text model (imported PixArt-style, prompts as the batch\'s labels)', () => {
+  it('gives the Node calibration\'s reuse set for the same prompts and seeds; labels are refused', async () => {
+    const dir = resolve('public/models/imported-pixart-tiny');
+    const prompts = ['a red apple', 'a pink flower'];
+    const tmp = await mkdtemp(join(tmpdir(), 'erta-calib-t2i-'));
+    const rt = createRuntime(createNodeBackend(), { baseUrl: pathToFileURL(dir).href + '/' });
+    try {
+      await cp(dir, tmp, { recursive: true });
+      await writeFile(join(tmp, 'prompts.json'), JSON.stringify(prompts));
+      const fast = { steps: STEPS, seeds: [0], forecast: false, evaluate: false };
+      const node = await nodeCalibrate({ model: tmp, budgets: [BUDGET], prompts: join(tmp, 'prompts.json'), ...fast });
+      await rt.load('manifest.json');
+      await expect(rt.calibrate({ budget: BUDGET, steps: STEPS, labels: [0] })).rejects.toMatchObject({ code: 'CONDITIONING_MISMATCH' });
+      const r = await rt.calibrate({ budget: BUDGET, prompts, policy: 'ertacache', store: false, ...fast });
+      expect(r.reuse).toEqual(node.plans.find((p) => p.kind === 'ertacache')!.reuse);
+      expect(r).toMatchObject({ stored: false, samples: 2, plan: { forecast: null } });
+      const out = await rt.generate({ prompt: 'a blue fish', seed: 1, steps: STEPS, policy: { kind: 'ertacache', budget: BUDGET } });
+      expect(out.stats.planId).toBe('browser:ertacache-6-b4'); // not stored, but kept for this runtime
+    } finally {
+      await rt.dispose();
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

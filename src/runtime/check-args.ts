@@ -149,7 +149,7 @@ export function checkJobId(jobId: unknown): string | null {
   return jobId;
 }
 
-export const CALIBRATE_KEYS = ['jobId', 'budget', 'steps', 'policy', 'space', 'seeds', 'labels', 'prompts', 'guidance', 'store'] as const;
+export const CALIBRATE_KEYS = ['jobId', 'budget', 'steps', 'policy', 'space', 'seeds', 'labels', 'prompts', 'guidance', 'forecast', 'evaluate', 'store'] as const;
 export const CALIBRATION_POLICIES: readonly CalibrationPolicy[] = ['ertacache', 'teacache', 'magcache', 'easycache'];
 
 function intList(what: string, v: unknown, min: number, max: number, maxLength: number, hint: string): void {
@@ -189,6 +189,9 @@ export function checkCalibrateRequest(request: unknown): CalibrateRequest {
   number('guidance', r.guidance, 0, LIMITS.guidance, 'use the CFG weight you will generate with (default: the model\'s)');
   if (r.store !== undefined && typeof r.store !== 'boolean') {
     throw bad(`store is ${shown(r.store)}`, 'use true (keep the plan in IndexedDB, default) or false (this worker only)');
+  }
+  for (const key of ['forecast', 'evaluate'] as const) {
+    if (r[key] !== undefined && typeof r[key] !== 'boolean') throw bad(`${key} is ${shown(r[key])}`, `use true (default) or false (faster)`);
   }
   return r as unknown as CalibrateRequest;
 }

@@ -15,6 +15,7 @@ import { storedPlanKey, type PlanStore, type StoredPlan } from '../storage/plan-
 import type { CalibrateRequest, CalibrateResult, CalibrationEvent } from './api.ts';
 import { bindPromptBatch, calibrationCancelled, calibrationOptionsFor, cancellable, fitModelPlans } from './calibration.ts';
 import type { LoadedModel } from './load-model.ts';
+import { pacedByStep } from './pacing.ts';
 
 export interface CalibrationContext<T> {
   backend: RuntimeBackend<T>;
@@ -101,10 +102,12 @@ export async function runCalibration<T>(ctx: CalibrationContext<T>, req: Calibra
     ...(req.guidance !== undefined ? { guidance: req.guidance } : {}),
     // ertacache alone, as `npm run calibrate` fits it (with its forecast); a peer policy also
     // runs the (then discarded) ertacache search, without the forecast's extra searches.
-    peers: policy !== 'ertacache', forecast: policy === 'ertacache',
+    peers: policy !== 'ertacache', forecast: policy === 'ertacache' && req.forecast !== false, evaluate: req.evaluate ?? true,
     onProgress: event,
   }, text);
-  const wrapped = cancellable(denoiser, ctx.isCancelled, () => {
+  // Paced as a generation is (pacing.ts): ORT's WASM runs never return to the event loop, so
+  // without a yield per pass the worker would not see cancel() until the whole fit is over.
+  const wrapped = cancellable(pacedByStep(denoiser, open.ops.sync?.bind(open.ops)), ctx.isCancelled, () => {
     passes++;
     if (passes <= steps) event(`profiling: transformer pass ${passes} of ${steps}`);
   });
