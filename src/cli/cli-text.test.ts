@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decode } from 'fast-png';
+import { decode, decodeApng } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff, readGoldenIndex, readGoldenTensor } from '../backend/test-model.ts';
 import { runCli } from './main.ts';
@@ -58,5 +58,35 @@ describe('CLI generate --prompt on tiny-t2i', () => {
     expect(b.code).toBe(1);
     expect(b.err).toMatch(/CONDITIONING_MISMATCH.*class-conditional/s);
     expect(a.err + b.err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('CLI generate --prompt on the imported Wan-style video model', () => {
+  const VIDEO = 'public/models/imported-wan-tiny';
+  let dir = '';
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'erta-video-')); });
+  afterAll(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+
+  it('--out writes the clip as an animated PNG at --fps, --strip as one PNG of the frames side by side', async () => {
+    const apng = join(dir, 'clip.png');
+    const strip = join(dir, 'strip.png');
+    const common = ['generate', '--model', VIDEO, '--prompt', 'a red apple', '--seed', '2', '--steps', '2'];
+    const a = await cli(...common, '--out', apng, '--fps', '4');
+    expect(a.code, a.err).toBe(0);
+    const clip = decodeApng(await readFile(apng));
+    expect([clip.width, clip.height, clip.numberOfFrames]).toEqual([32, 32, 4]);
+    expect(clip.frames.map((f) => f.delayNumber / f.delayDenominator)).toEqual([0.25, 0.25, 0.25, 0.25]);
+    const b = await cli(...common, '--out', strip, '--strip');
+    expect(b.code, b.err).toBe(0);
+    const s = decode(await readFile(strip));
+    expect([s.width, s.height, s.channels]).toEqual([128, 32, 3]);
+    // frame 2's pixel (3, 4) at column 2·32 + 4 of the strip
+    expect(s.data[(3 * 128 + 64 + 4) * 3 + 1]).toBe(clip.frames[2]!.data[(3 * 32 + 4) * 3 + 1]);
+  });
+
+  it('--strip on a still-image model is a usage error naming the flag', async () => {
+    const r = await cli('generate', '--model', MODEL, '--prompt', 'a red apple', '--steps', '1', '--strip');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/--strip and --fps are for video models/);
   });
 });

@@ -25,8 +25,12 @@ export const GENERATE_USAGE = `usage: npm run generate -- --class <0-9> [options
   --time-mode <m>      actual | nominal: σ the model sees after shortened steps (default actual)
   --graphs <g>         split | single: embed|blocks|head, or model.onnx (output-level caching only)
   --threads <n>        onnxruntime intra-op threads (default: onnxruntime's choice)
-  --out <file.png>     write the image as an 8-bit PNG (grayscale, or RGB for text models)
-  --raw <file.f32>     write the final image as little-endian float32 in model space (planar C×H×W)
+  --out <file.png>     write the image as an 8-bit PNG (grayscale, or RGB for text models); a video
+                       model's clip as an animated PNG (APNG, looping)
+  --strip              video models: --out gets the frames side by side in one PNG instead
+  --fps <n>            video models: frames per second of the animated PNG (default 8)
+  --raw <file.f32>     write the final image as little-endian float32 in model space (planar C×H×W;
+                       a video: C×F×H×W)
   --json               print one JSON object with the run's stats as the last stdout line
   --help               show this message`;
 
@@ -47,6 +51,10 @@ export interface GenerateArgs {
   graphs: GraphMode;
   threads?: number;
   out?: string;
+  /** Video models: --out as a frame strip instead of an animated PNG. */
+  strip?: boolean;
+  /** Video models: frames per second of the animated PNG. */
+  fps?: number;
   raw?: string;
   json: boolean;
 }
@@ -69,6 +77,8 @@ const OPTIONS = {
   threads: { type: 'string' },
   out: { type: 'string' },
   raw: { type: 'string' },
+  strip: { type: 'boolean' },
+  fps: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -102,7 +112,10 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs | null 
     threads: r.int('threads', 1, 1024),
     out: r.str('out'),
     raw: r.str('raw'),
+    strip: r.flag('strip') || undefined,
+    fps: r.num('fps'),
   };
+  if (optional.fps !== undefined && !(optional.fps > 0 && optional.fps <= 1000)) r.fail(`--fps must be in (0, 1000], got ${optional.fps}`);
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) Object.assign(args, { [k]: v });
   return args;
 }

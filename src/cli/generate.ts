@@ -3,7 +3,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { generate, type GenerateReport } from '../node/generate.ts';
-import { asUsageError } from './args.ts';
+import { asUsageError, UsageError } from './args.ts';
 import { GENERATE_USAGE, type GenerateArgs } from './generate-args.ts';
 
 export type { GenerateReport } from '../node/generate.ts';
@@ -20,9 +20,13 @@ export function float32LE(values: Float32Array): Uint8Array {
 const FLAGS: Record<string, string> = { label: 'class', timeMode: 'time-mode', negativePrompt: 'negative-prompt' };
 
 export async function runGenerate(args: GenerateArgs): Promise<GenerateReport> {
-  const { out, raw, json: _json, ...options } = args;
+  const { out, raw, strip, fps, json: _json, ...options } = args;
   const r = await generate(options).catch((e: unknown) => { throw asUsageError(e, FLAGS, GENERATE_USAGE); });
-  if (out) await writeFile(out, r.png());
+  if ((strip || fps !== undefined) && r.frames === undefined) {
+    throw new UsageError(`--strip and --fps are for video models; ${options.model} makes still images`, GENERATE_USAGE);
+  }
+  // a video model's clip: an animated PNG, or with --strip the frames side by side
+  if (out) await writeFile(out, r.png({ ...(strip ? { strip } : {}), ...(fps !== undefined ? { fps } : {}) }));
   if (raw) await writeFile(raw, float32LE(r.image));
   return r.report;
 }

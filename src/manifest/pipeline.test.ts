@@ -98,4 +98,23 @@ describe('pipeline manifest (version 2)', () => {
     j.conditioning.contextDim = 16;
     expectCode(j, 'GRAPH_SPEC_MISMATCH', /textEncoder\.outputs\.last_hidden_state/);
   });
+
+  it('a video model (Wan style): latent frames [C, F, H, W] through every graph, the VAE\'s clip [1, 3, F, H\', W\']', () => {
+    const video = (): Record<string, any> => JSON.parse(readFileSync('public/models/imported-wan-tiny/manifest.json', 'utf8'));
+    const m = parseManifest(video(), '/m/');
+    expect(m.latent).toEqual({ channels: 4, frames: 4, height: 8, width: 8 });
+    expect(m.image).toEqual({ channels: 3, frames: 4, height: 32, width: 32 });
+    const noFrames = video();
+    delete noFrames.latent.frames; // the graphs still take [B, 4, 4, 8, 8]
+    expectCode(noFrames, 'GRAPH_SPEC_MISMATCH', /embed\.inputs\.latent \(latent\) is float32 \["B",4,4,8,8\], expected float32 \[B, 4, 8, 8\]/);
+    const wrongFrames = video();
+    wrongFrames.latent.frames = 5;
+    expectCode(wrongFrames, 'GRAPH_SPEC_MISMATCH', /expected float32 \[B, 4, 5, 8, 8\]/);
+    const still = fixture();
+    still.latent.frames = 4; // an image model's graphs are 4-D
+    expectCode(still, 'GRAPH_SPEC_MISMATCH', /latent/);
+    const cls = JSON.parse(readFileSync('public/models/mnist-dit/manifest.json', 'utf8'));
+    cls.latent.frames = 2;
+    expectCode(cls, 'MANIFEST_FIELD_INVALID', /latent\.frames/);
+  });
 });
