@@ -68,3 +68,33 @@ for (const family of ['pixart', 'sd3', 'flux']) {
     }
   });
 }
+
+// The Wan-style video model: a clip [3, F, H, W] against PyTorch's, F RGBA frames in the result.
+// WebGPU (SwiftShader) runs the 6-step reference once and nothing else: 64 tokens, CFG, 4 frames.
+test('imported Wan-style video model: prompt → clip equals the PyTorch reference loop, frames in the result', async ({ harness, provider }) => {
+  const golden = 'tools/golden/families/wan-tiny';
+  const r = (JSON.parse(readFileSync(`${golden}/golden.json`, 'utf8')) as {
+    reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number };
+  }).reference;
+  const bytes = readFileSync(`${golden}/reference.output.image.bin`);
+  const clip = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const info = ok(await load(harness, { provider }, '/models/imported-wan-tiny/manifest.json'));
+  expect(info).toMatchObject({ conditioning: 'text', latent: { channels: 4, frames: 4, height: 8, width: 8 },
+    image: { channels: 3, frames: 4, height: 32, width: 32 } });
+  expect(info.provider.used).toBe(provider);
+  const run = ok(await generate(harness, { prompt: r.prompt, negativePrompt: r.negative, seed: r.seed, steps: r.steps, guidance: r.guidance,
+    previewEvery: provider === 'wasm' ? 3 : 0 }));
+  expect(run.image.length).toBe(clip.length);
+  let d = 0;
+  for (let k = 0; k < clip.length; k++) d = Math.max(d, Math.abs(run.image[k]! - clip[k]!));
+  expect(d).toBeLessThan(TEXT_TOLERANCE[provider]!);
+  expect(run.framePixels).toBe(32 * 32 * 4);
+  expect(run.frames).toHaveLength(4);
+  expect(new Set(run.frames).size).toBeGreaterThan(1); // a clip, not one image four times
+  if (provider === 'wasm') {
+    expect(run.stats.previews).toBeGreaterThan(0); // preview clips through the linear map
+    const erta = ok(await generate(harness, { prompt: r.prompt, seed: r.seed, steps: r.steps, guidance: r.guidance, policy: { kind: 'ertacache', budget: 4 } }));
+    expect(erta.stats).toMatchObject({ computedSteps: 4, reusedSteps: 2 });
+    expect(erta.frames).toHaveLength(4);
+  }
+});

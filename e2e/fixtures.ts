@@ -45,7 +45,7 @@ export function smallestErtaPlan(): (DiskPlan & { reuse: number[]; forecastReuse
   return { ...entry, reuse: plan.reuse, forecastReuse: plan.forecast?.reuse ?? null };
 }
 
-export interface GenerateValue { jobId: string; stats: RunStats; image: number[]; framePixels: number }
+export interface GenerateValue { jobId: string; stats: RunStats; image: number[]; framePixels: number; frames?: number[] }
 
 export const test = base.extend<{ provider: Provider; harness: Page }>({
   provider: ['wasm', { option: true }],

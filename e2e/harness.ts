@@ -53,7 +53,9 @@ const harness = {
   generate: (req: GenerateRequest, events: unknown[] = []) => attempt(async (on) => {
     const r = await client.generate(req, on);
     draw(r.frame);
-    return { jobId: r.jobId, stats: r.stats, image: Array.from(r.image), framePixels: r.frame.pixels.byteLength };
+    return { jobId: r.jobId, stats: r.stats, image: Array.from(r.image), framePixels: r.frame.pixels.byteLength,
+      // video models: how many frames, and each one's byte sum (frames that differ make a clip)
+      ...(r.frames ? { frames: r.frames.map((f) => f.pixels.reduce((a, v) => a + v, 0)) } : {}) };
   }, events),
   /** Starts a job without waiting; `stepsSoFar` watches it, `settle(jobId)` returns its outcome. */
   start(req: GenerateRequest & { jobId: string }): void {

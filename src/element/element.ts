@@ -6,7 +6,7 @@ import { RuntimeError, type CalibrateResult, type GenerateEvent, type GenerateRe
 import { emit, toErrorDetail } from './events.ts';
 import { AttributeError, DEFAULT_OPTIONS, OBSERVED_ATTRIBUTES, formatAttribute, readOptions } from './options.ts';
 import type { ElementOptions, ObservedAttribute, ProviderChoice } from './options.ts';
-import { drawFrame } from './pixels.ts';
+import { FramePlayer } from './player.ts';
 import { RuntimeSession } from './session.ts';
 import type { RuntimeConnection, SessionHooks } from './session.ts';
 import { buildShadow } from './template.ts';
@@ -35,10 +35,12 @@ export class ErtaDiffusionElement extends HTMLElement {
   readonly #session = new RuntimeSession(() => this.createConnection());
   #model: ModelInfo | null = null;
   #result: GenerateResult | null = null;
+  readonly #player: FramePlayer;
 
   constructor() {
     super();
     this.#parts = buildShadow(this.attachShadow({ mode: 'open' }));
+    this.#player = new FramePlayer(this.#parts.canvas);
     bindControls(this, this.#parts);
   }
 
@@ -71,11 +73,13 @@ export class ErtaDiffusionElement extends HTMLElement {
       if (this.isConnected) return;
       this.#session.close(); // a running generate() rejects with CANCELLED
       this.#model = null;
+      this.#player.stop();
     });
   }
 
   attributeChangedCallback(name: ObservedAttribute): void {
     if (name === 'controls' || name === 'label' || name === 'seed' || name === 'prompt') this.#syncControls();
+    if (name === 'fps') this.#player.setFps(this.fps);
   }
 
   // ── properties (each reflects its attribute) ───────────────────────────────────────────
@@ -105,6 +109,14 @@ export class ErtaDiffusionElement extends HTMLElement {
   set previewEvery(v: number) { this.#set('preview-every', v); }
   get controls(): boolean { return this.hasAttribute('controls'); }
   set controls(v: boolean) { this.toggleAttribute('controls', v); }
+  /** Video models: frames per second of the clip's loop (reflects fps; 0 stays on the first frame; default 8). */
+  get fps(): number {
+    const v = this.#num('fps');
+    return v !== null && v >= 0 && v <= 120 ? v : DEFAULT_OPTIONS.fps;
+  }
+  set fps(v: number) { this.#set('fps', v); }
+  /** Index of the clip's frame on the canvas (a video model's loop advances it; 0 for an image, −1 before any). */
+  get frameIndex(): number { return this.#player.index; }
 
   /** Info about the loaded model (null before the first load). */
   get modelInfo(): ModelInfo | null { return this.#model; }
@@ -131,10 +143,12 @@ export class ErtaDiffusionElement extends HTMLElement {
       const { result, model } = await this.#session.generate(modelUrl, o.provider, (m) => toRequest(o, m), this.#hooks(o));
       this.#model = model;
       this.#result = result;
-      drawFrame(this.#parts.canvas, result.frame);
+      this.#player.show(result.frames ?? [result.frame], this.fps);
       const what = o.prompt !== null ? `"${o.prompt}"` : `class ${o.label ?? 0}`;
-      this.#parts.canvas.setAttribute('aria-label', `Generated image of ${what}, seed ${o.seed}`);
-      emit(this, 'erta-frame', { jobId: result.jobId, i: result.stats.steps - 1, final: true, frame: result.frame });
+      const kind = result.frames ? `${result.frames.length}-frame clip` : 'image';
+      this.#parts.canvas.setAttribute('aria-label', `Generated ${kind} of ${what}, seed ${o.seed}`);
+      emit(this, 'erta-frame', { jobId: result.jobId, i: result.stats.steps - 1, final: true, frame: result.frame,
+        ...(result.frames ? { frames: result.frames } : {}) });
       emit(this, 'erta-done', { jobId: result.jobId, result, stats: result.stats, model, provider: model.provider });
       setStatus(this.#parts, describeResult(result, model));
       return result;
@@ -227,8 +241,9 @@ export class ErtaDiffusionElement extends HTMLElement {
           this.#parts.progress.value = steps > 0 ? (e.i + 1) / steps : 0;
           emit(this, 'erta-step', { jobId: e.jobId, i: e.i, steps, decision: e.decision, ms: e.ms });
           if (pending !== null && pending.i <= e.i) {
-            drawFrame(this.#parts.canvas, pending.frame);
-            emit(this, 'erta-frame', { jobId: pending.jobId, i: pending.i, final: false, frame: pending.frame });
+            this.#player.show(pending.frames ?? [pending.frame], this.fps);
+            emit(this, 'erta-frame', { jobId: pending.jobId, i: pending.i, final: false, frame: pending.frame,
+              ...(pending.frames ? { frames: pending.frames } : {}) });
             pending = null;
           }
         }

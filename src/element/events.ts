@@ -25,7 +25,10 @@ export interface ErtaFrameDetail {
   /** Step index the preview was taken after; `final` marks the finished image. */
   i: number;
   final: boolean;
+  /** The image (a video model: the clip's first frame). */
   frame: Frame;
+  /** Video models only: every frame of the clip (the element loops them on its canvas). */
+  frames?: Frame[];
 }
 
 export interface ErtaDoneDetail {

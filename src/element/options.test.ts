@@ -18,10 +18,10 @@ describe('readOptions', () => {
   it('parses every attribute into its typed value', () => {
     const o = readOptions(from({
       model: 'm.json', label: '7', seed: '42', steps: '20', policy: 'uniform', budget: '10', guidance: '2.5',
-      provider: 'WASM', 'preview-every': '0',
+      provider: 'WASM', 'preview-every': '0', fps: '12.5',
     }));
     expect(o).toEqual({ model: 'm.json', label: 7, prompt: null, negativePrompt: null, seed: 42, steps: 20, policy: 'uniform',
-      budget: 10, guidance: 2.5, provider: 'wasm', previewEvery: 0 });
+      budget: 10, guidance: 2.5, provider: 'wasm', previewEvery: 0, fps: 12.5 });
   });
 
   it('keeps prompts as written (an empty prompt is a prompt; the absent attribute is null)', () => {
@@ -35,7 +35,7 @@ describe('readOptions', () => {
 
   it.each([
     ['steps', '0'], ['steps', '2.5'], ['seed', '-1'], ['label', 'x'], ['guidance', 'NaN'], ['provider', 'cuda'],
-    ['preview-every', '-2'],
+    ['preview-every', '-2'], ['fps', '-1'], ['fps', '500'], ['fps', 'fast'],
   ] as [ObservedAttribute, string][])('rejects %s="%s" with an AttributeError naming it', (name, value) => {
     let error: unknown;
     try {

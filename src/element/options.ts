@@ -9,7 +9,7 @@ export const PROVIDERS: readonly ProviderChoice[] = ['auto', 'webgpu', 'wasm'];
 /** Attributes the element observes (attributeChangedCallback). */
 export const OBSERVED_ATTRIBUTES = [
   'model', 'label', 'prompt', 'negative-prompt', 'seed', 'steps', 'policy', 'budget', 'guidance', 'provider',
-  'preview-every', 'controls',
+  'preview-every', 'controls', 'fps',
 ] as const;
 export type ObservedAttribute = (typeof OBSERVED_ATTRIBUTES)[number];
 
@@ -40,11 +40,13 @@ export interface ElementOptions {
   provider: ProviderChoice;
   /** A preview frame every k steps; 0 = final image only (fewest read-backs). Default 1. */
   previewEvery: number;
+  /** Video models: frames per second the clip loops at; 0 = stay on the first frame. Default 8. */
+  fps: number;
 }
 
 export const DEFAULT_OPTIONS: Readonly<ElementOptions> = {
   model: DEFAULT_MODEL, label: null, prompt: null, negativePrompt: null, seed: 0, steps: null, policy: 'ertacache', budget: null,
-  guidance: null, provider: 'auto', previewEvery: 1,
+  guidance: null, provider: 'auto', previewEvery: 1, fps: 8,
 };
 
 /**
@@ -90,6 +92,13 @@ function parseProvider(raw: string): ProviderChoice {
   throw new AttributeError('provider', raw, `use one of ${PROVIDERS.join(', ')}`);
 }
 
+function parseFps(raw: string | null): number {
+  if (raw === null) return DEFAULT_OPTIONS.fps;
+  const v = Number(raw.trim());
+  if (!Number.isFinite(v) || v < 0 || v > 120) throw new AttributeError('fps', raw, 'use frames per second in [0, 120] (0 stops on the first frame), e.g. 8');
+  return v;
+}
+
 /** Read all options from an attribute getter; throws AttributeError on the first bad value. */
 export function readOptions(get: (name: ObservedAttribute) => string | null): ElementOptions {
   const opt = (name: ObservedAttribute) => {
@@ -116,6 +125,7 @@ export function readOptions(get: (name: ObservedAttribute) => string | null): El
     guidance: guidance === null ? null : parseNumber('guidance', guidance),
     provider: provider === null ? DEFAULT_OPTIONS.provider : parseProvider(provider),
     previewEvery: int('preview-every', 0) ?? DEFAULT_OPTIONS.previewEvery,
+    fps: parseFps(opt('fps')),
   };
 }
 
