@@ -9,7 +9,7 @@
  */
 
 export { generate } from './generate.ts';
-export type { GenerateReport, NodeGenerateOptions, NodeGenerateResult } from './generate.ts';
+export type { ClipPngOptions, GenerateReport, NodeGenerateOptions, NodeGenerateResult } from './generate.ts';
 export { calibrate } from './calibrate.ts';
 export type { CalibrateReport, NodeCalibrateOptions, PlanSummary } from './calibrate.ts';
 export { OptionError, PACKAGED_MODEL_DIR } from './options.ts';
