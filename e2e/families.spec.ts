@@ -4,7 +4,13 @@
 // ERTACache run reuses its plan's steps and matches the Node runtime's image for the same plan.
 
 import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { calibrate as nodeCalibrate } from '../src/node/calibrate.ts';
 import { generate as nodeGenerate } from '../src/node/generate.ts';
+import type { CalibrateResult } from '../src/runtime/api.ts';
+import type { Harness, Outcome } from './harness.ts';
 import { expect, generate, load, ok, test } from './fixtures.ts';
 
 const DIR = 'public/models/imported-dit-tiny';
@@ -97,4 +103,31 @@ test('imported Wan-style video model: prompt → clip equals the PyTorch referen
     expect(erta.stats).toMatchObject({ computedSteps: 4, reusedSteps: 2 });
     expect(erta.frames).toHaveLength(4);
   }
+});
+
+// Calibration of the video model in the browser (WASM; many transformer passes): the reuse set the
+// Node calibration finds for the same prompts, seeds and budget, and a generation on that plan.
+test('imported Wan-style video model: a plan calibrated in the browser equals the Node calibration\'s and runs', async ({ harness, provider }) => {
+  test.skip(provider !== 'wasm', 'WASM only: calibration is many transformer passes');
+  const prompts = ['a red apple', 'a small green tree'];
+  const tmp = await mkdtemp(join(tmpdir(), 'erta-e2e-wan-'));
+  let nodeReuse: number[];
+  try {
+    await cp('public/models/imported-wan-tiny', join(tmp, 'model'), { recursive: true });
+    await writeFile(join(tmp, 'prompts.json'), JSON.stringify(prompts));
+    const report = await nodeCalibrate({ model: join(tmp, 'model'), steps: 6, budgets: [3], seeds: [0], prompts: join(tmp, 'prompts.json'),
+      forecast: false, evaluate: false });
+    nodeReuse = report.plans.find((p) => p.kind === 'ertacache' && p.space === 'output')!.reuse!;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  ok(await load(harness, { provider }, '/models/imported-wan-tiny/manifest.json'));
+  const outcome = await harness.evaluate((req) => (globalThis as unknown as { harness: Harness }).harness.calibrate(req),
+    { budget: 3, steps: 6, seeds: [0], prompts, forecast: false, evaluate: false, store: false });
+  const cal = ok(outcome as Outcome<CalibrateResult>);
+  expect(cal.computedSteps).toBe(3);
+  expect(cal.reuse).toEqual(nodeReuse);
+  const run = ok(await generate(harness, { prompt: 'a pink flower', seed: 4, steps: 6, policy: { kind: 'ertacache', budget: 3 } }));
+  expect(run.stats).toMatchObject({ computedSteps: 3, reusedSteps: 3, planId: cal.entry.file });
+  expect(run.frames).toHaveLength(4);
 });
