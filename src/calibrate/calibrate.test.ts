@@ -16,7 +16,7 @@ import type { CalibBatch } from './batch.ts';
 import { calibrateModel } from './calibrate.ts';
 import type { CalibrationResult } from './calibrate.ts';
 import { evaluatePolicy } from './evaluate.ts';
-import { simulatePolicy } from './direct-search.ts';
+import { PrefixCache, simulatePolicy } from './direct-search.ts';
 import { fitReusedSteps } from './fit.ts';
 import { profileTrajectories } from './profile.ts';
 import { simulateSchedule } from './search.ts';
@@ -124,6 +124,27 @@ describe('the calibration simulation is the sampler', () => {
         const sim = await simulatePolicy(setup, createPolicy(kind, { plan }));
         expect(maxAbsDiff(sim.final, await sampleAll(batch, createPolicy(kind, { plan }))), `${kind} ${timeRule}`).toBeLessThan(1e-5);
       }
+    }
+  });
+
+  it('prefix cache: a candidate resumed from a recorded run ends bit-identical to a fresh one', async () => {
+    const phi = [1, 0.5, 0.5, 1, 0.75, 1, 1, 0.25, 1, 1, 1, 1];
+    const forecast = { lambda: 0, reuse: [2, 4, 5, 7, 9], gain: 1, phi, timeRule: 'proportional', rectification: null, rectify: false };
+    const a = { ...planFor([1, 2, 4, 6, 7]), phi, forecast };
+    // differs from a from step 6 on (φ), and from step 5 on (a reused step moved 4 → 5 with the forecast)
+    const b = { ...a, phi: phi.map((v, i) => (i === 6 ? 0.5 : v)) };
+    const c = { ...a, forecast: { ...forecast, reuse: [2, 5, 6, 7, 9] } };
+    for (const [kind, later, resumesAt] of [['ertacache-schedule+dt', b, 6], ['ertacache-forecast', c, 4]] as const) {
+      const cache = new PrefixCache();
+      await simulatePolicy(setup, createPolicy(kind, { plan: a }), false, cache);
+      expect([cache.simulated, cache.skipped]).toEqual([T, 0]);
+      const resumed = await simulatePolicy(setup, createPolicy(kind, { plan: later }), false, cache);
+      expect([cache.simulated, cache.skipped], kind).toEqual([2 * T - resumesAt, resumesAt]);
+      const fresh = await simulatePolicy(setup, createPolicy(kind, { plan: later }));
+      expect(resumed.final, kind).toEqual(fresh.final);
+      // the same candidate again: everything but the last step comes from the cache
+      expect((await simulatePolicy(setup, createPolicy(kind, { plan: later }), false, cache)).final).toEqual(fresh.final);
+      expect(cache.skipped).toBe(resumesAt + T - 1);
     }
   });
 

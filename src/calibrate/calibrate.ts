@@ -19,7 +19,7 @@ import { createHostModel, makeBatch } from './batch.ts';
 import type { CalibBatch } from './batch.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { EvalSetup } from './evaluate.ts';
-import { batchPsnr, searchReuseSet, searchStepAdjustment, simulatePolicy, stepRatios } from './direct-search.ts';
+import { batchPsnr, PrefixCache, searchReuseSet, searchStepAdjustment, simulatePolicy, stepRatios } from './direct-search.ts';
 import type { StepAdjustment } from './direct-search.ts';
 import { fitReusedSteps } from './fit.ts';
 import { magnitudeRatios, searchMagCacheDelta } from './magcache-fit.ts';
@@ -62,6 +62,8 @@ export interface CalibrateOptions {
   sweeps?: number;
   /** Passes of the reuse-set local search after φ (each ≤ 2 trials per reused step); 0 keeps the λ set. Default 1. */
   reusePasses?: number;
+  /** Runs of consecutive reused steps the coordinate descent moves together (≥ |S|: one φ per step). Default 4. */
+  phiGroups?: number;
   /** Default 'actual' (ertacache.md (b)). Must match the runtime's. */
   timeMode?: TimeMode;
   /** Samples per graph call (memory vs calls). Default: the whole batch at once. */
@@ -139,8 +141,8 @@ function header<T>(ctx: Context<T>, budget: number, computedSteps: number, error
 }
 
 /** Mean PSNR of a static policy on the calibration batch (the lockstep simulation of the sampler). */
-async function simPsnr<T>(ctx: Context<T>, setup: SimSetup, policy: CachePolicy): Promise<number> {
-  const { final } = await simulatePolicy(setup, policy);
+async function simPsnr<T>(ctx: Context<T>, setup: SimSetup, policy: CachePolicy, cache?: PrefixCache): Promise<number> {
+  const { final } = await simulatePolicy(setup, policy, false, cache);
   return batchPsnr(final, ctx.profile, ctx.batch.samples, ctx.options.pixelRange ?? [-1, 1]);
 }
 
@@ -180,10 +182,11 @@ async function forecastPlan<T>(ctx: Context<T>, budget: number): Promise<Forecas
     rectify: rect !== null,
   });
   const policyOf = (f: ForecastPlan) => createErtaCachePolicy({ plan: { ...draft, forecast: f }, variant: 'ertacache-forecast' });
+  const cache = new PrefixCache();
   const best = await searchStepAdjustment({
     steps: ctx.options.steps, reuse: trace.reuse, label: `ertacache-forecast budget ${budget}`, log: ctx.log,
-    policy: (a) => policyOf(asForecast(a)), score: (p) => simPsnr(ctx, ctx.setup, p),
-  }, { gains: true, sweeps: ctx.options.sweeps ?? 1 });
+    policy: (a) => policyOf(asForecast(a)), score: (p) => simPsnr(ctx, ctx.setup, p, cache),
+  }, { gains: true, sweeps: ctx.options.sweeps ?? 1, groups: ctx.options.phiGroups ?? 4 });
   const { fits } = await simulatePolicy(ctx.setup, policyOf(asForecast(best)), true);
   const rect = { space: 'output' as const, channels: ctx.setup.model.outputLayout.channels, steps: fits };
   const withRect = await simPsnr(ctx, ctx.setup, policyOf(asForecast(best, rect)));
@@ -199,12 +202,13 @@ async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCacheP
   const paper = await fitReusedSteps(ctx.setup, trace.reuse, 'output', ctx.profile, 'paper');
   const phiMode = ctx.options.phiMode ?? 'search';
   let adjustment: { phi: number[]; timeRule: StepAdjustment['timeRule'] };
+  const cache = new PrefixCache();
   if (phiMode === 'search') {
     const found = await searchStepAdjustment({
       steps: ctx.options.steps, reuse: trace.reuse, label: `ertacache budget ${budget}`, log: ctx.log,
       policy: (a) => createErtaCachePolicy({ plan: { ...draft, phi: a.phi, timeRule: a.timeRule }, variant: 'ertacache-schedule+dt' }),
-      score: (p) => simPsnr(ctx, ctx.setup, p),
-    }, { gains: false, sweeps: ctx.options.sweeps ?? 1 });
+      score: (p) => simPsnr(ctx, ctx.setup, p, cache),
+    }, { gains: false, sweeps: ctx.options.sweeps ?? 1, groups: ctx.options.phiGroups ?? 4 });
     adjustment = found;
     if ((ctx.options.reusePasses ?? 1) > 0) {
       // The set itself, searched by the final image with φ and the time rule in the loop.
@@ -212,7 +216,7 @@ async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCacheP
         plan: { ...draft, reuse, computedSteps: ctx.options.steps - reuse.length, phi, timeRule: found.timeRule }, variant: 'ertacache-schedule+dt' });
       const moved = await searchReuseSet({
         steps: ctx.options.steps, label: `ertacache budget ${budget}`, log: ctx.log,
-        score: (reuse, phi) => simPsnr(ctx, ctx.setup, asPlan(reuse, phi)),
+        score: (reuse, phi) => simPsnr(ctx, ctx.setup, asPlan(reuse, phi), cache),
       }, { reuse: trace.reuse, phi: found.phi, psnr: found.psnr }, { passes: ctx.options.reusePasses ?? 1 });
       if (moved.reuse.join() !== trace.reuse.join()) {
         trace.reuse = moved.reuse;
@@ -221,11 +225,13 @@ async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCacheP
         const again = await searchStepAdjustment({
           steps: ctx.options.steps, reuse: moved.reuse, label: `ertacache budget ${budget} (moved set)`, log: ctx.log,
           policy: (a) => createErtaCachePolicy({ plan: { ...draft, phi: a.phi, timeRule: a.timeRule }, variant: 'ertacache-schedule+dt' }),
-          score: (p) => simPsnr(ctx, ctx.setup, p),
-        }, { gains: false, sweeps: 1, start: { timeRule: found.timeRule, phi: moved.phi, gain: null, psnr: moved.psnr } });
+          score: (p) => simPsnr(ctx, ctx.setup, p, cache),
+        }, { gains: false, sweeps: Math.max(1, ctx.options.sweeps ?? 1), groups: ctx.options.phiGroups ?? 4,
+          start: { timeRule: found.timeRule, phi: moved.phi, gain: null, psnr: moved.psnr } });
         adjustment = again;
       }
     }
+    ctx.log(`ertacache budget ${budget}: search simulated ${cache.simulated} steps, resumed ${cache.skipped} from recorded prefixes`);
   } else {
     const fitted = phiMode === 'paper' ? paper : await fitReusedSteps(ctx.setup, trace.reuse, 'output', ctx.profile, 'lsq');
     adjustment = { phi: fitted.phi, timeRule: 'proportional' };

@@ -7,7 +7,7 @@
 import { rectifyAffineData } from '../core/ops.ts';
 import { psnr, toUnitRange } from '../core/metrics.ts';
 import { advanceClock, evalSigma, START_CLOCK, stepDt } from '../core/schedules.ts';
-import type { TimeMode } from '../core/schedules.ts';
+import type { Clock, TimeMode } from '../core/schedules.ts';
 import type { CachePolicy, TimeRule } from '../core/types.ts';
 import { MAX_DT_SCALE } from '../core/types.ts';
 import type { AffineStep } from '../cache/plan.ts';
@@ -28,16 +28,31 @@ export interface SimOutcome {
  * sampler-steps.ts). `fit`: also run the blocks at reused steps, fit the output-space affine
  * rectification there, and advance with the rectified velocity.
  */
-export async function simulatePolicy(setup: SimSetup, policy: CachePolicy, fit = false): Promise<SimOutcome> {
+export async function simulatePolicy(setup: SimSetup, policy: CachePolicy, fit = false, cache?: PrefixCache): Promise<SimOutcome> {
   const { model, sigmas } = setup;
   const steps = sigmas.length - 1;
   const capacity = policy.history ?? 1;
+  const signs = cache && !fit ? stepSignatures(policy, sigmas, setup.timeMode) : null;
+  const run: RecordedRun | null = signs && { signs, states: [] };
+  const resumed = run ? cache!.resume(run) : null;
+  const start = resumed?.step ?? 0;
   policy.reset();
   let x = model.batch.noise;
   let clock = START_CLOCK;
-  const residuals: Float32Array[] = [];
+  let residuals: Float32Array[] = [];
+  if (resumed && resumed.state) {
+    ({ x, clock } = resumed.state);
+    residuals = [...resumed.state.residuals];
+    // the policy's own state (the forecast's σ history) by replaying its decisions
+    let c = START_CLOCK;
+    for (let i = 0; i < start; i++) {
+      const d = policy.decide({ i, steps, sigma: evalSigma(sigmas, i, c, setup.timeMode) });
+      c = advanceClock(sigmas, i, c, stepDt(sigmas, i, c, policy.timeRule ?? 'proportional', d.kind === 'compute' ? null : d.dtScale));
+    }
+  }
   const fits: AffineStep[] = [];
-  for (let i = 0; i < steps; i++) {
+  for (let i = start; i < steps; i++) {
+    run?.states.push({ x, clock, residuals: [...residuals] });
     const sigma = evalSigma(sigmas, i, clock, setup.timeMode);
     const d = policy.decide({ i, steps, sigma });
     const e = await model.embed(x, sigma);
@@ -66,7 +81,82 @@ export async function simulatePolicy(setup: SimSetup, policy: CachePolicy, fit =
     x = axpy(x, v, -dt);
     clock = advanceClock(sigmas, i, clock, dt);
   }
+  if (run) cache!.add(run, x);
   return { final: x, fits };
+}
+
+/** The state before one step of a recorded run (arrays are never written in place: shared, not copied). */
+interface RunState {
+  x: Float32Array;
+  clock: Clock;
+  residuals: Float32Array[];
+}
+
+interface RecordedRun {
+  /** Per step: what the policy did there, as a string (decision, σ, Δ, reuse weights). */
+  signs: string[];
+  states: RunState[];
+  final?: Float32Array;
+}
+
+/**
+ * What a static, unrectified policy does at every step, without running the model: two policies
+ * with equal signatures up to step k are in the same state before step k.
+ */
+export function stepSignatures(policy: CachePolicy, sigmas: ArrayLike<number>, timeMode: TimeMode = 'actual'): string[] | null {
+  const steps = sigmas.length - 1;
+  policy.reset();
+  let clock = START_CLOCK;
+  const out: string[] = [];
+  for (let i = 0; i < steps; i++) {
+    const sigma = evalSigma(sigmas, i, clock, timeMode);
+    const d = policy.decide({ i, steps, sigma });
+    if (d.kind !== 'compute' && policy.rectification(i) !== null) return null; // fitted per step: not cached
+    const dt = stepDt(sigmas, i, clock, policy.timeRule ?? 'proportional', d.kind === 'compute' ? null : d.dtScale);
+    out.push(d.kind === 'compute' ? `c ${sigma} ${dt}` : `r ${sigma} ${dt} ${(d.weights ?? [1]).join(',')}`);
+    clock = advanceClock(sigmas, i, clock, dt);
+  }
+  policy.reset();
+  return out;
+}
+
+/**
+ * The states of the last few simulated runs, so that a candidate that differs from one of them
+ * only from step k on (a φ moved late, a reused step moved) resumes there instead of at step 0.
+ * Exact: the resumed run does the same arithmetic on the same inputs (direct-search.test.ts).
+ * Memory: one batch x and the policy's residual history per step and run.
+ */
+export class PrefixCache {
+  private runs: RecordedRun[] = [];
+  /** Steps simulated and steps skipped by resuming, for the log. */
+  simulated = 0;
+  skipped = 0;
+
+  constructor(private readonly size = 3) {}
+
+  /**
+   * The longest shared prefix with a recorded run: copies its states before that step into `run`
+   * and returns the step to start at with the state there (null: start from the noise).
+   */
+  resume(run: RecordedRun): { step: number; state: RunState | null } {
+    let best: RecordedRun | null = null;
+    let k = 0;
+    for (const r of this.runs) {
+      let j = 0;
+      // at most up to the last step, so a run always simulates at least one step and ends with its x
+      while (j < run.signs.length - 1 && j < r.states.length && r.signs[j] === run.signs[j]) j++;
+      if (j > k) { k = j; best = r; }
+    }
+    if (best) run.states.push(...best.states.slice(0, k));
+    this.skipped += k;
+    this.simulated += run.signs.length - k;
+    return { step: k, state: best?.states[k] ?? null };
+  }
+
+  add(run: RecordedRun, final: Float32Array): void {
+    run.final = final;
+    this.runs = [run, ...this.runs].slice(0, this.size);
+  }
 }
 
 /**

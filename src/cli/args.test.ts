@@ -84,5 +84,13 @@ describe('CLI defaults', () => {
     expect(a?.seeds).toEqual([0, 1, 2, 7]);
     expect(a?.spaces).toEqual(['output', 'hidden']);
     expect(a?.evaluate).toBe(true);
+    expect([a?.sweeps, a?.phiGroups, a?.reusePasses]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('calibrate: the search knobs (--sweeps, --phi-groups, --reuse-passes)', () => {
+    const a = parseCalibrateArgs(['--budget', '34', '--sweeps', '3', '--phi-groups', '16', '--reuse-passes', '0']);
+    expect([a?.sweeps, a?.phiGroups, a?.reusePasses, a?.peers]).toEqual([3, 16, 0, true]);
+    expect(parseCalibrateArgs(['--budget', '34', '--no-peers'])?.peers).toBe(false);
+    expect(() => parseCalibrateArgs(['--budget', '34', '--phi-groups', '0'])).toThrow(/phi-groups/);
   });
 });

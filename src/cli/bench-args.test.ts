@@ -27,6 +27,14 @@ describe('parseBenchArgs', () => {
     });
   });
 
+  it('--steps runs another step count: budgets required, the report in its own folder', () => {
+    expect(parseBenchArgs([])!.steps).toBeUndefined();
+    expect(parseBenchArgs(['--steps', '8', '--budgets', '5'])).toMatchObject({ steps: 8, budgets: [5], out: 'bench/steps-8' });
+    expect(parseBenchArgs(['--quick', '--steps', '8', '--budgets', '5'])!.out).toBe('bench/quick/steps-8');
+    expect(() => parseBenchArgs(['--steps', '8'])).toThrow(/--steps needs --budgets/);
+    expect(() => parseBenchArgs(['--steps', '8', '--budgets', '5,9'])).toThrow(/9 exceed --steps 8/);
+  });
+
   it('rejects unknown flags and bad numbers with the usage', () => {
     expect(() => parseBenchArgs(['--fast'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['--seeds', '0'])).toThrow(UsageError);

@@ -19,7 +19,10 @@ DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart
                        the decoded image, and writes bench/<model name>/ (src/cli/bench-text.ts)
   --classifier <dir>   evaluation classifier (default public/models/mnist-classifier; for a text
                        model public/models/emoji-classifier)
-  --budgets <list>     computed-step budgets (default 34,25,17)
+  --steps <n>          sampling steps (default: the model's, 50 for mnist-dit); with --steps,
+                       --budgets is required (e.g. --steps 8 --budgets 5: the 8-step plans) and
+                       the report goes to bench/steps-<n> (--quick: bench/quick/steps-<n>)
+  --budgets <list>     computed-step budgets (default 34,25,17, for 50 steps)
   --seeds <n>          seeds per class, from 1000 (default 10; --quick: 2)
   --repeats <n>        timed A/B pairs per policy for the speed table (default 7; --quick: 3)
   --quick              a short run (under ~5 minutes): 2 seeds per class, 3 timed pairs,
@@ -44,6 +47,8 @@ export interface BenchArgs {
   model: string;
   classifier: string;
   budgets: number[];
+  /** Sampling steps; undefined: the manifest's default. */
+  steps?: number;
   seedsPerClass: number;
   repeats: number;
   quick: boolean;
@@ -59,6 +64,7 @@ const OPTIONS = {
   model: { type: 'string' },
   classifier: { type: 'string' },
   budgets: { type: 'string', multiple: true },
+  steps: { type: 'string' },
   seeds: { type: 'string' },
   repeats: { type: 'string' },
   quick: { type: 'boolean' },
@@ -77,14 +83,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | null {
   if (r.flag('help')) return null;
   const budgets = r.ints('budgets', 2);
   const quick = r.flag('quick');
+  const steps = r.int('steps', 2, 10_000);
+  if (steps !== undefined && budgets.length === 0) r.fail('--steps needs --budgets (the budgets of the plans at that step count, e.g. --steps 8 --budgets 5)');
+  const tooBig = budgets.filter((b) => b > (steps ?? Infinity));
+  if (tooBig.length > 0) r.fail(`--budgets ${tooBig.join(', ')} exceed --steps ${steps}`);
+  const out = steps === undefined ? (quick ? QUICK_OUT : FULL_OUT) : `${quick ? QUICK_OUT : FULL_OUT}/steps-${steps}`;
   return {
     model: r.str('model') ?? DEFAULT_MODEL_DIR,
     classifier: r.str('classifier') ?? 'public/models/mnist-classifier',
+    ...(steps === undefined ? {} : { steps }),
     budgets: budgets.length > 0 ? [...new Set(budgets)].sort((a, b) => b - a) : [34, 25, 17],
     seedsPerClass: r.int('seeds', 1, 10) ?? (quick ? 2 : 10),
     repeats: r.int('repeats', 1, 100) ?? (quick ? 3 : 7),
     quick,
-    out: r.str('out') ?? (quick ? QUICK_OUT : FULL_OUT),
+    out: r.str('out') ?? out,
     json: r.flag('json'),
     browser: !r.flag('no-browser'),
     scaling: !r.flag('no-scaling'),

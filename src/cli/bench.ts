@@ -99,7 +99,7 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
   const clf = await loadNodeClassifier(args.classifier);
   try {
     const m = model.manifest;
-    const steps = m.scheduler.defaultSteps;
+    const steps = args.steps ?? m.scheduler.defaultSteps;
     const real = await loadHeldOutDigits();
     const realScored = await clf.classify(real.images, real.labels.length);
     const policies = [];
@@ -131,7 +131,7 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     let browser: BenchReport['browser'] = null;
     if (args.browser) {
       const peer = bestPeer(fidelity, headlineBudget(args.budgets)!)?.policy ?? 'magcache';
-      const runs = browserRuns(m, args.budgets, args.quick, args.repeats, peer);
+      const runs = browserRuns(m, args.budgets, args.quick, args.repeats, peer, steps);
       browser = await runBrowserBench(args.model, runs, log);
       if (browser.skipped) log(`bench: Chromium runs skipped: ${browser.skipped}`);
       rows.push(...browserRows(browser.results));

@@ -29,6 +29,14 @@ describe('browserRuns', () => {
     expect(runs[1]!.repeats).toBe(1);
   });
 
+  it('--steps 8: WASM at 8 steps on the 8-step plans; no shorter plan, so no WebGPU run', () => {
+    const runs = browserRuns(manifest, [5], false, 3, 'teacache', 8);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ provider: 'wasm', steps: 8 });
+    expect(runs[0]!.cases.map((c) => `${c.kind}@${c.budget}`)).toEqual(
+      ['uniform', 'teacache', 'magcache', 'taylorseer', 'taylorseer-2', 'ertacache', 'ertacache-forecast'].map((k) => `${k}@5`));
+  });
+
   it('drops WebGPU when no short ertacache plan exists, and policies without a plan', () => {
     const runs = browserRuns({ ...manifest, plans: [plan('ertacache', 50, 25)] }, [25], false, 3, 'magcache');
     expect(runs).toHaveLength(1);

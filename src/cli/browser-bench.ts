@@ -74,16 +74,15 @@ const BROWSER_KINDS = [...PEERS, 'ertacache', 'ertacache-forecast'];
 const NO_PLAN = ['uniform', 'taylorseer', 'taylorseer-2'];
 
 /**
- * What Chromium runs. WASM: the default step count at the bench's budgets (only 25, or the
- * middle one, with --quick). WebGPU on SwiftShader runs ~10× slower than WASM, so it uses the
- * shortest step count the manifest has an ertacache plan for (8 steps here), warms up once, and
+ * What Chromium runs. WASM: `steps` (default: the model's) at the bench's budgets (only 25, or
+ * the middle one, with --quick). WebGPU on SwiftShader runs ~10× slower than WASM, so it uses the
+ * shortest step count below `steps` the manifest has an ertacache plan for (8 steps here), warms up once, and
  * times ertacache against `bestPeer` (ertacache alone with --quick).
  */
 export function browserRuns(m: Pick<ModelManifest, 'plans' | 'scheduler'>, budgets: number[], quick: boolean,
-  repeats: number, bestPeer: string): BrowserRun[] {
+  repeats: number, bestPeer: string, steps = m.scheduler.defaultSteps): BrowserRun[] {
   const has = (kind: string, steps: number, budget: number) =>
     NO_PLAN.includes(kind) || m.plans.some((p) => p.kind === planKindFor(kind) && p.steps === steps && p.budget === budget && (p.space ?? 'output') === 'output' && (p.phi ?? 'paper') === 'paper');
-  const steps = m.scheduler.defaultSteps;
   const wasmBudgets = quick ? [headlineBudget(budgets)!] : budgets;
   const runs: BrowserRun[] = [{
     provider: 'wasm', steps, repeats: quick ? 2 : repeats, warmup: 'every-case',

@@ -25,7 +25,13 @@ search of mean PSNR against full compute on the calibration seeds.
   --phi <m>            search | paper | lsq: how ERTACache's step factor φ is chosen (default search:
                        direct search on the calibration seeds; paper: ertacache.md (b)'s formula;
                        lsq is an experiment: argmin ‖φ·ṽ − v‖, plans named …-lsq.json)
+  --sweeps <n>         coordinate-descent sweeps of per-step φ after the grid (default 1)
+  --phi-groups <n>     runs of consecutive reused steps one φ move covers (default 4; ≥ the
+                       reused-step count: one φ per step)
+  --reuse-passes <n>   passes of the reuse-set search by the final image (default 1; 0 keeps the
+                       λ threshold's set)
   --no-forecast        skip calibrating the residual forecast (ertacache-forecast)
+  --no-peers           only the ERTACache plans (TeaCache, MagCache and EasyCache plans left as they are)
   --skip-eval          skip measuring each plan's error with the real sampler (faster; no error report)
   --threads <n>        onnxruntime intra-op threads
   --json               print one JSON object (λ, S, errors per plan) as the last stdout line
@@ -42,7 +48,11 @@ export interface CalibrateArgs {
   spaces?: RectificationSpace[];
   timeMode: TimeMode;
   phi: 'search' | 'paper' | 'lsq';
+  sweeps?: number;
+  phiGroups?: number;
+  reusePasses?: number;
   forecast: boolean;
+  peers: boolean;
   evaluate: boolean;
   threads?: number;
   json: boolean;
@@ -59,7 +69,11 @@ const OPTIONS = {
   space: { type: 'string' },
   'time-mode': { type: 'string' },
   phi: { type: 'string' },
+  sweeps: { type: 'string' },
+  'phi-groups': { type: 'string' },
+  'reuse-passes': { type: 'string' },
   'no-forecast': { type: 'boolean' },
+  'no-peers': { type: 'boolean' },
   'skip-eval': { type: 'boolean' },
   threads: { type: 'string' },
   json: { type: 'boolean' },
@@ -84,6 +98,7 @@ export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | nul
     timeMode: r.oneOf('time-mode', ['actual', 'nominal'], 'actual'),
     phi: r.oneOf('phi', ['search', 'paper', 'lsq'], 'search'),
     forecast: !r.flag('no-forecast'),
+    peers: !r.flag('no-peers'),
     evaluate: !r.flag('skip-eval'),
     json: r.flag('json'),
   };
@@ -96,6 +111,9 @@ export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | nul
     guidance: r.num('guidance'),
     spaces: spaces(r),
     threads: r.int('threads', 1, 1024),
+    sweeps: r.int('sweeps', 0, 20),
+    phiGroups: r.int('phi-groups', 1, 10_000),
+    reusePasses: r.int('reuse-passes', 0, 100),
     seeds: list('seeds'),
     labels: list('labels'),
     prompts: r.str('prompts'),

@@ -37,6 +37,12 @@ export interface NodeCalibrateOptions {
    * calibration seeds, with the time rule), 'paper' (the paper's formula) or the 'lsq' experiment.
    */
   phi?: 'search' | 'paper' | 'lsq';
+  /** Coordinate-descent sweeps of per-step φ after the grid search (default 1). */
+  sweeps?: number;
+  /** Runs of consecutive reused steps one φ move covers (default 4; ≥ the reused-step count: one φ per step). */
+  phiGroups?: number;
+  /** Passes of ertacache's reuse-set search by the final image (default 1; 0 keeps the λ threshold's set). */
+  reusePasses?: number;
   /** Also calibrate the residual forecast (policy 'ertacache-forecast'). Default true. */
   forecast?: boolean;
   /** Measure each plan's error with the real sampler (default true; false is faster). */
@@ -86,6 +92,9 @@ function checkOptions(o: NodeCalibrateOptions): void {
   checkOneOf('timeMode', o.timeMode, ['actual', 'nominal']);
   checkOneOf('phi', o.phi, ['search', 'paper', 'lsq']);
   checkInt('threads', o.threads, 1, 1024);
+  checkInt('sweeps', o.sweeps, 0, 20);
+  checkInt('phiGroups', o.phiGroups, 1);
+  checkInt('reusePasses', o.reusePasses, 0, 100);
 }
 
 function checkAgainstModel(o: NodeCalibrateOptions, m: ModelManifest, steps: number): void {

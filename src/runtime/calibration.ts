@@ -37,6 +37,10 @@ export interface CalibrationSettings {
   evaluate?: boolean;
   /** Also fit TeaCache, MagCache and EasyCache (default true). */
   peers?: boolean;
+  /** ERTACache's search knobs (calibrateModel's defaults: 1 sweep, 4 φ groups, 1 reuse-set pass). */
+  sweeps?: number;
+  phiGroups?: number;
+  reusePasses?: number;
   onProgress?: (line: string) => void;
 }
 
@@ -72,6 +76,9 @@ export function calibrationOptionsFor(m: ModelManifest, s: CalibrationSettings, 
   if (s.phi !== undefined && s.phi !== 'search') c.phiMode = s.phi;
   if (s.forecast === false) c.forecast = false;
   if (s.peers === false) c.peers = false;
+  if (s.sweeps !== undefined) c.sweeps = s.sweeps;
+  if (s.phiGroups !== undefined) c.phiGroups = s.phiGroups;
+  if (s.reusePasses !== undefined) c.reusePasses = s.reusePasses;
   return c;
 }
 
