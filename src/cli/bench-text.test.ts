@@ -23,6 +23,8 @@ describe('bench on a text model', () => {
     expect(textBenchOut(parseBenchArgs([])!, 'emoji-dit')).toBe('bench/emoji-dit');
     expect(textBenchOut(parseBenchArgs(['--quick'])!, 'emoji-dit')).toBe('bench/emoji-dit/quick');
     expect(textBenchOut(parseBenchArgs(['--out', '/tmp/x'])!, 'emoji-dit')).toBe('/tmp/x');
+    expect(textBenchOut(parseBenchArgs(['--steps', '8', '--budgets', '5'])!, 'emoji-dit')).toBe('bench/emoji-dit/steps-8');
+    expect(textBenchOut(parseBenchArgs(['--quick', '--steps', '8', '--budgets', '5'])!, 'emoji-dit')).toBe('bench/emoji-dit/quick/steps-8');
   });
 
   it('measures every plan-free policy on the evaluation prompts, on the decoded image and the latent', async () => {

@@ -68,6 +68,9 @@ export async function isTextModel(dir: string): Promise<boolean> {
 export function textBenchOut(args: BenchArgs, name: string): string {
   if (args.out === FULL_OUT) return join(FULL_OUT, name);
   if (args.out === QUICK_OUT) return join(FULL_OUT, name, 'quick');
+  // --steps n: bench/steps-<n> (or bench/quick/steps-<n>) → bench/<name>/steps-<n> (…/quick/steps-<n>)
+  if (args.steps !== undefined && args.out === `${FULL_OUT}/steps-${args.steps}`) return join(FULL_OUT, name, `steps-${args.steps}`);
+  if (args.steps !== undefined && args.out === `${QUICK_OUT}/steps-${args.steps}`) return join(FULL_OUT, name, 'quick', `steps-${args.steps}`);
   return args.out;
 }
 
@@ -159,7 +162,7 @@ export async function runTextBench(args: BenchArgs, argv: readonly string[], log
         'add an evaluation prompt list to the manifest (evaluationPrompts: a JSON array file beside it)');
     }
     const prompts = await readPromptList(join(args.model, m.evaluationPrompts), 'evaluationPrompts');
-    const steps = TEXT_BENCH_STEPS;
+    const steps = args.steps ?? TEXT_BENCH_STEPS;
     const enc = await encodePrompts({ tokenizer: model.tokenizer!, graphs: model.pipeline!, modelHash: m.modelHash },
       [...prompts, conditioning.defaultNegativePrompt]);
     const denoiser = model.pipeline!.bind(enc.rows);
