@@ -35,8 +35,10 @@ export function manifestUrlFor(modelDir: string): string | null {
   return m ? `/${m[1]}/manifest.json` : null;
 }
 
-export async function runBrowserBench(modelDir: string, runs: BrowserRun[], log: (m: string) => void): Promise<BrowserBenchOutcome> {
-  const url = manifestUrlFor(modelDir);
+/** `manifestUrl`: the model's URL on the dev server, when it is not under public/ (e.g. `/@fs/…`). */
+export async function runBrowserBench(modelDir: string, runs: BrowserRun[], log: (m: string) => void,
+  manifestUrl?: string): Promise<BrowserBenchOutcome> {
+  const url = manifestUrl ?? manifestUrlFor(modelDir);
   if (!url) return { results: [], skipped: `the browser bench serves models from public/; ${modelDir} is not under it` };
   if (!existsSync(CHROMIUM)) {
     return { results: [], skipped: `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)` };

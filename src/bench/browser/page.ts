@@ -7,6 +7,7 @@ import { createRuntimeClient } from '../../client/runtime-client.ts';
 import { psnr, ssim, toUnitRange } from '../../core/metrics.ts';
 import type { ProviderReport, ProviderName } from '../../runtime/api.ts';
 import { measureInterleaved, median, timedSample, type SpeedRow, type TimedRun } from '../speed.ts';
+import { timedRequest } from '../families.ts';
 
 export interface BrowserCase {
   /** Row name, e.g. 'ertacache'. */
@@ -46,11 +47,13 @@ async function runBench(cfg: BrowserBenchConfig): Promise<BrowserBenchResult> {
   const client = createRuntimeClient();
   try {
     const info = await client.load(cfg.manifestUrl, { provider: cfg.provider });
-    const { height: h, width: w } = info.latent;
+    const { height: h, width: w } = info.image; // = the latent for models without a VAE
+    // Text models (the families bench) get a prompt; class models the rotating label as before.
+    const conditioning = (k: number) => (info.conditioning === 'text' ? timedRequest(k, 'text', 0) : timedSample(k, info.classes));
     const run = async (kind: string, budget: number | undefined, k: number): Promise<TimedRun & { image: Float32Array }> => {
       const t0 = performance.now();
       const r = await client.generate({
-        ...timedSample(k, info.classes), steps: cfg.steps,
+        ...conditioning(k), steps: cfg.steps,
         policy: budget === undefined ? { kind } : { kind, budget },
       });
       return { ms: performance.now() - t0, stats: r.stats, image: r.image };
@@ -73,7 +76,8 @@ async function runBench(cfg: BrowserBenchConfig): Promise<BrowserBenchResult> {
           const a = toUnitRange(r.image);
           const b = toUnitRange(ref);
           q.psnr.push(psnr(a, b));
-          q.ssim.push(ssim(a, b, w, h));
+          // SSIM needs sides ≥ 11; planar channels (4-channel latents, RGB) are averaged.
+          q.ssim.push(w >= 11 && h >= 11 ? ssim(a, b, w, h, { channels: a.length / (w * h) }) : NaN);
           quality.set(c, q);
         }
         return r;
