@@ -16,9 +16,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { createNodeBackend } from '../backend/node-backend.ts';
-import { FAMILIES, familiesMarkdown, timedRequest, type FamiliesResult, type Family, type FamilyRow } from '../bench/families.ts';
+import { familiesMarkdown, parseFamiliesArgs, timedRequest, type FamiliesOptions as Options, type FamiliesResult, type Family, type FamilyRow } from '../bench/families.ts';
 import { measureInterleaved, type SpeedRow } from '../bench/speed.ts';
 import { importModel } from '../import/import-model.ts';
 import type { ModelManifest } from '../manifest/types.ts';
@@ -29,45 +29,6 @@ import { runBrowserBench } from './browser-bench.ts';
 const run = promisify(execFile);
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const WORK = 'bench/.families';
-
-interface Options {
-  families: Family[];
-  size: 'tiny' | 'medium';
-  steps: number;
-  budget: number;
-  repeats: number;
-  threads: number;
-  node: boolean;
-  browser: boolean;
-  out: string;
-}
-
-function parse(argv: string[]): Options {
-  const { values: v } = parseArgs({
-    args: argv, options: {
-      families: { type: 'string' }, size: { type: 'string' }, steps: { type: 'string' }, budget: { type: 'string' },
-      repeats: { type: 'string' }, threads: { type: 'string' }, 'no-browser': { type: 'boolean' }, 'no-node': { type: 'boolean' },
-      out: { type: 'string' },
-    },
-  });
-  const families = (v.families?.split(',') ?? [...FAMILIES]) as Family[];
-  const bad = families.filter((f) => !FAMILIES.includes(f));
-  if (bad.length > 0) throw new Error(`--families: unknown ${bad.join(', ')} (use ${FAMILIES.join(',')})`);
-  const size = (v.size ?? 'medium') as Options['size'];
-  if (size !== 'tiny' && size !== 'medium') throw new Error('--size: tiny or medium');
-  const int = (s: string | undefined, d: number, min: number) => {
-    const n = s === undefined ? d : Number(s);
-    if (!Number.isInteger(n) || n < min) throw new Error(`expected an integer ≥ ${min}, got ${s}`);
-    return n;
-  };
-  const steps = int(v.steps, 20, 2);
-  const budget = int(v.budget, Math.ceil(steps / 2), 2);
-  if (budget > steps) throw new Error(`--budget ${budget} is more than --steps ${steps}`);
-  return {
-    families, size, steps, budget, repeats: int(v.repeats, 3, 1), threads: int(v.threads, 1, 1),
-    node: !v['no-node'], browser: !v['no-browser'], out: v.out ?? 'bench/families',
-  };
-}
 
 /** Export (PyTorch) and import (split) a family once; later runs reuse the folders. */
 async function prepare(family: Family, o: Options, log: (m: string) => void) {
@@ -150,7 +111,7 @@ function row(family: Family, engine: FamilyRow['engine'], threads: number, m: Mo
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const o = parse(argv);
+  const o = parseFamiliesArgs(argv);
   const log = (m: string) => console.error(m);
   const result: FamiliesResult = {
     date: new Date().toISOString().slice(0, 10),

@@ -131,6 +131,22 @@ describe('calibrate() in the runtime (imported DiT, ε / DDIM, onnxruntime-node)
       await again.dispose();
     }
   }, 60_000);
+
+  it('a stored record that is not a valid plan of this model is ignored at load, with a warning', async () => {
+    const again = runtime();
+    try {
+      const hash = (await again.load('manifest.json')).modelHash;
+      await store.put({ key: `${hash}/ertacache-6-b4`, modelHash: hash, model: 'x', created: 0,
+        entry: { file: 'browser:ertacache-6-b4', kind: 'ertacache', steps: 6, budget: 4 }, plan: { kind: 'ertacache', steps: 6 } as never });
+      const info = await again.load('manifest.json');
+      expect(info.warnings.some((w) => w.includes('1 stored plan(s) of this model are invalid'))).toBe(true);
+      expect(info.plans.some((p) => p.file.startsWith('browser:'))).toBe(false);
+      const out = await again.generate({ label: 3, seed: 5, steps: STEPS, policy: { kind: 'ertacache', budget: BUDGET } });
+      expect(out.stats.planId).toBe('plans/ertacache-6-b4.json');
+    } finally {
+      await again.dispose();
+    }
+  });
 });
 
 describe('calibrate() on a text model (imported PixArt-style, prompts as the batch\'s labels)', () => {

@@ -15,6 +15,7 @@ import { createEmbeddingCache } from './prompts.ts';
 import { runGeneration } from './run-generation.ts';
 import { mergePlanEntries, recordOf, runCalibration } from './run-calibration.ts';
 import { memoryPlanStore, type PlanStore, type StoredPlan } from '../storage/plan-store.ts';
+import { validatePlan } from '../cache/plan.ts';
 
 export interface RuntimeDeps {
   /** Marks buffers to move instead of copy (Comlink.transfer in the worker). Default: identity. */
@@ -44,6 +45,15 @@ function coded(e: unknown, lost: string | null): Error {
   const c = e as { code?: unknown; hint?: unknown } | null;
   if (e instanceof Error && typeof c?.code === 'string' && typeof c.hint === 'string') return e;
   return new RuntimeError('INTERNAL', e instanceof Error ? e.message : String(e), BUG_HINT);
+}
+
+/** A stored record is offered to generate() only if its plan passes the plan schema and is this model's. */
+function usable(p: StoredPlan, modelHash: string): boolean {
+  try {
+    return validatePlan(p.plan).modelHash === modelHash && p.entry.kind === p.plan.kind && p.entry.steps === p.plan.steps;
+  } catch {
+    return false;
+  }
 }
 
 let jobCounter = 0;
@@ -97,7 +107,13 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
         await release(); // free the old model's GPU memory before the new one claims its own
         const loaded = await loadModel(backend, url, opts, (e) => void safeCall(onProgress ?? undefined, e));
         try {
-          storedPlans = await planStore.list(loaded.manifest.modelHash);
+          const records = await planStore.list(loaded.manifest.modelHash);
+          storedPlans = records.filter((p) => usable(p, loaded.manifest.modelHash));
+          if (storedPlans.length < records.length) {
+            const message = `${records.length - storedPlans.length} stored plan(s) of this model are invalid and are ignored; calibrate() again to replace them`;
+            loaded.info.warnings.push(message);
+            void safeCall(onProgress ?? undefined, { type: 'warning', message });
+          }
         } catch (e) {
           const message = `stored plans could not be read (${e instanceof Error ? e.message : String(e)}); the manifest's plans are used`;
           loaded.info.warnings.push(message);
