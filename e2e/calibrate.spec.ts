@@ -107,3 +107,15 @@ test('<erta-diffusion>.calibrate() fits a plan for a budget the manifest lacks; 
   expect(out.events).toContain('erta-calibration:fit');
   expect(out.events.at(-1)).toBe('erta-calibrated:');
 });
+
+test('the demo\'s Calibrate button fits a plan for the chosen steps, lists it and the next run uses it', async ({ page }) => {
+  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  await page.goto(`/?${new URLSearchParams({ model: URL_.slice(1), provider: 'wasm', steps: '6', policy: 'ertacache' })}`);
+  await expect(page.locator('#calibrate')).toBeEnabled({ timeout: 60_000 });
+  await page.locator('#calibrate').click();
+  // the manifest's 6-step ertacache plan is budget 4: the calibration replaces it in this browser
+  await expect(page.locator('#run-status')).toContainText('Calibrated ertacache: 4 of 6 steps computed', { timeout: 120_000 });
+  expect(await storedKeys(page)).toHaveLength(1);
+  await page.locator('#generate').click();
+  await expect(page.locator('#run-stats')).toContainText('browser:ertacache-6-b4', { timeout: 60_000 });
+});

@@ -31,7 +31,7 @@ const runner = new DemoRunner();
 const messages = byId('messages');
 const el = {
   generate: byId<HTMLButtonElement>('generate'), cancel: byId<HTMLButtonElement>('cancel'),
-  download: byId<HTMLButtonElement>('download'), modelStatus: byId('model-status'),
+  download: byId<HTMLButtonElement>('download'), calibrate: byId<HTMLButtonElement>('calibrate'), modelStatus: byId('model-status'),
   loadProgress: byId<HTMLProgressElement>('load-progress'), runStatus: byId('run-status'),
   mainCanvas: byId<HTMLCanvasElement>('main-canvas'), mainCaption: byId('main-caption'),
   refFigure: byId('ref-figure'), refCanvas: byId<HTMLCanvasElement>('ref-canvas'),
@@ -100,6 +100,7 @@ async function loadModel(): Promise<ModelInfo | null> {
   } finally {
     el.loadProgress.hidden = true;
     el.generate.disabled = false;
+    el.calibrate.disabled = false;
   }
 }
 
@@ -162,6 +163,52 @@ form.form.addEventListener('submit', (e) => {
       el.cancel.disabled = true;
       form.provider.disabled = false;
       form.model.disabled = false;
+    });
+});
+/**
+ * Calibrate: a quick plan for the chosen steps, policy (ertacache when it needs no plan) and
+ * budget (half the steps when none is listed), fitted in the worker on 1 seed × 4 classes (or
+ * the model's calibration prompts), no forecast; kept in IndexedDB and offered in the budget list.
+ */
+async function calibrate(s: DemoSettings): Promise<void> {
+  if (model === null && (await loadModel()) === null) return;
+  const m = model!;
+  const planKinds = ['ertacache', 'teacache', 'magcache', 'easycache'] as const;
+  const policy = planKinds.find((k) => s.policy.kind === k || s.policy.kind.startsWith(`${k}-`)) ?? 'ertacache';
+  const budget = s.policy.budget ?? Math.max(2, Math.round(s.steps / 2));
+  el.runStatus.textContent = `Calibrating ${policy} for ${s.steps} steps, ${budget} computed…`;
+  const r = await runner.calibrate({
+    steps: s.steps, budget, policy, guidance: s.guidance, seeds: [0], forecast: false, evaluate: false,
+    ...(m.conditioning === 'class' ? { labels: Array.from({ length: Math.min(4, m.classes) }, (_, k) => k) } : {}),
+  }, (e) => {
+    el.runStatus.textContent = e.phase === 'profile'
+      ? `Calibrating: profiling, transformer pass ${e.passes} of ${e.profileSteps}…`
+      : `Calibrating: searching (${e.passes} transformer passes)…`;
+  });
+  // The worker lists the new plan first; this page's copy of the model info follows.
+  m.plans = [r.entry, ...m.plans.filter((p) => p.file !== r.entry.file)];
+  form.setModel(m);
+  form.choose(form.budget, String(budget));
+  el.runStatus.textContent = `Calibrated ${policy}: ${r.computedSteps} of ${s.steps} steps computed`
+    + `${r.reuse ? `, reusing steps ${r.reuse.join(', ')}` : ''} (${(r.ms / 1000).toFixed(1)} s, ${r.passes} passes${r.stored ? ', stored in this browser' : ''}).`;
+}
+
+el.calibrate.addEventListener('click', () => {
+  if (runner.running || !form.form.reportValidity()) return;
+  for (const box of messages.querySelectorAll('.error, .notice')) box.remove();
+  el.generate.disabled = true;
+  el.calibrate.disabled = true;
+  el.cancel.disabled = false;
+  calibrate(form.read())
+    .catch((err: unknown) => {
+      const typed = toTypedError(err);
+      el.runStatus.textContent = typed.code === 'CANCELLED' ? 'Calibration cancelled: nothing was stored.' : 'Calibration failed (see the message above).';
+      if (typed.code !== 'CANCELLED') messages.append(renderError(typed));
+    })
+    .finally(() => {
+      el.generate.disabled = false;
+      el.calibrate.disabled = false;
+      el.cancel.disabled = true;
     });
 });
 el.cancel.addEventListener('click', () => void runner.cancel());

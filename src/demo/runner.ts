@@ -4,7 +4,9 @@
 import { createRuntimeClient } from '../client/runtime-client.ts';
 import type { RuntimeClient } from '../client/runtime-client.ts';
 import { drawFrame } from '../element/pixels.ts';
-import type { GenerateRequest, GenerateResult, LoadEvent, ModelInfo, ProviderRequest } from '../runtime/api.ts';
+import type {
+  CalibrateRequest, CalibrateResult, CalibrationEvent, GenerateRequest, GenerateResult, LoadEvent, ModelInfo, ProviderRequest,
+} from '../runtime/api.ts';
 import type { Timeline } from './timeline.ts';
 
 export interface RunTarget {
@@ -72,6 +74,18 @@ export class DemoRunner {
       });
       drawFrame(target.canvas, result.frame);
       return result;
+    } finally {
+      if (this.#jobId === jobId) this.#jobId = null;
+    }
+  }
+
+  /** Fits a plan in the worker (api.calibrate); cancel() stops it. */
+  async calibrate(request: Omit<CalibrateRequest, 'jobId'>, onEvent: (e: CalibrationEvent) => void): Promise<CalibrateResult> {
+    this.#jobs += 1;
+    const jobId = `demo-${this.#jobs}`;
+    this.#jobId = jobId;
+    try {
+      return await this.#client.calibrate({ ...request, jobId }, onEvent);
     } finally {
       if (this.#jobId === jobId) this.#jobId = null;
     }
