@@ -106,7 +106,9 @@ async function loadModel(): Promise<ModelInfo | null> {
 
 async function generate(s: DemoSettings): Promise<void> {
   if (model === null && (await loadModel()) === null) return;
-  const { width, height } = model!.image;
+  // a video's clip [3, F, H, W] is compared as one image F·H high (its frames stacked)
+  const { width } = model!.image;
+  const height = model!.image.height * (model!.image.frames ?? 1);
   const text = model!.conditioning === 'text';
   const what = text ? `"${s.prompt}"` : `digit ${s.label}`;
   const conditioning = text

@@ -11,6 +11,7 @@ export const SHIPPED_MODELS: readonly ShippedModel[] = [
   { url: 'models/mnist-dit/manifest.json', name: 'Digits — MNIST DiT (class labels, trained)' },
   { url: 'models/tiny-t2i/manifest.json', name: 'Tiny text-to-image (prompts; random weights, a test model)' },
   { url: 'models/emoji-dit/manifest.json', name: 'Emoji — text-to-emoji DiT (prompts; under-trained draft)' },
+  { url: 'models/imported-wan-tiny/manifest.json', name: 'Video — tiny Wan-style DiT (prompts → a 4-frame clip; random weights, a test model)' },
 ];
 
 /** Fill the picker with the shipped models (and `current` when it is another URL); select `current`. */

@@ -3,11 +3,19 @@
 
 import { createRuntimeClient } from '../client/runtime-client.ts';
 import type { RuntimeClient } from '../client/runtime-client.ts';
-import { drawFrame } from '../element/pixels.ts';
+import { DEFAULT_FPS, FramePlayer } from '../element/player.ts';
 import type {
   CalibrateRequest, CalibrateResult, CalibrationEvent, GenerateRequest, GenerateResult, LoadEvent, ModelInfo, ProviderRequest,
 } from '../runtime/api.ts';
 import type { Timeline } from './timeline.ts';
+
+/** One player per canvas: a still image is drawn once, a video model's clip loops (the element's player). */
+const players = new WeakMap<HTMLCanvasElement, FramePlayer>();
+function playerFor(canvas: HTMLCanvasElement): FramePlayer {
+  let p = players.get(canvas);
+  if (!p) players.set(canvas, (p = new FramePlayer(canvas)));
+  return p;
+}
 
 export interface RunTarget {
   canvas: HTMLCanvasElement;
@@ -70,9 +78,9 @@ export class DemoRunner {
     try {
       const result = await this.#client.generate({ ...request, jobId }, (e) => {
         if (e.type === 'step') target.timeline.add(e);
-        else if (e.type === 'preview') drawFrame(target.canvas, e.frame);
+        else if (e.type === 'preview') playerFor(target.canvas).show(e.frames ?? [e.frame], DEFAULT_FPS);
       });
-      drawFrame(target.canvas, result.frame);
+      playerFor(target.canvas).show(result.frames ?? [result.frame], DEFAULT_FPS); // a video model's clip loops
       return result;
     } finally {
       if (this.#jobId === jobId) this.#jobId = null;
