@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SpeedRow } from './speed.ts';
-import { BENCH_PROMPTS, familiesMarkdown, parseFamiliesArgs, timedRequest } from './families.ts';
+import { parseFamiliesArgs } from '../cli/families-args.ts';
+import { BENCH_PROMPTS, familiesMarkdown, timedRequest } from './families.ts';
 
 describe('parseFamiliesArgs', () => {
   it('defaults: every family, medium, 20 steps, budget 10, 3 pairs, 1 thread, Node and Chromium', () => {

@@ -1,9 +1,9 @@
 // The families bench (issue 13 item 4): per imported family (tools/families, medium size made on
 // demand), what a step costs, what a reused step costs relative to it, and ERTACache's measured
 // speedup against the ideal one that reuse cost allows, in Node and in Chromium WASM. Pure parts
-// here (the timed requests, the rows, the table); src/cli/bench-families.ts runs them.
+// here (the timed requests, the rows, the table; no Node import: the bench page uses them);
+// src/cli/bench-families.ts runs them, src/cli/families-args.ts parses its flags.
 
-import { parseArgs } from 'node:util';
 import type { SpeedRow } from './speed.ts';
 
 export const FAMILIES = ['dit', 'pixart', 'sd3', 'flux'] as const;
@@ -71,44 +71,4 @@ export function familiesMarkdown(r: FamiliesResult): string {
   }
   if (r.skipped.length > 0) lines.push('', ...r.skipped.map((s) => `- skipped: ${s}`));
   return `${lines.join('\n')}\n`;
-}
-
-export interface FamiliesOptions {
-  families: Family[];
-  size: 'tiny' | 'medium';
-  steps: number;
-  budget: number;
-  repeats: number;
-  threads: number;
-  node: boolean;
-  browser: boolean;
-  out: string;
-}
-
-/** `npm run bench:families` flags (see src/cli/bench-families.ts); throws with the flag's name. */
-export function parseFamiliesArgs(argv: string[]): FamiliesOptions {
-  const { values: v } = parseArgs({
-    args: argv, options: {
-      families: { type: 'string' }, size: { type: 'string' }, steps: { type: 'string' }, budget: { type: 'string' },
-      repeats: { type: 'string' }, threads: { type: 'string' }, 'no-browser': { type: 'boolean' }, 'no-node': { type: 'boolean' },
-      out: { type: 'string' },
-    },
-  });
-  const families = (v.families?.split(',') ?? [...FAMILIES]) as Family[];
-  const bad = families.filter((f) => !FAMILIES.includes(f));
-  if (bad.length > 0) throw new Error(`--families: unknown ${bad.join(', ')} (use ${FAMILIES.join(',')})`);
-  const size = (v.size ?? 'medium') as FamiliesOptions['size'];
-  if (size !== 'tiny' && size !== 'medium') throw new Error('--size: tiny or medium');
-  const int = (flag: string, s: string | undefined, d: number, min: number) => {
-    const n = s === undefined ? d : Number(s);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag}: expected an integer ≥ ${min}, got ${s}`);
-    return n;
-  };
-  const steps = int('steps', v.steps, 20, 2);
-  const budget = int('budget', v.budget, Math.ceil(steps / 2), 2);
-  if (budget > steps) throw new Error(`--budget ${budget} is more than --steps ${steps}`);
-  return {
-    families, size, steps, budget, repeats: int('repeats', v.repeats, 3, 1), threads: int('threads', v.threads, 1, 1),
-    node: !v['no-node'], browser: !v['no-browser'], out: v.out ?? 'bench/families',
-  };
 }

@@ -18,7 +18,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { createNodeBackend } from '../backend/node-backend.ts';
-import { familiesMarkdown, parseFamiliesArgs, timedRequest, type FamiliesOptions as Options, type FamiliesResult, type Family, type FamilyRow } from '../bench/families.ts';
+import { familiesMarkdown, timedRequest, type FamiliesResult, type Family, type FamilyRow } from '../bench/families.ts';
+import { parseFamiliesArgs, type FamiliesOptions as Options } from './families-args.ts';
 import { measureInterleaved, type SpeedRow } from '../bench/speed.ts';
 import { importModel } from '../import/import-model.ts';
 import type { ModelManifest } from '../manifest/types.ts';
@@ -142,13 +143,19 @@ export async function main(argv: string[]): Promise<void> {
       run: { provider: 'wasm' as const, steps: o.steps, repeats: o.repeats, warmup: 'every-case' as const, cases: [{ policy: 'ertacache', kind: 'ertacache', budget: o.budget }] },
     }));
     for (const [k, r] of ready.entries()) {
-      const outcome = await runBrowserBench(r.model, [runs[k]!.run], log, runs[k]!.manifestUrl);
-      if (outcome.skipped) {
-        result.skipped.push(`chromium: ${outcome.skipped}`);
-        break;
+      try {
+        const outcome = await runBrowserBench(r.model, [runs[k]!.run], log, runs[k]!.manifestUrl);
+        if (outcome.skipped) {
+          result.skipped.push(`chromium: ${outcome.skipped}`);
+          break;
+        }
+        const b = outcome.results[0]!;
+        result.rows.push(row(r.family, 'chromium-wasm', b.provider.threads, r.manifest, o, b.rows[0]!));
+      } catch (e) {
+        const why = `${r.family} chromium-wasm: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+        log(`skipped ${why}`);
+        result.skipped.push(why);
       }
-      const b = outcome.results[0]!;
-      result.rows.push(row(r.family, 'chromium-wasm', b.provider.threads, r.manifest, o, b.rows[0]!));
     }
   }
   await mkdir(o.out, { recursive: true });
