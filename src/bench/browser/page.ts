@@ -61,25 +61,31 @@ async function runBench(cfg: BrowserBenchConfig): Promise<BrowserBenchResult> {
     const noneImages = new Map<number, Float32Array>();
     const quality = new Map<BrowserCase, { psnr: number[]; ssim: number[] }>();
     const noneMs: number[] = [];
+    const score = (c: BrowserCase, image: Float32Array, ref: Float32Array) => {
+      const q = quality.get(c) ?? { psnr: [], ssim: [] };
+      const a = toUnitRange(image);
+      const b = toUnitRange(ref);
+      q.psnr.push(psnr(a, b));
+      // SSIM needs sides ≥ 11; planar channels (4-channel latents, RGB) are averaged.
+      q.ssim.push(w >= 11 && h >= 11 ? ssim(a, b, w, h, { channels: a.length / (w * h) }) : NaN);
+      quality.set(c, q);
+    };
+    // Pairs run in alternating order (speed.ts): a policy run that came first waits for its `none`.
+    const waiting = new Map<number, { c: BrowserCase; image: Float32Array }[]>();
     const rows = await measureInterleaved(cfg.steps, cfg.cases,
       async (k) => {
         const r = await run('none', undefined, k);
         noneImages.set(k, r.image);
         if (k > 0) noneMs.push(r.ms);
+        for (const p of waiting.get(k) ?? []) score(p.c, p.image, r.image);
+        waiting.delete(k);
         return r;
       },
       async (c, k) => {
         const r = await run(c.kind, c.budget, k);
         const ref = noneImages.get(k);
-        if (k > 0 && ref) {
-          const q = quality.get(c) ?? { psnr: [], ssim: [] };
-          const a = toUnitRange(r.image);
-          const b = toUnitRange(ref);
-          q.psnr.push(psnr(a, b));
-          // SSIM needs sides ≥ 11; planar channels (4-channel latents, RGB) are averaged.
-          q.ssim.push(w >= 11 && h >= 11 ? ssim(a, b, w, h, { channels: a.length / (w * h) }) : NaN);
-          quality.set(c, q);
-        }
+        if (k > 0 && ref) score(c, r.image, ref);
+        else if (k > 0) waiting.set(k, [...(waiting.get(k) ?? []), { c, image: r.image }]);
         return r;
       },
       cfg.repeats, (m) => console.log(`[${cfg.provider}] ${m}`), cfg.warmup);
