@@ -66,6 +66,18 @@ def main():
     files = [man["components"]["textEncoder"]["graph"], man["components"]["context"]["graph"],
              *man["components"]["transformer"]["graphs"].values(), man["components"]["vaeDecoder"]["graph"]]
     total = sum(g["bytes"] for g in files) + man["components"]["tokenizer"]["bytes"]
+    decayed = [r for r in start if r.get("decay_frac")]
+    decay_line = (f"; the last run decayed the lr linearly to {decayed[-1]['lr_min']:g} over its last "
+                  f"{100 * decayed[-1]['decay_frac']:.0f} % (`--decay-frac`)" if decayed else "")
+    by_steps = {}
+    for p in man.get("plans", []):
+        by_steps.setdefault(p["steps"], set()).add((p["kind"], p.get("budget")))
+    plans_line = ("None shipped: calibrate with `npm run calibrate -- --model public/models/emoji-dit --steps 50 --budget 34 "
+                  "--budget 25 --budget 17`." if not by_steps else "\n".join(
+                      f"- {n} steps: " + ", ".join(f"{k} (budget {b})" for k, b in sorted(v, key=lambda t: (t[0], -(t[1] or 0))))
+                      for n, v in sorted(by_steps.items(), reverse=True))
+                  + "\n\nCalibrated by `npm run calibrate` on `calibration-prompts.json` (never the evaluation prompts), bound to "
+                  "this export's modelHash; fidelity of every policy against full compute: `bench/emoji-dit/report.md`.")
     rows = ""
     if ev:
         for k in ("held_in", "held_out"):
@@ -133,8 +145,11 @@ time (classifier-free guidance against the empty prompt), EMA 0.999 of the text 
 - VAE: {vae_line}. L1 + MSE + 1e-3·KL on random 32×32 crops.
 - Evaluation classifier: {clf_line}.
 - Text encoder + DiT jointly: **{tr.get('steps')} steps** at batch {batch}, AdamW lr 4e-4 after a 100-step warm-up, grad-norm clip 1 ({tr.get('seconds', 0) / 60:.0f} min of
-  wall time on a machine shared with other jobs); last average loss {dit[-1]['loss_avg'] if dit else '—'}. Loss curve: `loss.png`.
-  Resume: see `tools/emoji/README.md`.
+  wall time on a machine shared with other jobs, in {len(start)} runs resumed from checkpoints){decay_line}; last average loss
+  {dit[-1]['loss_avg'] if dit else '—'}. Loss curve: `loss.png`. Resume: see `tools/emoji/README.md`.
+
+## Calibrated plans
+{plans_line}
 
 ## Held-out metrics
 {metrics}
