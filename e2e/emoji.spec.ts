@@ -1,0 +1,74 @@
+// The trained text-to-emoji model (public/models/emoji-dit, issue 12) in Chromium: a prompt → image
+// run through the real worker with the model's calibrated ERTACache plan at the short setting
+// (8 steps, 5 computed) on WASM, and 2 full steps on WebGPU (SwiftShader is slow), each equal to the
+// Node runtime's image for the same prompt, seed and policy; the demo opened on the model with a prompt;
+// and <erta-diffusion model=… prompt=…> on a plain static page.
+
+import { readFileSync } from 'node:fs';
+import { generate as nodeGenerate } from '../src/node/generate.ts';
+import { canvasSpread, generate as elementGenerate, openFixture, serveDist, setAttrs } from './fixtures/element-page.ts';
+import { mainCanvasSpread, runStats } from './fixtures/demo-page.ts';
+import { expect, generate, load, maxAbsDiff, ok, test } from './fixtures.ts';
+
+const DIR = 'public/models/emoji-dit';
+const URL_ = '/models/emoji-dit/manifest.json';
+const manifest = JSON.parse(readFileSync(`${DIR}/manifest.json`, 'utf8')) as { plans: { kind: string; steps: number; budget?: number }[] };
+// The short setting the model ships plans for (the bench's Chromium runs and these tests).
+const SHORT = { steps: 8, budget: 5 };
+// As text-to-image.spec.ts, on the VAE's [-1, 1] image: WASM matches ORT-in-Node closely;
+// WebGPU on SwiftShader sums in another order.
+const TOLERANCE: Record<string, number> = { wasm: 1e-3, webgpu: 2.5e-2 };
+const REQUEST = { prompt: 'red apple', seed: 3, steps: SHORT.steps, guidance: 4 };
+
+test('emoji-dit: a prompt → image with the calibrated ERTACache plan equals the Node runtime', async ({ harness, provider }) => {
+  expect(manifest.plans.some((p) => p.kind === 'ertacache' && p.steps === SHORT.steps && p.budget === SHORT.budget),
+    'emoji-dit ships an ERTACache plan for the short setting (npm run calibrate -- --model public/models/emoji-dit --steps 8 --budget 5)').toBe(true);
+  // SwiftShader runs this 4× wider model far slower than the digits: WebGPU gets 2 full steps (the
+  // same graphs, ops and decoder; the plan's reuse path is the WASM run's and the digits' WebGPU tests').
+  const gpu = provider === 'webgpu';
+  if (gpu) test.setTimeout(360_000);
+  const info = ok(await load(harness, { provider }, URL_));
+  expect(info).toMatchObject({ conditioning: 'text', maxTokens: 16, image: { channels: 3, height: 64, width: 64 } });
+  expect(info.provider.used).toBe(provider);
+  const steps = gpu ? 2 : SHORT.steps;
+  const policy = gpu ? { kind: 'none' } : { kind: 'ertacache', budget: SHORT.budget };
+  const run = ok(await generate(harness, { ...REQUEST, steps, policy }));
+  const computed = gpu ? 2 : SHORT.budget;
+  expect(run.stats).toMatchObject({ steps, computedSteps: computed, reusedSteps: steps - computed, provider });
+  const node = await nodeGenerate({ model: DIR, ...REQUEST, steps, policy: policy.kind, ...(gpu ? {} : { budget: SHORT.budget }) });
+  expect(node.report.computedSteps).toBe(computed);
+  expect(maxAbsDiff(run.image, node.image)).toBeLessThan(TOLERANCE[provider]!);
+});
+
+test('the demo opened on emoji-dit generates from a prompt', async ({ page, provider }) => {
+  test.skip(provider !== 'wasm', 'the demo on WASM; the WebGPU path is covered above');
+  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  await page.goto(`/?provider=wasm&model=models/emoji-dit/manifest.json&prompt=${encodeURIComponent('blue heart')}&steps=4&policy=none`);
+  await expect(page.locator('#prompt-fields')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('#generate')).toBeEnabled({ timeout: 60_000 });
+  await expect(page.locator('#prompt')).toHaveValue('blue heart');
+  await page.locator('#generate').click();
+  await expect(page.locator('#run-status')).toContainText('steps computed', { timeout: 60_000 });
+  expect((await runStats(page)).cached).toMatchObject({ steps: 4, policy: 'none' });
+  expect(await page.locator('#main-canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([64, 64]);
+  expect(await mainCanvasSpread(page)).toBeGreaterThan(20);
+  await expect(page.locator('#main-canvas')).toHaveAttribute('aria-label', /blue heart/);
+});
+
+test('<erta-diffusion> draws an emoji from a prompt on a plain static page', async ({ page, provider }) => {
+  test.skip(provider !== 'wasm', 'the element on WASM; the WebGPU path is covered above');
+  const server = await serveDist();
+  try {
+    await openFixture(page, server, 'emoji-dit');
+    await setAttrs(page, { label: null, prompt: REQUEST.prompt, seed: String(REQUEST.seed), steps: '4', guidance: String(REQUEST.guidance) });
+    const out = await elementGenerate(page);
+    if (!out.ok) throw new Error(`${out.code}: ${out.message}`);
+    expect(out.stats).toMatchObject({ steps: 4, computedSteps: 4 });
+    const node = await nodeGenerate({ model: DIR, ...REQUEST, steps: 4, policy: 'none' });
+    expect(maxAbsDiff(out.image, node.image)).toBeLessThan(TOLERANCE['wasm']!);
+    expect(await canvasSpread(page)).toBeGreaterThan(20);
+    await expect(page.locator('erta-diffusion').getByRole('img')).toHaveAttribute('aria-label', /red apple/);
+  } finally {
+    await server.close();
+  }
+});
