@@ -10,7 +10,7 @@ import { BENCH_PROMPTS, familiesMarkdown, timedRequest } from './families.ts';
 describe('parseFamiliesArgs', () => {
   it('defaults: every family, medium, 20 steps, budget 10, 3 pairs, 1 thread, Node and Chromium', () => {
     expect(parseFamiliesArgs([])).toEqual({
-      families: ['dit', 'pixart', 'sd3', 'flux'], size: 'medium', steps: 20, budget: 10, repeats: 3, threads: 1,
+      families: ['dit', 'pixart', 'sd3', 'flux', 'wan'], size: 'medium', steps: 20, budget: 10, repeats: 3, threads: 1,
       node: true, browser: true, out: 'bench/families',
     });
     expect(parseFamiliesArgs(['--families', 'dit,flux', '--steps', '8', '--no-browser'])).toMatchObject({ families: ['dit', 'flux'], steps: 8, budget: 4, browser: false });

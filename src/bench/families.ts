@@ -6,7 +6,7 @@
 
 import type { SpeedRow } from './speed.ts';
 
-export const FAMILIES = ['dit', 'pixart', 'sd3', 'flux'] as const;
+export const FAMILIES = ['dit', 'pixart', 'sd3', 'flux', 'wan'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 /** Prompts of the timed text-model runs (the models are random-weight: only the cost matters). */
