@@ -46,13 +46,7 @@ export function encodeGrayPng(pixels: Uint8Array, width: number, height: number)
   const raw = new Uint8Array(height * (width + 1));
   for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
   const parts = [SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /** Linear map from model range `from` (e.g. [−1, 1]) to pixel range `to` ([0, 255]), rounded and clamped. */
@@ -125,6 +119,11 @@ export function assembleApng(framePngs: readonly Uint8Array[], fps: number): Uin
     }
   });
   parts.push(chunk('IEND', new Uint8Array(0)));
+  return concat(parts);
+}
+
+/** The byte arrays one after the other, in one array. */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -129,16 +129,7 @@ export class ErtaDiffusionElement extends HTMLElement {
 
   /** Generate with the current attributes. Resolves with the result; rejects with a typed error. */
   async generate(): Promise<GenerateResult> {
-    let o: ElementOptions;
-    let modelUrl: string;
-    try {
-      o = readOptions((n) => this.getAttribute(n));
-      modelUrl = modelUrlOf(o.model, document.baseURI);
-    } catch (e) {
-      throw this.#fail(e instanceof AttributeError ? { code: e.code, message: e.message, hint: e.hint } : e);
-    }
-    setBusy(this.#parts, true);
-    setStatus(this.#parts, 'Loading model…');
+    const { o, modelUrl } = this.#begin();
     try {
       const { result, model } = await this.#session.generate(modelUrl, o.provider, (m) => toRequest(o, m), this.#hooks(o));
       this.#model = model;
@@ -167,16 +158,7 @@ export class ErtaDiffusionElement extends HTMLElement {
    * steps and budget uses it. Like generate(), a newer generate()/calibrate() cancels it.
    */
   async calibrate(options: ElementCalibrateOptions = {}): Promise<CalibrateResult> {
-    let o: ElementOptions;
-    let modelUrl: string;
-    try {
-      o = readOptions((n) => this.getAttribute(n));
-      modelUrl = modelUrlOf(o.model, document.baseURI);
-    } catch (e) {
-      throw this.#fail(e instanceof AttributeError ? { code: e.code, message: e.message, hint: e.hint } : e);
-    }
-    setBusy(this.#parts, true);
-    setStatus(this.#parts, 'Loading model…');
+    const { o, modelUrl } = this.#begin();
     const hooks = this.#hooks(o);
     try {
       const { result, model } = await this.#session.calibrate(modelUrl, o.provider, (m) => toCalibrateRequest(o, m, options), {
@@ -207,6 +189,21 @@ export class ErtaDiffusionElement extends HTMLElement {
   /** Stop the running generation; its generate() promise rejects with code CANCELLED. */
   async cancel(): Promise<void> {
     await this.#session.cancel();
+  }
+
+  /** The attributes read and checked (an attribute error fails like a run), then the busy state. */
+  #begin(): { o: ElementOptions; modelUrl: string } {
+    let o: ElementOptions;
+    let modelUrl: string;
+    try {
+      o = readOptions((n) => this.getAttribute(n));
+      modelUrl = modelUrlOf(o.model, document.baseURI);
+    } catch (e) {
+      throw this.#fail(e instanceof AttributeError ? { code: e.code, message: e.message, hint: e.hint } : e);
+    }
+    setBusy(this.#parts, true);
+    setStatus(this.#parts, 'Loading model…');
+    return { o, modelUrl };
   }
 
   #hooks(o: ElementOptions): SessionHooks {
