@@ -64,6 +64,9 @@ test('ertacache: reuses exactly the plan\'s steps, with no extra read-back', asy
 });
 
 test('ertacache-forecast: the plan\'s forecast reuse set, no extra read-back, the CLI\'s image', async ({ harness, provider }) => {
+  // On WebGPU the forecast is the same WGSL axpy the ertacache case above runs on the device (and
+  // webgpu-ops.spec.ts checks against the CPU ops); SwiftShader is slow, so its plan runs on WASM.
+  test.skip(provider === 'webgpu', 'WASM only: the WebGPU reuse path is the ertacache case above');
   const plan = smallestErtaPlan();
   test.skip(plan?.forecastReuse == null, 'no ertacache plan with a forecast in the manifest (npm run calibrate writes one)');
   ok(await load(harness, { provider }));
