@@ -1,13 +1,12 @@
 // The trained text-to-emoji model (public/models/emoji-dit, issue 12) in Chromium: a prompt → image
 // run through the real worker with the model's calibrated ERTACache plan at the short setting
 // (8 steps, 5 computed) on WASM, and 2 full steps on WebGPU (SwiftShader is slow), each equal to the
-// Node runtime's image for the same prompt, seed and policy; the demo opened on the model with a prompt;
-// and <erta-diffusion model=… prompt=…> on a plain static page.
+// Node runtime's image for the same prompt, seed and policy; and <erta-diffusion model=… prompt=…>
+// on a plain static page. (The demo on this model: demo-text.spec.ts.)
 
 import { readFileSync } from 'node:fs';
 import { generate as nodeGenerate } from '../src/node/generate.ts';
 import { canvasSpread, generate as elementGenerate, openFixture, serveDist, setAttrs } from './fixtures/element-page.ts';
-import { mainCanvasSpread, runStats } from './fixtures/demo-page.ts';
 import { expect, generate, load, maxAbsDiff, ok, test } from './fixtures.ts';
 
 const DIR = 'public/models/emoji-dit';
@@ -38,21 +37,6 @@ test('emoji-dit: a prompt → image with the calibrated ERTACache plan equals th
   const node = await nodeGenerate({ model: DIR, ...REQUEST, steps, policy: policy.kind, ...(gpu ? {} : { budget: SHORT.budget }) });
   expect(node.report.computedSteps).toBe(computed);
   expect(maxAbsDiff(run.image, node.image)).toBeLessThan(TOLERANCE[provider]!);
-});
-
-test('the demo opened on emoji-dit generates from a prompt', async ({ page, provider }) => {
-  test.skip(provider !== 'wasm', 'the demo on WASM; the WebGPU path is covered above');
-  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
-  await page.goto(`/?provider=wasm&model=models/emoji-dit/manifest.json&prompt=${encodeURIComponent('blue heart')}&steps=4&policy=none`);
-  await expect(page.locator('#prompt-fields')).toBeVisible({ timeout: 60_000 });
-  await expect(page.locator('#generate')).toBeEnabled({ timeout: 60_000 });
-  await expect(page.locator('#prompt')).toHaveValue('blue heart');
-  await page.locator('#generate').click();
-  await expect(page.locator('#run-status')).toContainText('steps computed', { timeout: 60_000 });
-  expect((await runStats(page)).cached).toMatchObject({ steps: 4, policy: 'none' });
-  expect(await page.locator('#main-canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([64, 64]);
-  expect(await mainCanvasSpread(page)).toBeGreaterThan(20);
-  await expect(page.locator('#main-canvas')).toHaveAttribute('aria-label', /blue heart/);
 });
 
 test('<erta-diffusion> draws an emoji from a prompt on a plain static page', async ({ page, provider }) => {

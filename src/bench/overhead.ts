@@ -98,6 +98,8 @@ export interface OverheadResult {
   cpuMsRuntime: number | null;
   cpuMsBare: number | null;
   cpuOverhead: number | null; // the same in process CPU time (null where the host has no process clock)
+  /** A random-weight test model (bench-args TEST_DENOISERS), not one the project ships for use. */
+  testModel?: boolean;
 }
 
 /** Process CPU time in ms (user + system, every thread: ORT's included), or null outside Node. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { qualitySpeedSvg } from './chart.ts';
-import { headline, rowsMarkdown, type BenchRow } from './report.ts';
+import type { OverheadResult } from './overhead.ts';
+import { headline, overheadMarkdown, rowsMarkdown, type BenchRow } from './report.ts';
 
 const row = (policy: string, budget: number | null, speedup: number, psnr: number): BenchRow => ({
   policy, provider: 'onnxruntime-node', steps: 50, budget, computedSteps: budget ?? 50, speedup,
@@ -30,5 +31,17 @@ describe('bench report', () => {
     expect(h).toContain('At budget 25 of 50');
     expect(h).toContain('**ertacache** 1.80× (ideal 2.00×), 40.00 dB');
     expect(h).toContain('the best peer, **magcache** 1.85×');
+  });
+
+  it('judges the 3 % overhead goal on the shipped models and marks test models', () => {
+    const o = (model: string, overhead: number, testModel?: boolean): OverheadResult => ({
+      model, steps: 8, pairs: 3, msRuntime: 1 + overhead, msBare: 1, overhead, cpuMsRuntime: null, cpuMsBare: null,
+      cpuOverhead: null, ...(testModel ? { testModel } : {}) });
+    const ok = overheadMarkdown([o('mnist-dit', 0.01), o('emoji-dit', 0.02), o('tiny-t2i', 0.07, true)]);
+    expect(ok).toContain('| tiny-t2i (test model) |');
+    expect(ok).toContain('Every shipped model is within 3 % (largest: 2.0 %)');
+    const over = overheadMarkdown([o('mnist-dit', 0.01), o('emoji-dit', 0.04)]);
+    expect(over).toContain('Over 3 %: emoji-dit (4.0 %)');
+    expect(over).not.toContain('Every shipped model');
   });
 });

@@ -48,7 +48,7 @@ describe('runtime overhead bench', () => {
     expect(bare.some((v) => v !== 0)).toBe(true);
   });
 
-  it('measures both sides on a shipped text model', async () => {
+  it('measures both sides on the text test model', async () => {
     const o = await nodeOverhead('public/models/tiny-t2i', 3, 1);
     expect(o).toMatchObject({ model: 'tiny-t2i', pairs: 3, steps: 8 });
     for (const v of [o.msRuntime, o.msBare, o.cpuMsRuntime!, o.cpuMsBare!]) expect(v).toBeGreaterThan(0);

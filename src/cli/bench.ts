@@ -14,7 +14,7 @@ import { qualitySpeedSvg } from '../bench/chart.ts';
 import { benchMarkdown, overheadMarkdown, type BenchReport, type BenchRow } from '../bench/report.ts';
 import { measureSpeed, type SpeedRow } from '../bench/speed.ts';
 import { classAccuracy, argmaxRows } from '../core/metrics.ts';
-import { SHIPPED_DENOISERS, type BenchArgs } from './bench-args.ts';
+import { SHIPPED_DENOISERS, TEST_DENOISERS, type BenchArgs } from './bench-args.ts';
 import type { BrowserBenchResult } from '../bench/browser/page.ts';
 import { loadHeldOutDigits } from './mnist-digits.ts';
 import { readPlanFor } from './plan-files.ts';
@@ -61,15 +61,18 @@ export async function policiesAt(model: NodeModel, steps: number, budget: number
   return out;
 }
 
-/** The runtime overhead on the bench's model and on every shipped model, in that order. */
+/** The runtime overhead on the bench's model, every shipped model and the test models, in that order. */
 export async function measureOverheads(args: BenchArgs, log: (m: string) => void): Promise<OverheadResult[]> {
-  const dirs = [...new Set([args.model, ...SHIPPED_DENOISERS].map((d) => d.replace(/\/+$/, '')))];
+  const clean = (d: string) => d.replace(/\/+$/, '');
+  const tests = new Set(TEST_DENOISERS.map(clean));
+  const dirs = [...new Set([args.model, ...SHIPPED_DENOISERS, ...TEST_DENOISERS].map(clean))];
   const out: OverheadResult[] = [];
   for (const dir of dirs) {
     log(`overhead: runtime vs bare session.run loop on ${dir}`);
     // at least 25 pairs: a pair is two generations, cheap next to the fidelity runs, and on a
     // shared machine the medians need them
-    out.push(await nodeOverhead(dir, Math.max(25, args.repeats), args.threads));
+    const r = await nodeOverhead(dir, Math.max(25, args.repeats), args.threads);
+    out.push(tests.has(dir) ? { ...r, testModel: true } : r);
   }
   return out;
 }
