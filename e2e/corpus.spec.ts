@@ -11,7 +11,7 @@ import type { Page, Route } from '@playwright/test';
 import type { Outcome } from './harness.ts';
 import { generate as elementGenerate, openFixture, serveDist, setAttrs } from './fixtures/element-page.ts';
 import type { StaticServer } from './fixtures/static-server.ts';
-import { cliGenerate, expect, generate, load, maxAbsDiff, MODEL_DIR, MODEL_NAME, ok, readManifest, test } from './fixtures.ts';
+import { nodeReference, expect, generate, load, maxAbsDiff, MODEL_DIR, MODEL_NAME, ok, readManifest, test } from './fixtures.ts';
 
 type Json = Record<string, any>;
 
@@ -48,10 +48,10 @@ async function bounded<V>(page: Page, name: string, run: () => Promise<V>): Prom
   }
 }
 
-/** The Node CLI's image for the one reference run every test ends with (computed once). */
+/** The Node runtime's image for the one reference run every test ends with (computed once). */
 const REFERENCE = { label: 3, seed: 5, steps: 6, guidance: 3 } as const;
 let reference: Promise<Float32Array> | null = null;
-const referenceImage = () => (reference ??= cliGenerate({ ...REFERENCE, policy: 'none' }));
+const referenceImage = () => (reference ??= nodeReference({ ...REFERENCE, policy: 'none' }));
 
 /** Outcome → the code it failed with, 'OK' when it succeeded. */
 const codeOf = (o: Outcome<unknown>) => (o.ok ? 'OK' : o.error.code);

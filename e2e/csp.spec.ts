@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { CSP_FIXTURE, generate, serveDist, setAttrs } from './fixtures/element-page.ts';
-import { cliGenerate, expect, MODEL_NAME, test } from './fixtures.ts';
+import { nodeReference, expect, MODEL_NAME, test } from './fixtures.ts';
 
 /** The policy line of the README's "Content Security Policy" section, exactly as documented. */
 function readmePolicy(): string {
@@ -51,7 +51,7 @@ test('under the README\'s policy the element is styled, violation-free, and gene
 
     const r = await generate(page);
     if (!r.ok) throw new Error(`expected an image, got ${r.code}: ${r.message} (hint: ${r.hint})`);
-    const reference = await cliGenerate({ label: 3, seed: 5, steps: 6, guidance: 3, policy: 'none' });
+    const reference = await nodeReference({ label: 3, seed: 5, steps: 6, guidance: 3, policy: 'none' });
     let diff = 0;
     for (let k = 0; k < reference.length; k++) diff = Math.max(diff, Math.abs(r.image[k]! - reference[k]!));
     expect(diff).toBeLessThan(1e-3);

@@ -2,14 +2,12 @@
 // harness page (e2e/harness.html drives the real worker), the default model as it lies on disk,
 // and the Node CLI as the reference the browser's images are compared with.
 
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { test as base, expect, type Page } from '@playwright/test';
 import type { Harness, Outcome } from './harness.ts';
 import type { GenerateRequest, LoadOptions, ModelInfo, RunStats } from '../src/runtime/api.ts';
+import { generate as nodeGenerate } from '../src/node/generate.ts';
 
 export { expect };
 export type Provider = 'webgpu' | 'wasm';
@@ -74,19 +72,14 @@ export function ok<V>(o: Outcome<V>): V {
   return o.value;
 }
 
-const run = promisify(execFile);
-
-/** The same generation through the Node CLI (onnxruntime-node, CPU): the reference image. */
-export async function cliGenerate(args: { label: number; seed: number; steps: number; guidance: number;
+/** The same generation on onnxruntime-node (CPU), in this process: the reference image. It is what
+ *  `npm run generate -- --raw` writes (src/cli/generate.ts writes this function's image; the CLI's
+ *  own tests check its files), without a tsx process start per reference (seconds each in CI). */
+export async function nodeReference(args: { label: number; seed: number; steps: number; guidance: number;
   policy: string; budget?: number }): Promise<Float32Array> {
-  const out = join(mkdtempSync(join(tmpdir(), 'erta-e2e-')), 'x.f32');
-  const flags = ['src/cli/main.ts', 'generate', '--model', MODEL_DIR, '--class', String(args.label),
-    '--seed', String(args.seed), '--steps', String(args.steps), '--guidance', String(args.guidance),
-    '--policy', args.policy, '--raw', out];
-  if (args.budget !== undefined) flags.push('--budget', String(args.budget));
-  await run(join('node_modules', '.bin', 'tsx'), flags, { timeout: 120_000 });
-  const bytes = readFileSync(out);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const r = await nodeGenerate({ model: MODEL_DIR, label: args.label, seed: args.seed, steps: args.steps,
+    guidance: args.guidance, policy: args.policy, ...(args.budget !== undefined ? { budget: args.budget } : {}) });
+  return r.image;
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

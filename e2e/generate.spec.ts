@@ -1,19 +1,19 @@
 // Load the default model and generate in each provider (WebGPU on SwiftShader, WASM): frames
 // arrive in order and reach the canvas, stats count only the read-backs asked for, and the
-// final image equals the Node CLI's (onnxruntime-node) for the same seed and policy.
+// final image equals the Node runtime's (onnxruntime-node; what the CLI writes) for the same seed and policy.
 
-import { cliGenerate, expect, generate, load, maxAbsDiff, ok, smallestErtaPlan, test } from './fixtures.ts';
+import { nodeReference, expect, generate, load, maxAbsDiff, ok, smallestErtaPlan, test } from './fixtures.ts';
 
 // SwiftShader runs a step in ~2 s, WASM in ~0.15 s: keep WebGPU runs short.
 const stepsFor = (provider: string) => (provider === 'webgpu' ? 4 : 8);
-// fp32 graphs on three engines (ORT CPU in Node, ORT WASM, WGSL + ORT WebGPU). WASM matches the
-// CLI to ~1e-6. WebGPU on SwiftShader sums in another order; on the trained model, with guidance
-// w = 3 amplifying every difference 5×, its max abs difference from the CLI measured 3e-3 (none,
+// fp32 graphs on three engines (ORT CPU in Node, ORT WASM, WGSL + ORT WebGPU). WASM matches
+// Node's image to ~1e-6. WebGPU on SwiftShader sums in another order; on the trained model, with guidance
+// w = 3 amplifying every difference 5×, its max abs difference from Node measured 3e-3 (none,
 // 4 steps) and 8e-3 (ertacache, 8 steps) on [−1, 1] pixels. A wrong step, a missed rectification
 // or a wrong φ moves pixels by ≫ 0.05, so these bounds still catch any real divergence.
 const TOLERANCE: Record<string, number> = { wasm: 1e-3, webgpu: 2.5e-2 };
 
-test('none: frames in order, final image equals the CLI', async ({ harness, provider }) => {
+test('none: frames in order, final image equals Node\'s', async ({ harness, provider }) => {
   const info = ok(await load(harness, { provider }));
   expect(info.provider.used).toBe(provider);
   expect(info.provider.reason.length).toBeGreaterThan(0);
@@ -39,7 +39,7 @@ test('none: frames in order, final image equals the CLI', async ({ harness, prov
   expect(await harness.evaluate(() => (globalThis as unknown as { harness: { canvasMean(): number } }).harness.canvasMean()))
     .toBeGreaterThan(0);
 
-  const reference = await cliGenerate({ label: 3, seed: 7, steps, guidance: 3, policy: 'none' });
+  const reference = await nodeReference({ label: 3, seed: 7, steps, guidance: 3, policy: 'none' });
   expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE[provider]!);
 });
 
@@ -58,12 +58,12 @@ test('ertacache: reuses exactly the plan\'s steps, with no extra read-back', asy
   expect(stats.planId).toBe(plan!.file);
   expect(stats.readbacks).toBe(1); // ERTACache decides without read-backs: only the final image
 
-  const reference = await cliGenerate({ label: 5, seed: 11, steps: plan!.steps, guidance: 3,
+  const reference = await nodeReference({ label: 5, seed: 11, steps: plan!.steps, guidance: 3,
     policy: 'ertacache', budget: plan!.budget });
   expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE[provider]!);
 });
 
-test('ertacache-forecast: the plan\'s forecast reuse set, no extra read-back, the CLI\'s image', async ({ harness, provider }) => {
+test('ertacache-forecast: the plan\'s forecast reuse set, no extra read-back, Node\'s image', async ({ harness, provider }) => {
   // On WebGPU the forecast is the same WGSL axpy the ertacache case above runs on the device (and
   // webgpu-ops.spec.ts checks against the CPU ops); SwiftShader is slow, so its plan runs on WASM.
   test.skip(provider === 'webgpu', 'WASM only: the WebGPU reuse path is the ertacache case above');
@@ -76,7 +76,7 @@ test('ertacache-forecast: the plan\'s forecast reuse set, no extra read-back, th
   const { stats } = run;
   expect(stats.decisions.flatMap((d, i) => (d === 'reuse' ? [i] : []))).toEqual(plan!.forecastReuse);
   expect(stats.readbacks).toBe(1); // the forecast is axpys on the device: only the final image is read
-  const reference = await cliGenerate({ label: 2, seed: 13, steps: plan!.steps, guidance: 3,
+  const reference = await nodeReference({ label: 2, seed: 13, steps: plan!.steps, guidance: 3,
     policy: 'ertacache-forecast', budget: plan!.budget });
   expect(maxAbsDiff(run.image, reference)).toBeLessThan(TOLERANCE[provider]!);
 });
