@@ -1,16 +1,17 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig, type BuildEnvironmentOptions, type Plugin } from 'vite';
-import { ORT_FILE_NAMES } from './src/backend/ort-files.ts';
+import { ORT_ALL_FILES } from './src/backend/ort-files.ts';
 
 // ONNX Runtime Web loads its .wasm/.mjs at run time from env.wasm.wasmPaths. Mixing versions
 // fails at init and a CDN is not allowed (offline, reproducible), so the project serves the
 // exact files of the installed package at /ort/ — from node_modules in dev, copied into the
-// build otherwise. src/backend/web.ts imports 'onnxruntime-web/webgpu' (native WebGPU EP + WASM,
-// the "asyncify" binaries); the 'onnxruntime-web-use-extern-wasm' condition picks ORT's build that
-// loads them from env.wasm.wasmPaths instead of inlining/bundling a second copy.
+// build otherwise. src/backend/web.ts imports 'onnxruntime-web/jspi' or 'onnxruntime-web/webgpu'
+// (native WebGPU EP + WASM; the "jspi" and "asyncify" binaries, src/backend/ort-files.ts); the
+// 'onnxruntime-web-use-extern-wasm' condition picks ORT's builds that load them from
+// env.wasm.wasmPaths instead of inlining/bundling a second copy.
 const ORT_DIST = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', import.meta.url));
-const ORT_FILES: readonly string[] = Object.values(ORT_FILE_NAMES);
+const ORT_FILES: readonly string[] = ORT_ALL_FILES;
 const ORT_PREFIX = '/ort/';
 
 // Cross-origin isolation (COOP/COEP) enables SharedArrayBuffer, hence WASM threads.

@@ -12,7 +12,9 @@ import {
 export interface ErrorInfo { code: string; message: string; hint: string; isRuntimeError: boolean }
 export type Outcome<V> = { ok: true; value: V; events: unknown[] } | { ok: false; error: ErrorInfo; events: unknown[] };
 
-let client: RuntimeClient = createRuntimeClient();
+// ?ort-build=asyncify: ONNX Runtime's asyncify build even where the browser has JSPI (bench:large's baseline).
+const clientOptions = new URLSearchParams(location.search).get('ort-build') === 'asyncify' ? { ortBuild: 'asyncify' as const } : {};
+let client: RuntimeClient = createRuntimeClient(clientOptions);
 const running = new Map<string, { events: unknown[]; outcome: Promise<Outcome<unknown>> }>();
 
 function errorInfo(e: unknown): ErrorInfo {
@@ -77,7 +79,7 @@ const harness = {
   deleteCachedModel: (url: string) => attempt(() => client.deleteCachedModel(url)),
   async restart(): Promise<void> {
     await client.terminate();
-    client = createRuntimeClient();
+    client = createRuntimeClient(clientOptions);
   },
   /**
    * Calls the client with whatever a careless page might pass: `source` is a function's text,

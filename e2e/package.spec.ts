@@ -14,7 +14,7 @@ import { CONSUMERS, installedVersion, packTarball, ROOT, run, type Workspace } f
 import { expect, test } from './fixtures.ts';
 
 const PREFIX = '/apps/erta/'; // a sub-path: nothing may assume the site root
-const ORT_MJS = 'ort-wasm-simd-threaded.asyncify.mjs';
+const ORT_MJS = 'ort-wasm-simd-threaded.jspi.mjs'; // the build Chromium runs (it has JSPI)
 const DEV_PORT = 52160; // issue 16's range; a consumer's dev server must not meet another checkout's
 
 const RESULT = { model: 'mnist-dit', provider: 'wasm', steps: 8, computed: 5 };
@@ -86,7 +86,7 @@ test('(a) a fresh Vite app: type-checks against the package, builds, and generat
   expect(await canvasSpread(page, 'digit')).toBeGreaterThan(50);
   // Vite copied the worker and ORT's files into the app's build; nothing came from elsewhere.
   expect(server.requests.filter((p) => !p.startsWith(PREFIX))).toEqual([]);
-  expect(server.requests.some((p) => p.includes('ort-wasm-simd-threaded.asyncify') && p.endsWith('.wasm'))).toBe(true);
+  expect(server.requests.some((p) => p.includes('ort-wasm-simd-threaded.jspi') && p.endsWith('.wasm'))).toBe(true);
 
   // The same app on Vite's dev server (dependency pre-bundling and all) needs nothing more.
   const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }; // a plain "localhost:PORT/" to wait for

@@ -3,7 +3,7 @@
 
 import type { Browser } from '@playwright/test';
 import { CHROMIUM, chromiumArgs } from './browser.ts';
-import { expect, load, ok, test } from './fixtures.ts';
+import { expect, generate, load, maxAbsDiff, ok, test } from './fixtures.ts';
 
 test.describe('without WebGPU', () => {
   let browser: Browser;
@@ -50,4 +50,23 @@ test('WASM threads follow cross-origin isolation, and say so', async ({ harness 
   expect(single.provider.crossOriginIsolated).toBe(false);
   expect(single.provider.threads).toBe(1);
   expect(single.warnings.join('\n')).toContain('not cross-origin isolated');
+});
+
+test("ONNX Runtime's JSPI build where Chromium has JSPI; the asyncify build where JSPI's files are missing, with a note; the same image", async ({ harness }) => {
+  const request = { label: 3, seed: 5, steps: 4, guidance: 1, policy: { kind: 'none' as const } };
+  expect(await harness.evaluate(() => typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending)).toBe('function');
+  const jspi = ok(await load(harness, { provider: 'wasm' }));
+  expect(jspi.provider.ortBuild).toBe('jspi');
+  expect(jspi.provider.notes.join('\n')).not.toContain('JSPI');
+  const a = ok(await generate(harness, request));
+
+  // A deployment whose ort/ holds only the asyncify pair (copied before the JSPI build was used).
+  // (Forcing the asyncify build, the client's ortBuild option, takes the same path: ort-files.test.ts.)
+  await harness.route('**/ort/ort-wasm-simd-threaded.jspi.*', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await harness.goto('/e2e/harness.html');
+  await harness.waitForFunction(() => 'harness' in globalThis);
+  const fallback = ok(await load(harness, { provider: 'wasm' }));
+  expect(fallback.provider.ortBuild).toBe('asyncify');
+  expect(fallback.provider.notes.join('\n')).toMatch(/JSPI build is not deployed .*ort-wasm-simd-threaded\.jspi\.mjs answered HTTP 404/);
+  expect(maxAbsDiff(ok(await generate(harness, request)).image, a.image)).toBeLessThan(1e-5);
 });

@@ -4,7 +4,7 @@
 // cross a proxy worker).
 
 import { expose, transfer, transferHandlers } from 'comlink';
-import type { OrtFiles } from '../src/backend/ort-files.ts';
+import type { OrtBuildRequest, OrtFiles } from '../src/backend/ort-files.ts';
 import { createWebBackend } from '../src/backend/web.ts';
 import { installRuntimeErrors } from '../src/runtime/api.ts';
 import { createRuntime } from '../src/runtime/create-runtime.ts';
@@ -18,8 +18,9 @@ installRuntimeErrors(transferHandlers);
 // script's URL (not an import.meta.url pattern, which bundlers would take for an asset to copy).
 // The package's client sends the files beside its own modules instead (useOrtFiles).
 let ortFiles: OrtFiles = new URL('../ort/', self.location.href).href;
+let ortBuild: OrtBuildRequest = 'auto';
 
-const runtime = createRuntime(createWebBackend({ wasmPaths: () => ortFiles }), {
+const runtime = createRuntime(createWebBackend({ wasmPaths: () => ortFiles, ortBuild: () => ortBuild }), {
   transfer, // frames and final images move to the page instead of being copied
   baseUrl: self.location.origin + '/',
   plans: idbPlanStore(), // calibrate()'s plans, kept beside the model files
@@ -27,8 +28,9 @@ const runtime = createRuntime(createWebBackend({ wasmPaths: () => ortFiles }), {
 
 const api: WorkerApi = {
   ...runtime,
-  async useOrtFiles(files: OrtFiles) {
-    ortFiles = files;
+  async useOrtFiles(files: OrtFiles | null, build: OrtBuildRequest = 'auto') {
+    if (files !== null) ortFiles = files;
+    ortBuild = build === 'asyncify' ? 'asyncify' : 'auto';
   },
 };
 

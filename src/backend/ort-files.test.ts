@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORT_FILE_NAMES, ortFileUrls, probeOrtFiles } from './ort-files.ts';
+import { chooseOrtBuild, hasJspi, ORT_ALL_FILES, ORT_BUILD_FILES, ORT_FILE_NAMES, ortFileUrls, probeOrtFiles } from './ort-files.ts';
 
 describe('ortFileUrls', () => {
   it('a directory gives both file names in it, relative to the base; file URLs pass through', () => {
@@ -14,6 +14,34 @@ describe('ortFileUrls', () => {
     });
     expect(ortFileUrls('https://cdn.test/ort', undefined).wasm).toBe(`https://cdn.test/ort/${ORT_FILE_NAMES.wasm}`);
     expect(ortFileUrls({ mjs: '/a/x.mjs', wasm: '/b/y.wasm' }, 'https://x.test/p/')).toEqual({ mjs: 'https://x.test/a/x.mjs', wasm: 'https://x.test/b/y.wasm' });
+  });
+});
+
+describe('the ORT build', () => {
+  it('JSPI where the scope has WebAssembly.Suspending and the files include the JSPI pair; asyncify otherwise or when asked', () => {
+    expect(hasJspi({ WebAssembly: { Suspending: function Suspending() {} } })).toBe(true);
+    expect(hasJspi({ WebAssembly: {} })).toBe(false);
+    expect(hasJspi({})).toBe(false);
+    const pair = { mjs: '/a.mjs', wasm: '/a.wasm' };
+    expect(chooseOrtBuild('ort/', 'auto', true)).toBe('jspi');
+    expect(chooseOrtBuild('ort/', 'auto', false)).toBe('asyncify');
+    expect(chooseOrtBuild('ort/', 'asyncify', true)).toBe('asyncify');
+    expect(chooseOrtBuild(pair, 'auto', true)).toBe('asyncify'); // only the asyncify pair given
+    expect(chooseOrtBuild({ ...pair, jspi: { mjs: '/j.mjs', wasm: '/j.wasm' } }, 'auto', true)).toBe('jspi');
+  });
+
+  it("a directory gives each build's files; explicit pairs give theirs, and no JSPI pair is an error", () => {
+    expect(ortFileUrls('ort/', 'https://x.test/app/', 'jspi')).toEqual({
+      mjs: `https://x.test/app/ort/${ORT_BUILD_FILES.jspi.mjs}`, wasm: `https://x.test/app/ort/${ORT_BUILD_FILES.jspi.wasm}`,
+    });
+    expect(ORT_BUILD_FILES.jspi.wasm).toBe('ort-wasm-simd-threaded.jspi.wasm');
+    expect(ORT_FILE_NAMES).toBe(ORT_BUILD_FILES.asyncify);
+    expect([...ORT_ALL_FILES].sort()).toEqual(['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm',
+      'ort-wasm-simd-threaded.jspi.mjs', 'ort-wasm-simd-threaded.jspi.wasm']);
+    const both = { mjs: '/a.mjs', wasm: '/a.wasm', jspi: { mjs: '/j.mjs', wasm: '/j.wasm' } };
+    expect(ortFileUrls(both, 'https://x.test/', 'jspi')).toEqual({ mjs: 'https://x.test/j.mjs', wasm: 'https://x.test/j.wasm' });
+    expect(ortFileUrls(both, 'https://x.test/', 'asyncify')).toEqual({ mjs: 'https://x.test/a.mjs', wasm: 'https://x.test/a.wasm' });
+    expect(() => ortFileUrls({ mjs: '/a.mjs', wasm: '/a.wasm' }, 'https://x.test/', 'jspi')).toThrow(/no JSPI build/);
   });
 });
 

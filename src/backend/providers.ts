@@ -18,6 +18,11 @@ export interface ProviderReport {
   crossOriginIsolated: boolean;
   /** Things the user should know, e.g. that WASM runs single-threaded and why. */
   notes: string[];
+  /**
+   * onnxruntime-web's build (browser only): 'jspi' reads external-data weights from storage
+   * tensor by tensor; 'asyncify' (no JSPI in this browser) reads whole shards into memory first.
+   */
+  ortBuild?: 'jspi' | 'asyncify';
 }
 
 export type WebGpuProbe = { ok: true; adapter: GPUAdapter; description: string } | { ok: false; reason: string };

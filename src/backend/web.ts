@@ -1,16 +1,22 @@
 // The onnxruntime-web backend: provider choice, ORT configuration, sessions and ops.
-// 'onnxruntime-web/webgpu' is 1.30's build with the native WebGPU EP (plus the WASM EP). It is
-// used over the default JSEP build because the native EP submits all of a run's GPU work when
-// session.run resolves, which is what makes WGSL ops on the same device queue well-ordered.
-// ORT's .wasm/.mjs come from env.wasm.wasmPaths (ort-files.ts): served by this project under
-// ort/ (vite.config.ts), or shipped beside the package's modules and sent by the page's client.
+// 'onnxruntime-web/jspi' (where the browser has JSPI) and 'onnxruntime-web/webgpu' (the
+// asyncify fallback) are 1.30's builds with the native WebGPU EP (plus the WASM EP); see
+// ort-files.ts for why JSPI is preferred. They are used over the default JSEP build because the
+// native EP submits all of a run's GPU work when session.run resolves, which is what makes WGSL
+// ops on the same device queue well-ordered. Each build's JS is its own chunk, imported when ORT
+// starts, so a worker fetches one of them. ORT's .wasm/.mjs come from env.wasm.wasmPaths
+// (ort-files.ts): served by this project under ort/ (vite.config.ts), or shipped beside the
+// package's modules and sent by the page's client.
 
-import * as ort from 'onnxruntime-web/webgpu';
+import type * as OrtWeb from 'onnxruntime-web/webgpu';
 import type { GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
 import { createSingleDenoiser, createSplitDenoiser } from './denoiser.ts';
 import type { FetchFn } from './http.ts';
 import { ortCpuOps } from './ort-cpu-ops.ts';
-import { ORT_FILE_NAMES, ortFileUrls, probeOrtFiles, type OrtFiles } from './ort-files.ts';
+import {
+  chooseOrtBuild, hasJspi, ORT_BUILD_FILES, ortFileUrls, probeOrtFiles,
+  type OrtBuild, type OrtBuildRequest, type OrtFilePair, type OrtFiles,
+} from './ort-files.ts';
 import type { OrtNamespace } from './ort-types.ts';
 import {
   chooseProvider, chooseThreads, probeCapabilities, webGpuUnavailable,
@@ -29,7 +35,8 @@ import { loadLargeFiles, type LargeFileDeps } from './large-files.ts';
 import { deleteCachedModel, listCachedModels } from '../storage/cached-models.ts';
 import { idbRecordStore } from '../storage/records.ts';
 
-export type WebTensor = ort.Tensor;
+export type WebTensor = OrtWeb.Tensor;
+type OrtModule = typeof OrtWeb;
 
 export interface WebBackendOptions {
   /**
@@ -37,6 +44,8 @@ export interface WebBackendOptions {
    * ORT starts (the first openModel): the worker's client may set it after the backend exists.
    */
   wasmPaths?: OrtFiles | (() => OrtFiles);
+  /** 'auto' (default): ORT's JSPI build where the browser has JSPI; 'asyncify': never (or a function, read like wasmPaths). */
+  ortBuild?: OrtBuildRequest | (() => OrtBuildRequest);
   fetch?: FetchFn;
   store?: KeyValueStore;
   scope?: ProbeScope;
@@ -44,25 +53,33 @@ export interface WebBackendOptions {
   large?: LargeFileDeps;
 }
 
-const ORT = ort as unknown as OrtNamespace<WebTensor>;
-
-interface OrtConfig {
+/** One ORT build, imported and configured: fixed for the worker's lifetime once it has started. */
+interface OrtRuntime {
+  ort: OrtModule;
+  ORT: OrtNamespace<WebTensor>;
+  build: OrtBuild;
+  files: OrtFilePair;
   threads: number;
   notes: string[];
+}
+
+/** One build's JS: each import is its own chunk, so only the one used is fetched. */
+async function importOrt(build: OrtBuild): Promise<OrtModule> {
+  return build === 'jspi' ? (await import('onnxruntime-web/jspi')) as OrtModule : await import('onnxruntime-web/webgpu');
 }
 
 /**
  * ORT reads env.wasm once, when its WASM module starts (the first session), so the thread count
  * is fixed for the worker's lifetime; a later load reports the same configuration.
  */
-function configureOrt(caps: Capabilities, files: { mjs: string; wasm: string }, previous: OrtConfig | null): OrtConfig {
-  if (previous) return previous;
+async function startOrt(caps: Capabilities, build: OrtBuild, files: OrtFilePair, notes: string[] = []): Promise<OrtRuntime> {
+  const ort = await importOrt(build);
   const { threads, note } = chooseThreads(caps);
   ort.env.wasm.wasmPaths = files;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false; // a proxy worker cannot hand GPU tensors back
   ort.env.logLevel = 'error'; // node-placement warnings are expected for shape ops
-  return { threads, notes: note ? [note] : [] };
+  return { ort, ORT: ort as unknown as OrtNamespace<WebTensor>, build, files, threads, notes: note ? [note, ...notes] : notes };
 }
 
 /** The smallest valid module: "\0asm", version 1. Compiling it tests the CSP, nothing else. */
@@ -92,22 +109,22 @@ const isTyped = (e: unknown): boolean => e instanceof Error && typeof (e as { co
  * ORT failed to start: if its files are not where it looked, say which URL is wrong (a typed
  * error, no provider fallback: every provider needs them); otherwise rethrow.
  */
-async function explainOrtFailure(e: unknown, files: { mjs: string; wasm: string }, fetchFn: FetchFn | undefined): Promise<never> {
+async function explainOrtFailure(e: unknown, rt: OrtRuntime, fetchFn: FetchFn | undefined): Promise<never> {
   if (isTyped(e)) throw e;
-  const problem = await probeOrtFiles(files, fetchFn);
+  const problem = await probeOrtFiles(rt.files, fetchFn);
   if (problem === null) throw e;
+  const names = ORT_BUILD_FILES[rt.build];
   throw new WebBackendError('ORT_FILES_NOT_FOUND', `ONNX Runtime's files were not found: ${problem}`,
-    `serve ${ORT_FILE_NAMES.mjs} and its .wasm from onnxruntime-web ${ort.env.versions.web} there, or point the runtime at them `
+    `serve ${names.mjs} and ${names.wasm} from onnxruntime-web ${rt.ort.env.versions.web} there, or point the runtime at them `
     + `with the ortBaseUrl option (createRuntimeClient) / the ort-base-url attribute (<erta-diffusion>)`, { cause: e });
 }
 
 /** Sessions + ops on one provider, checked against the manifest; nothing leaks on failure. */
-async function open(provider: ProviderName, manifest: ModelManifest, mode: GraphMode,
-  graphs: Partial<Record<GraphName, GraphSource>>, report: ProviderReport,
-  files: { mjs: string; wasm: string }, fetchFn?: FetchFn): Promise<OpenModel<WebTensor>> {
-  const opened = await openOn(provider, graphs, manifest).catch((e: unknown) => explainOrtFailure(e, files, fetchFn));
+async function open(rt: OrtRuntime, provider: ProviderName, manifest: ModelManifest, mode: GraphMode,
+  graphs: Partial<Record<GraphName, GraphSource>>, report: ProviderReport, fetchFn?: FetchFn): Promise<OpenModel<WebTensor>> {
+  const opened = await openOn(rt, provider, graphs, manifest).catch((e: unknown) => explainOrtFailure(e, rt, fetchFn));
   try {
-    return buildModel(manifest, mode, opened, report);
+    return buildModel(rt, manifest, mode, opened, report);
   } catch (e) {
     await releaseSessions(opened.sessions);
     (opened.ops as { release?: () => void }).release?.();
@@ -126,7 +143,8 @@ async function checkWebGpuFit(manifest: ModelManifest, names: GraphName[]): Prom
 
 const GPU_FIT: readonly string[] = ['ADAPTER_LIMITS', 'SHADER_F16_UNAVAILABLE'];
 
-async function openOn(provider: ProviderName, graphs: Partial<Record<GraphName, GraphSource>>, manifest: ModelManifest): Promise<{ sessions: GraphSessions<WebTensor>; ops: BackendOps<WebTensor>; device: GPUDevice | null }> {
+async function openOn(rt: OrtRuntime, provider: ProviderName, graphs: Partial<Record<GraphName, GraphSource>>, manifest: ModelManifest): Promise<{ sessions: GraphSessions<WebTensor>; ops: BackendOps<WebTensor>; device: GPUDevice | null }> {
+  const { ort, ORT } = rt;
   // logSeverityLevel 3: ORT's expected "shape ops placed on CPU" warnings are not the user's problem.
   const sessionOptions = provider === 'webgpu'
     ? { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' as const, logSeverityLevel: 3 as const }
@@ -146,8 +164,9 @@ async function openOn(provider: ProviderName, graphs: Partial<Record<GraphName, 
   }
 }
 
-function buildModel(manifest: ModelManifest, mode: GraphMode, opened: Awaited<ReturnType<typeof openOn>>,
+function buildModel(rt: OrtRuntime, manifest: ModelManifest, mode: GraphMode, opened: Awaited<ReturnType<typeof openOn>>,
   provider: ProviderReport): OpenModel<WebTensor> {
+  const { ort, ORT } = rt;
   const { sessions, ops, device } = opened;
   const queue = createRunQueue();
   const pipeline = manifest.pipeline
@@ -176,9 +195,44 @@ function buildModel(manifest: ModelManifest, mode: GraphMode, opened: Awaited<Re
 
 export function createWebBackend(options: WebBackendOptions = {}): RuntimeBackend<WebTensor> {
   const wasmPaths = options.wasmPaths ?? '/ort/';
-  let files: { mjs: string; wasm: string } | null = null;
-  let config: OrtConfig | null = null;
+  let rt: OrtRuntime | null = null;
+  let started = false; // a session was created: ORT's build is fixed for this worker
   const records = () => options.large?.records ?? idbRecordStore();
+
+  async function openWith(r: OrtRuntime, caps: Capabilities, manifest: ModelManifest, mode: GraphMode,
+    graphs: Partial<Record<GraphName, GraphSource>>, request: ProviderRequest): Promise<OpenModel<WebTensor>> {
+    const choice = chooseProvider(request, caps);
+    const fetchFn = options.fetch;
+    const report = (used: ProviderName, reason: string): ProviderReport => ({
+      requested: request, used, reason, threads: r.threads,
+      crossOriginIsolated: caps.crossOriginIsolated, notes: used === 'wasm' ? r.notes : [], ortBuild: r.build,
+    });
+    let reason = choice.reason;
+    if (choice.provider === 'webgpu') {
+      try {
+        return await open(r, 'webgpu', manifest, mode, graphs, report('webgpu', reason), fetchFn);
+      } catch (e) {
+        const fit = isTyped(e) && GPU_FIT.includes((e as { code: string }).code);
+        if (fit && request === 'auto') {
+          reason = `fallback to WASM: ${describe(e)}`;
+          return await open(r, 'wasm', manifest, mode, graphs, report('wasm', reason), fetchFn);
+        }
+        if (isTyped(e)) throw e; // a model problem, not a provider problem: WASM would fail too
+        if (request === 'webgpu') throw webGpuUnavailable(`the WebGPU execution provider failed: ${describe(e)}`, e);
+        reason = `fallback to WASM: the WebGPU execution provider failed (${describe(e)})`;
+      }
+    }
+    try {
+      return await open(r, 'wasm', manifest, mode, graphs, report('wasm', reason), fetchFn);
+    } catch (e) {
+      if (isTyped(e)) throw e; // e.g. SESSION_IO_MISMATCH
+      throw new WebBackendError('BACKEND_INIT', `ONNX Runtime (WASM) could not start: ${describe(e)}`,
+        `check that ${r.files.wasm} and ${r.files.mjs} are ORT ${r.ort.env.versions.web}'s files (vite.config.ts copies them) `
+          + 'and that the Content-Security-Policy allows them (README, "Content Security Policy")',
+        { cause: e });
+    }
+  }
+
   return {
     loadJson: (url, what, opts) => loadJsonDocument(url, what, opts, options.fetch, options.store),
     async loadFile(spec, opts) {
@@ -200,38 +254,30 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
     async openModel(manifest, mode, graphs, request: ProviderRequest) {
       checkWasmAllowed();
       const caps = await probeCapabilities(options.scope);
-      const choice = chooseProvider(request, caps);
       // Relative URLs resolve against the worker's own URL, as ORT itself would resolve them.
-      files ??= ortFileUrls(typeof wasmPaths === 'function' ? wasmPaths() : wasmPaths, globalThis.location?.href);
-      config = configureOrt(caps, files, config);
-      const fetchFn = options.fetch;
-      const report = (used: ProviderName, reason: string): ProviderReport => ({
-        requested: request, used, reason, threads: config!.threads,
-        crossOriginIsolated: caps.crossOriginIsolated, notes: used === 'wasm' ? config!.notes : [],
-      });
-      let reason = choice.reason;
-      if (choice.provider === 'webgpu') {
-        try {
-          return await open('webgpu', manifest, mode, graphs, report('webgpu', reason), files, fetchFn);
-        } catch (e) {
-          const fit = isTyped(e) && GPU_FIT.includes((e as { code: string }).code);
-          if (fit && request === 'auto') {
-            reason = `fallback to WASM: ${describe(e)}`;
-            return await open('wasm', manifest, mode, graphs, report('wasm', reason), files, fetchFn);
-          }
-          if (isTyped(e)) throw e; // a model problem, not a provider problem: WASM would fail too
-          if (request === 'webgpu') throw webGpuUnavailable(`the WebGPU execution provider failed: ${describe(e)}`, e);
-          reason = `fallback to WASM: the WebGPU execution provider failed (${describe(e)})`;
-        }
+      const base = globalThis.location?.href;
+      const files = typeof wasmPaths === 'function' ? wasmPaths() : wasmPaths;
+      if (!rt) {
+        const ask = typeof options.ortBuild === 'function' ? options.ortBuild() : options.ortBuild ?? 'auto';
+        const build = chooseOrtBuild(files, ask, hasJspi());
+        rt = await startOrt(caps, build, ortFileUrls(files, base, build));
       }
       try {
-        return await open('wasm', manifest, mode, graphs, report('wasm', reason), files, fetchFn);
+        const model = await openWith(rt, caps, manifest, mode, graphs, request);
+        started = true;
+        return model;
       } catch (e) {
-        if (isTyped(e)) throw e; // e.g. SESSION_IO_MISMATCH
-        throw new WebBackendError('BACKEND_INIT', `ONNX Runtime (WASM) could not start: ${describe(e)}`,
-          `check that ${files.wasm} and ${files.mjs} are ORT ${ort.env.versions.web}'s files (vite.config.ts copies them) `
-            + 'and that the Content-Security-Policy allows them (README, "Content Security Policy")',
-          { cause: e });
+        // A deployment that serves only the asyncify build's files (an ort/ copied before the
+        // JSPI build was used): run that build, and say so.
+        const missing = isTyped(e) && (e as { code: string }).code === 'ORT_FILES_NOT_FOUND';
+        if (started || !missing || rt.build !== 'jspi') throw e;
+        const fallback = ortFileUrls(files, base, 'asyncify');
+        if (await probeOrtFiles(fallback, options.fetch) !== null) throw e;
+        rt = await startOrt(caps, 'asyncify', fallback, [`ONNX Runtime's JSPI build is not deployed (${describe(e)}); `
+          + 'the asyncify build reads whole external-data shards into memory while a session is created']);
+        const model = await openWith(rt, caps, manifest, mode, graphs, request);
+        started = true;
+        return model;
       }
     },
   };

@@ -2,27 +2,37 @@
 // external-data shards, serves it from a local HTTP server that honours Range requests, and
 // measures in Debian's Chromium (the real worker, WASM by default): cold load (download in
 // chunks into storage + sessions), warm load (from storage: the server must see no model
-// request), per-step time, and the peak resident memory of all Chromium processes during each
-// phase (sampled from /proc every 100 ms). With --node, the same model in onnxruntime-node too.
+// request), per-step time, and memory during each phase, sampled from /proc every 200 ms:
+// - the renderer: the RSS of the Chromium renderer process that hosts the page and its worker
+//   (where ONNX Runtime's WASM heap and every JS buffer of the load live): peak, and the
+//   resident size once the load has settled (after it, 2 s idle); peak − resident is what the
+//   load costs beyond what the model keeps;
+// - all Chromium processes: the sum of their PSS (proportional set size: shared pages counted
+//   once, split between sharers), peak per phase.
+// With --generations N, N more generations of 1 step each, memory sampled every N/10 of them.
+// --ort-build asyncify runs ONNX Runtime's asyncify build (the fallback where a browser has no
+// JSPI) instead of the JSPI build Chromium gets by default. With --node, the same model in
+// onnxruntime-node too. --out FILE writes the JSON report there as well.
 //
 //   npm run bench:large -- [--dir DIR | --bytes 1.2e9 [--fp32] --layers 12 --shard-mb 512]   (fp16 weights by default)
 //                          [--steps 2] [--chunk-mb 8] [--provider wasm|webgpu] [--node] [--keep] [--generations N]
+//                          [--ort-build auto|asyncify] [--out FILE]
 
-import { createReadStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
 import { CHROMIUM, chromiumArgs } from '../../e2e/browser.ts';
 import { writeRandomModel } from '../model-tool/random-model.ts';
 
-interface Phase { ms: number; peakRssMiB: number }
+interface Phase { ms: number; peakRendererRssMiB: number; peakTotalPssMiB: number }
 
-/** Total RSS (MiB) of every Chromium process this process started (and their descendants), from /proc. */
-function treeRssMiB(parent: number): number {
+/** Every Chromium process this process started (and their descendants), from /proc. */
+function chromiumTree(parent: number): { pid: number; renderer: boolean }[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -32,36 +42,70 @@ function treeRssMiB(parent: number): number {
       (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push(Number(name));
     } catch { /* gone */ }
   }
-  let kb = 0;
-  const isChromium = (pid: number) => {
+  const cmdline = (pid: number) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chrom');
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     } catch {
-      return false;
+      return '';
     }
   };
-  const stack = (children.get(parent) ?? []).filter(isChromium);
+  const out: { pid: number; renderer: boolean }[] = [];
+  const stack = (children.get(parent) ?? []).filter((pid) => cmdline(pid).includes('chrom'));
   while (stack.length) {
     const pid = stack.pop()!;
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) kb += Number(m[1]);
-    } catch { /* gone */ }
+    out.push({ pid, renderer: cmdline(pid).includes('--type=renderer') });
     stack.push(...(children.get(pid) ?? []));
   }
-  return kb / 1024;
+  return out;
+}
+
+/** kB of one /proc file's field, 0 when the process is gone. */
+function procKiB(path: string, field: RegExp): number {
+  try {
+    const m = field.exec(readFileSync(path, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The largest renderer's RSS (the page's; an idle spare renderer is small) and all processes' summed PSS, MiB. */
+function memoryMiB(parent: number): { rendererRss: number; totalPss: number } {
+  let rendererRss = 0;
+  let totalPss = 0;
+  for (const { pid, renderer } of chromiumTree(parent)) {
+    if (renderer) rendererRss = Math.max(rendererRss, procKiB(`/proc/${pid}/status`, /VmRSS:\s+(\d+)/));
+    totalPss += procKiB(`/proc/${pid}/smaps_rollup`, /^Pss:\s+(\d+)/m);
+  }
+  return { rendererRss: Math.round(rendererRss / 1024), totalPss: Math.round(totalPss / 1024) };
 }
 
 async function measured<V>(pid: number, fn: () => Promise<V>): Promise<[V, Phase]> {
-  let peak = treeRssMiB(pid);
-  const timer = setInterval(() => { peak = Math.max(peak, treeRssMiB(pid)); }, 100);
+  const peak = memoryMiB(pid);
+  const sample = () => {
+    const m = memoryMiB(pid);
+    peak.rendererRss = Math.max(peak.rendererRss, m.rendererRss);
+    peak.totalPss = Math.max(peak.totalPss, m.totalPss);
+  };
+  const timer = setInterval(sample, 200);
   const t0 = performance.now();
   try {
     const v = await fn();
-    return [v, { ms: Math.round(performance.now() - t0), peakRssMiB: Math.round(Math.max(peak, treeRssMiB(pid))) }];
+    const ms = Math.round(performance.now() - t0);
+    sample();
+    return [v, { ms, peakRendererRssMiB: peak.rendererRss, peakTotalPssMiB: peak.totalPss }];
   } finally {
     clearInterval(timer);
   }
+}
+
+/** Memory once a phase has settled (2 s idle), and the phase's peak above it. */
+async function settled(pid: number, phase: Phase, shardBytes: number) {
+  await new Promise((r) => setTimeout(r, 2000));
+  const m = memoryMiB(pid);
+  const over = phase.peakRendererRssMiB - m.rendererRss;
+  return { residentRendererRssMiB: m.rendererRss, residentTotalPssMiB: m.totalPss, peakOverResidentMiB: over,
+    peakOverResidentShards: Number((over / (shardBytes / 2 ** 20)).toFixed(2)) };
 }
 
 /** A static server for the model folder: Range, CORS and CORP (the page is cross-origin isolated). */
@@ -106,7 +150,10 @@ async function main(argv: string[]): Promise<void> {
     dir: { type: 'string' }, bytes: { type: 'string' }, fp32: { type: 'boolean' }, layers: { type: 'string' },
     'shard-mb': { type: 'string' }, steps: { type: 'string' }, 'chunk-mb': { type: 'string' },
     provider: { type: 'string' }, node: { type: 'boolean' }, keep: { type: 'boolean' }, generations: { type: 'string' },
+    'ort-build': { type: 'string' }, out: { type: 'string' },
   } });
+  const ortBuild = values['ort-build'] ?? 'auto';
+  if (ortBuild !== 'auto' && ortBuild !== 'asyncify') throw new Error(`--ort-build is auto or asyncify, not ${ortBuild}`);
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const steps = Number(values.steps ?? 2);
   const provider = values.provider ?? 'wasm';
@@ -124,8 +171,12 @@ async function main(argv: string[]): Promise<void> {
   }
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   const files = readdirSync(dir).filter((f) => f !== 'manifest.json');
+  const shards: { bytes: number }[] = manifest.graphs.blocks.externalData ?? [];
+  const shardBytes = Math.max(0, ...shards.map((x) => x.bytes));
   report['model'] = { dir, name: manifest.name, bytes: files.reduce((s, f) => s + statSync(join(dir!, f)).size, 0),
-    shards: manifest.graphs.blocks.externalData?.length ?? 0 };
+    shards: shards.length, largestShardBytes: shardBytes, largestTensorBytes: manifest.graphs.blocks.largestTensorBytes ?? null };
+  report['date'] = new Date().toISOString();
+  report['loadavg'] = (await import('node:os')).loadavg().map((x) => Number(x.toFixed(2)));
   log(`bench:large: ${JSON.stringify(report['model'])}`);
 
   if (values.node) {
@@ -152,7 +203,7 @@ async function main(argv: string[]): Promise<void> {
     let page: Page = await context.newPage();
     page.on('pageerror', (e) => log(`chromium: ${e.message}`));
     const open = async () => {
-      await page.goto(new URL('e2e/harness.html', base).href);
+      await page.goto(new URL(`e2e/harness.html${ortBuild === 'asyncify' ? '?ort-build=asyncify' : ''}`, base).href);
       await page.waitForFunction(() => 'harness' in globalThis);
     };
     await open();
@@ -167,7 +218,9 @@ async function main(argv: string[]): Promise<void> {
     };
     report['ortStart'] = await startOrt();
     const [cold, coldPhase] = await measured(rootPid, async () => unwrap(await loadOnce()));
-    report['cold'] = { ...coldPhase, downloadedBytes: cold.value.downloadedBytes, servedBytes: model.bytes(), provider: cold.value.provider.used };
+    const coldProvider = cold.value.provider as { used: string; ortBuild?: string };
+    report['cold'] = { ...coldPhase, ...await settled(rootPid, coldPhase, shardBytes), downloadedBytes: cold.value.downloadedBytes,
+      servedBytes: model.bytes(), provider: coldProvider.used, ortBuild: coldProvider.ortBuild };
     log(`bench:large: cold ${JSON.stringify(report['cold'])}`);
     const request = { label: 1, seed: 1, steps, guidance: 1, policy: { kind: 'none' } };
     const [gen, genPhase] = await measured(rootPid, async () => unwrap(await page.evaluate((r) => (globalThis as unknown as H).harness.generate(r), request)));
@@ -176,14 +229,22 @@ async function main(argv: string[]): Promise<void> {
     log(`bench:large: generate ${JSON.stringify(report['generate'])}`);
     const repeats = Number(values.generations ?? 0);
     if (repeats > 0) {
-      // Memory across generations: RSS after the first of them and after the last (1 step each).
+      // Memory across generations (1 step each): after the first, then every tenth of them.
       const one = { ...request, steps: 1 };
-      const rss: number[] = [];
-      for (let k = 0; k < repeats; k++) {
+      const samples: { after: number; rendererRssMiB: number; totalPssMiB: number }[] = [];
+      const every = Math.max(1, Math.round(repeats / 10));
+      const t0 = performance.now();
+      for (let k = 1; k <= repeats; k++) {
         unwrap(await page.evaluate((r) => (globalThis as unknown as H).harness.generate(r), one));
-        if (k === 0 || k === repeats - 1) rss.push(Math.round(treeRssMiB(rootPid)));
+        if (k === 1 || k % every === 0 || k === repeats) {
+          const m = memoryMiB(rootPid);
+          samples.push({ after: k, rendererRssMiB: m.rendererRss, totalPssMiB: m.totalPss });
+        }
       }
-      report['generations'] = { count: repeats, rssAfterFirstMiB: rss[0], rssAfterLastMiB: rss.at(-1) };
+      const first = samples[0]!;
+      const last = samples.at(-1)!;
+      report['generations'] = { count: repeats, stepsEach: 1, ms: Math.round(performance.now() - t0), samples,
+        rendererGrowthMiB: last.rendererRssMiB - first.rendererRssMiB, totalPssGrowthMiB: last.totalPssMiB - first.totalPssMiB };
       log(`bench:large: generations ${JSON.stringify(report['generations'])}`);
     }
     // Warm: a new tab of the same profile (a new renderer and worker), storage only.
@@ -194,7 +255,8 @@ async function main(argv: string[]): Promise<void> {
     report['ortStartWarm'] = await startOrt();
     const mark = model.requests.length;
     const [warm, warmPhase] = await measured(rootPid, async () => unwrap(await loadOnce()));
-    report['warm'] = { ...warmPhase, downloadedBytes: warm.value.downloadedBytes, requests: model.requests.slice(mark) };
+    report['warm'] = { ...warmPhase, ...await settled(rootPid, warmPhase, shardBytes), downloadedBytes: warm.value.downloadedBytes,
+      requests: model.requests.slice(mark) };
     log(`bench:large: warm ${JSON.stringify(report['warm'])}`);
     if (!values.keep) {
       await page.evaluate((u) => (globalThis as unknown as { harness: { deleteCachedModel(u: string): Promise<unknown> } }).harness.deleteCachedModel(u), model.url);
@@ -204,6 +266,10 @@ async function main(argv: string[]): Promise<void> {
     await vite?.close();
     model.server.close();
     if (!values.dir && !values.keep) rmSync(dir, { recursive: true, force: true });
+  }
+  if (values.out) {
+    mkdirSync(dirname(values.out), { recursive: true });
+    writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
   }
   console.log(JSON.stringify(report));
 }

@@ -20,5 +20,5 @@ export type {
   CalibrateRequest, CalibrateResult, CalibrationApi, CalibrationEvent, CalibrationPolicy,
 } from '../runtime/api.ts';
 export { POLICY_KINDS, type PolicyKind } from '../cache/policy.ts';
-export { ORT_FILE_NAMES, type OrtFiles } from '../backend/ort-files.ts';
+export { ORT_ALL_FILES, ORT_FILE_NAMES, type OrtFiles } from '../backend/ort-files.ts';
 export type { PlanEntry } from '../manifest/types.ts';

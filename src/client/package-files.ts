@@ -15,12 +15,17 @@ export function createDiffusionWorker(): Worker {
 }
 
 /**
- * ORT's files beside this module, in ort/. The names are literals (bundlers need them so) and
- * must be ORT_FILE_NAMES (src/backend/ort-files.ts): the package build checks it.
+ * ORT's files beside this module, in ort/: both builds (the worker picks one). The names are
+ * literals (bundlers need them so) and must be ORT_BUILD_FILES (src/backend/ort-files.ts): the
+ * package build checks it.
  */
 export function defaultOrtFiles(): OrtFiles {
   return {
     mjs: new URL(/* @vite-ignore */ './ort/ort-wasm-simd-threaded.asyncify.mjs', import.meta.url).href,
     wasm: new URL(/* @vite-ignore */ './ort/ort-wasm-simd-threaded.asyncify.wasm', import.meta.url).href,
+    jspi: {
+      mjs: new URL(/* @vite-ignore */ './ort/ort-wasm-simd-threaded.jspi.mjs', import.meta.url).href,
+      wasm: new URL(/* @vite-ignore */ './ort/ort-wasm-simd-threaded.jspi.wasm', import.meta.url).href,
+    },
   };
 }

@@ -25,12 +25,20 @@ export interface RuntimeClientOptions {
   /** The worker to talk to. Default: a new one (createDiffusionWorker()). */
   worker?: Worker;
   /**
-   * Where ONNX Runtime Web's `ort-wasm-simd-threaded.asyncify.mjs` and `.wasm` are: a directory
-   * URL, relative to the page. Default: the package's own copies, found relative to its module
-   * URL (under a bundler, wherever it copied them). If they are not there, load() rejects with
-   * `ORT_FILES_NOT_FOUND`, naming the URL it tried.
+   * Where ONNX Runtime Web's files are (`ORT_ALL_FILES`: `ort-wasm-simd-threaded.jspi.mjs` and
+   * `.wasm`, `ort-wasm-simd-threaded.asyncify.mjs` and `.wasm`): a directory URL, relative to the
+   * page. Default: the package's own copies, found relative to its module URL (under a bundler,
+   * wherever it copied them). If they are not there, load() rejects with `ORT_FILES_NOT_FOUND`,
+   * naming the URL it tried; a directory without the JSPI pair runs the asyncify build.
    */
   ortBaseUrl?: string | URL;
+  /**
+   * Which onnxruntime-web build the worker runs: 'auto' (default) the JSPI build where the browser
+   * has JSPI (`WebAssembly.Suspending`; it streams large models' weights from storage), else
+   * the asyncify build; 'asyncify' always the asyncify build (it reads whole weight shards into
+   * memory while a session is created).
+   */
+  ortBuild?: 'auto' | 'asyncify';
 }
 
 /**
@@ -82,7 +90,8 @@ export function createRuntimeClient(options: RuntimeClientOptions | Worker = {})
   const remote: Remote<WorkerApi> = wrap<WorkerApi>(worker);
   const ortFiles = o.ortBaseUrl !== undefined ? absolute(String(o.ortBaseUrl)) : defaultOrtFiles();
   // Sent before any load (Comlink keeps the order); a failure shows up as load()'s error.
-  if (ortFiles !== null) remote.useOrtFiles(ortFiles).catch(() => undefined);
+  const ortBuild = o.ortBuild === 'asyncify' ? 'asyncify' : 'auto';
+  if (ortFiles !== null || ortBuild !== 'auto') remote.useOrtFiles(ortFiles, ortBuild).catch(() => undefined);
   return {
     load: (url: string, options?: LoadOptions, onProgress?: (e: LoadEvent) => void): Promise<ModelInfo> =>
       cloneable(() => remote.load(absolute(url), options, callback(onProgress))),

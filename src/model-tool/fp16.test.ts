@@ -3,7 +3,7 @@
 // reductions and the graph's I/O stay fp32), the file halves, and the converted model draws the
 // fp32 model's image within the stated tolerance (onnxruntime-node).
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ import { onnx } from './onnx-build.ts';
 const BASE = 'public/models/mnist-dit';
 /** fp16 twin vs fp32, final image in model space ([-1, 1]), 8 steps: max |difference|. */
 const TOLERANCE = 1e-2;
+/** The same for a text model (version 2: text encoder, context, transformer and VAE all converted), VAE output in [-1, 1]. */
+const TEXT_TOLERANCE = 2e-2;
 let dir = '';
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'erta-fp16-')); });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -51,5 +53,33 @@ describe('convertToFp16', () => {
     for (let k = 0; k < full.image.length; k++) max = Math.max(max, Math.abs(full.image[k]! - half.image[k]!));
     expect(max).toBeGreaterThan(0);
     expect(max).toBeLessThan(TOLERANCE); // measured 6.0e-3 (mean 1.8e-4)
+  });
+
+  it(`a version-2 text model (the trained emoji DiT): every component converted, its image within ${TEXT_TOLERANCE}`, async () => {
+    const out = join(dir, 'emoji16');
+    const { manifest, reports } = await writeFp16Model('public/models/emoji-dit', out);
+    expect(Object.keys(reports).sort()).toEqual(['blocks', 'context', 'embed', 'head', 'textEncoder', 'vaeDecoder']);
+    for (const r of Object.values(reports)) expect(r.nodes).toBeGreaterThan(0);
+    const c = manifest['components'];
+    expect(c.vaeDecoder.graph.weightsDtype).toBe('float16');
+    expect(c.transformer.graphs.blocks.weightsDtype).toBe('float16');
+    const request = { prompt: 'a red heart', seed: 3, steps: 8, policy: 'none' } as const;
+    const [full, half] = [await generate({ ...request, model: 'public/models/emoji-dit' }), await generate({ ...request, model: out })];
+    let max = 0;
+    for (let k = 0; k < full.image.length; k++) max = Math.max(max, Math.abs(full.image[k]! - half.image[k]!));
+    expect(max).toBeGreaterThan(0);
+    expect(max).toBeLessThan(TEXT_TOLERANCE); // measured 1.19e-2 (mean 6.7e-5), guidance 4
+  });
+
+  it('--keep-fp32 copies the named graphs unchanged; an unknown name is an error', async () => {
+    const src = 'public/models/tiny-t2i';
+    const out = join(dir, 't2i16');
+    const { manifest, reports } = await writeFp16Model(src, out, undefined, ['vaeDecoder']);
+    expect(reports['vaeDecoder']).toBeUndefined();
+    const vae = manifest['components'].vaeDecoder.graph;
+    expect(vae.weightsDtype).toBeUndefined();
+    expect(await readFile(join(out, vae.file))).toEqual(await readFile(join(src, vae.file)));
+    expect((await generate({ model: out, prompt: 'a cat', seed: 1, steps: 2, policy: 'none' })).image.length).toBeGreaterThan(0);
+    await expect(writeFp16Model(src, join(dir, 'bad'), undefined, ['vae'])).rejects.toThrow(/names no graph of this model: vae/);
   });
 });

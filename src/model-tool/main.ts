@@ -1,7 +1,7 @@
 // The model tool's command line (Node; no PyTorch needed):
 //   npm run model:tool -- random --out DIR [--bytes N | --mlp F] [--layers L] [--fp16] [--shard-mb M] [--seed S] [--base DIR]
 //   npm run model:tool -- shard SRC.onnx --out DIR [--shard-mb M]
-//   npm run model:tool -- fp16 SRC_DIR --out DIR [--shard-mb M]
+//   npm run model:tool -- fp16 SRC_DIR --out DIR [--shard-mb M] [--keep-fp32 GRAPH,…]
 // `random` writes a runnable random-weight model folder (manifest + embed/head + sharded blocks);
 // `shard` moves a self-contained graph's weights into external-data shards and prints the
 // manifest entry (file, sha256, bytes, externalData) to paste into the graph's entry.
@@ -15,7 +15,7 @@ import { writeFp16Model } from './fp16-model.ts';
 
 const USAGE = `usage: model:tool random --out DIR [--bytes N | --mlp F] [--layers L] [--fp16] [--shard-mb M] [--seed S] [--base DIR] [--gain G]
        model:tool shard SRC.onnx --out DIR [--shard-mb M]
-       model:tool fp16 SRC_DIR --out DIR [--shard-mb M]`;
+       model:tool fp16 SRC_DIR --out DIR [--shard-mb M] [--keep-fp32 GRAPH,…]   (manifest version 1 or 2)`;
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -23,6 +23,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       out: { type: 'string' }, bytes: { type: 'string' }, mlp: { type: 'string' }, layers: { type: 'string' },
       fp16: { type: 'boolean' }, 'shard-mb': { type: 'string' }, seed: { type: 'string' }, base: { type: 'string' }, gain: { type: 'string' },
+      'keep-fp32': { type: 'string' },
     },
   });
   const [command, src] = positionals;
@@ -51,7 +52,7 @@ async function main(argv: string[]): Promise<void> {
       shards: r.blocks.externalData?.length ?? 0, seconds: +((performance.now() - t0) / 1000).toFixed(1) }));
   } else if (command === 'fp16') {
     await mkdir(values.out, { recursive: true });
-    const r = await writeFp16Model(src!, values.out, shardBytes);
+    const r = await writeFp16Model(src!, values.out, shardBytes, values['keep-fp32']?.split(',').filter(Boolean) ?? []);
     console.log(JSON.stringify({ dir: values.out, name: r.manifest['name'], graphs: r.reports }));
   } else {
     await mkdir(values.out, { recursive: true });

@@ -2,10 +2,13 @@
 // files are (the page's client knows: they sit beside the package's modules, or wherever the
 // ortBaseUrl option says). Pages never call this directly; src/client does.
 
-import type { OrtFiles } from '../backend/ort-files.ts';
+import type { OrtBuildRequest, OrtFiles } from '../backend/ort-files.ts';
 import type { CalibrationApi, ModelStorageApi, RuntimeApi } from './api.ts';
 
 export interface WorkerApi extends RuntimeApi, ModelStorageApi, CalibrationApi {
-  /** Where ORT's .wasm/.mjs are. Takes effect if called before the first load(). */
-  useOrtFiles(files: OrtFiles): Promise<void>;
+  /**
+   * Where ORT's .wasm/.mjs are (null: where the worker looks by default), and which build to run.
+   * Takes effect if called before the first load().
+   */
+  useOrtFiles(files: OrtFiles | null, build?: OrtBuildRequest): Promise<void>;
 }

@@ -3,7 +3,7 @@
 // is a mistake the types must reject (tsc fails on an unused @ts-expect-error).
 
 import {
-  createRuntimeClient, ORT_FILE_NAMES, POLICY_KINDS, RuntimeError,
+  createRuntimeClient, ORT_ALL_FILES, ORT_FILE_NAMES, POLICY_KINDS, RuntimeError,
   type GenerateRequest, type GenerateResult, type ModelInfo, type RuntimeClient, type RuntimeErrorCode,
 } from 'erta-diffusion';
 import { ErtaDiffusionElement, TAG_NAME, type ErtaDoneDetail } from 'erta-diffusion/element';
@@ -47,7 +47,10 @@ export function onError(e: unknown): RuntimeErrorCode | null {
   return e.code;
 }
 
-const names: readonly string[] = [...POLICY_KINDS, ORT_FILE_NAMES.wasm, ORT_FILE_NAMES.mjs];
+const names: readonly string[] = [...POLICY_KINDS, ORT_FILE_NAMES.wasm, ORT_FILE_NAMES.mjs, ...ORT_ALL_FILES];
+export const asyncifyClient = (): RuntimeClient => createRuntimeClient({ ortBuild: 'asyncify' });
+// @ts-expect-error 'jspi' cannot be forced (it needs WebAssembly.Suspending): 'auto' or 'asyncify'
+export const jspiClient = (): RuntimeClient => createRuntimeClient({ ortBuild: 'jspi' });
 void names;
 
 // ── the element ──────────────────────────────────────────────────────────────────────────────
