@@ -61,19 +61,34 @@ for (const family of ['pixart', 'sd3', 'flux']) {
     test.skip(provider === 'webgpu' && family !== 'sd3', 'WASM only: sd3 covers the text families on WebGPU');
     const golden = `tools/golden/families/${family}-tiny`;
     const r = (JSON.parse(readFileSync(`${golden}/golden.json`, 'utf8')) as {
-      reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number };
+      reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number; embeddedGuidance?: number };
     }).reference;
-    const bytes = readFileSync(`${golden}/reference.output.image.bin`);
-    const image = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const read = (file: string) => {
+      const bytes = readFileSync(`${golden}/${file}`);
+      return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    };
+    const image = read('reference.output.image.bin');
+    const maxDiff = (a: ArrayLike<number>, b: Float32Array) => {
+      let d = 0;
+      for (let k = 0; k < b.length; k++) d = Math.max(d, Math.abs(a[k]! - b[k]!));
+      return d;
+    };
     const info = ok(await load(harness, { provider }, `/models/imported-${family}-tiny/manifest.json`));
     expect(info).toMatchObject({ conditioning: 'text', image: { channels: 3, height: 32, width: 32 } });
-    const run = ok(await generate(harness, { prompt: r.prompt, negativePrompt: r.negative, seed: r.seed, steps: r.steps, guidance: r.guidance }));
-    let d = 0;
-    for (let k = 0; k < image.length; k++) d = Math.max(d, Math.abs(run.image[k]! - image[k]!));
-    expect(d).toBeLessThan(TEXT_TOLERANCE[provider]!);
+    // SD3 and Flux (dev) take the pooled text embedding; Flux dev the guidance scale, per call (the golden's 4.0, not the default 3.5)
+    expect([info.pooledDim, info.defaultEmbeddedGuidance]).toEqual([family === 'pixart' ? null : 32, family === 'flux' ? 3.5 : null]);
+    const eg = r.embeddedGuidance !== undefined ? { embeddedGuidance: r.embeddedGuidance } : {};
+    const run = ok(await generate(harness, { prompt: r.prompt, negativePrompt: r.negative, seed: r.seed, steps: r.steps, guidance: r.guidance, ...eg }));
+    expect(maxDiff(run.image, image)).toBeLessThan(TEXT_TOLERANCE[provider]!);
     if (provider === 'wasm') { // the plan on WASM; WebGPU on SwiftShader is slow and the DiT test covers its reuse path
       const erta = ok(await generate(harness, { prompt: r.prompt, seed: r.seed, steps: r.steps, guidance: r.guidance, policy: { kind: 'ertacache', budget: 4 } }));
       expect(erta.stats).toMatchObject({ computedSteps: 4, reusedSteps: 2 });
+      if (family !== 'pixart') { // reused steps (embed with the pooled text and guidance, head on h + r) against PyTorch's loop with the same reuse
+        const uniform = ok(await generate(harness, { prompt: r.prompt, negativePrompt: r.negative, seed: r.seed, steps: r.steps, guidance: r.guidance, ...eg,
+          policy: { kind: 'uniform', budget: 4 } }));
+        expect(uniform.stats).toMatchObject({ computedSteps: 4, reusedSteps: 2 });
+        expect(maxDiff(uniform.image, read('reference.output.uniformImage.bin'))).toBeLessThan(TEXT_TOLERANCE[provider]!);
+      }
     }
   });
 }

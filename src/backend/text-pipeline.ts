@@ -15,11 +15,20 @@ import { sessionFor, type GraphSessions } from './sessions.ts';
 /** A latent x̂₀ → RGB map run on the device (WebGPU); absent, the map runs on the host. */
 export type DevicePreviewMap<T> = (x: T, matrix: Float32Array, bias: Float32Array) => T;
 
+/** What a run binds besides the prompts' rows. */
+export interface BindOptions {
+  /** Models with a guidance input (Flux dev): the scale fed to it; default the manifest's scheduler.defaultEmbeddedGuidance. */
+  embeddedGuidance?: number;
+}
+
 export interface PipelineGraphs<T> {
-  /** Token ids [maxTokens] → context rows [maxTokens · contextDim] on the host (one read-back). */
+  /**
+   * Token ids [maxTokens] → one conditioning row on the host (one read-back): the context [maxTokens · contextDim],
+   * then, for a model with a pooled text input, the encoder's pooled embedding [pooledDim].
+   */
   encode(ids: Int32Array): Promise<Float32Array>;
-  /** The transformer bound to context rows: batch row k runs row labels[k] (sampling: 0 = prompt, 1 = negative). */
-  bind(contexts: readonly Float32Array[]): Denoiser<T>;
+  /** The transformer bound to conditioning rows: batch row k runs row labels[k] (sampling: 0 = prompt, 1 = negative). */
+  bind(contexts: readonly Float32Array[], options?: BindOptions): Denoiser<T>;
   /** Final latent → RGB planar [3, H', W'] (a video: [3, F, H', W']) in the decoder's range, on the host (one read-back). */
   decode(latent: T): Promise<Float32Array>;
   /** x̂₀ → rough RGB planar [3, H, W] (a video: [3, F, H, W]) through the linear preview map (one read-back). */
@@ -50,8 +59,12 @@ export function previewOnHost(x: Float32Array, matrix: Float32Array, bias: Float
   return out;
 }
 
-/** The context tensor of a batch, row k = rows[labels[k]]; made once per distinct labels (CPU, reused every step). */
-function contextTensors<T extends OrtTensorLike>(ort: OrtNamespace<T>, rows: readonly Float32Array[], shape: [number, number]) {
+/**
+ * The [B, ...shape] tensor of a batch, row k = rows[labels[k]] from `offset` (the context part of a row, or its pooled
+ * tail); made once per distinct labels (CPU, reused every step).
+ */
+function rowTensors<T extends OrtTensorLike>(ort: OrtNamespace<T>, rows: readonly Float32Array[], shape: number[], offset = 0) {
+  const size = shape.reduce((a, b) => a * b, 1);
   const byLabels = new Map<string, T>();
   // The sampler passes the same labels array every step: answer it without forming the key.
   let last: { labels: Int32Array; copy: Int32Array; tensor: T } | null = null;
@@ -61,8 +74,8 @@ function contextTensors<T extends OrtTensorLike>(ort: OrtNamespace<T>, rows: rea
     let t = byLabels.get(key);
     if (!t) {
       checkLabels(labels, rows.length);
-      const data = new Float32Array(labels.length * shape[0] * shape[1]);
-      labels.forEach((l, k) => data.set(rows[l]!, k * rows[l]!.length));
+      const data = new Float32Array(labels.length * size);
+      labels.forEach((l, k) => data.set(rows[l]!.subarray(offset, offset + size), k * size));
       t = new ort.Tensor('float32', data, [labels.length, ...shape]);
       byLabels.set(key, t);
     }
@@ -83,17 +96,31 @@ function checkLabels(labels: Int32Array, bound: number): void {
 /** Rows 0 … b−1: the sampler's order when blocks() is called without labels. */
 const firstRows = (b: number) => Int32Array.from({ length: b }, (_, k) => k);
 
-function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPipeline, rows: readonly Float32Array[]): Denoiser<T> {
+function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPipeline, rows: readonly Float32Array[], o: BindOptions): Denoiser<T> {
   const { ort, sessions, manifest: m, queue } = d;
   const io = p.transformerIo;
-  const { maxTokens, contextDim } = textConditioning(m).conditioning;
+  const { maxTokens, contextDim, pooledDim = 0 } = textConditioning(m).conditioning;
   rows.forEach((r, k) => {
-    if (r.length !== maxTokens * contextDim) {
-      throw new BadInputError(`context row ${k} has ${r.length} values, expected ${maxTokens}×${contextDim}`, 'encode prompts with this model');
+    if (r.length !== maxTokens * contextDim + pooledDim) {
+      throw new BadInputError(`conditioning row ${k} has ${r.length} values, expected ${maxTokens}×${contextDim}${pooledDim ? ` + ${pooledDim} pooled` : ''}`,
+        'encode prompts with this model');
     }
   });
-  const context = contextTensors(ort, rows, [maxTokens, contextDim]);
+  const context = rowTensors(ort, rows, [maxTokens, contextDim]);
   const sigmas = (b: number, sigma: number) => new ort.Tensor('float32', new Float32Array(b).fill(sigma), [b]);
+  // The pooled text embedding [B, P] (rows' tails) and the guidance scale [B]: inputs of embed and the single graph.
+  const pooled = io.pooled ? rowTensors(ort, rows, [pooledDim], maxTokens * contextDim) : null;
+  const scale = o.embeddedGuidance ?? m.scheduler.defaultEmbeddedGuidance;
+  const guidance = io.guidance ? new Map<number, T>() : null;
+  const conditioningFeeds = (feeds: Record<string, T>, labels: Int32Array): Record<string, T> => {
+    if (pooled) feeds[io.pooled!] = pooled(labels);
+    if (guidance) {
+      let g = guidance.get(labels.length);
+      if (!g) guidance.set(labels.length, g = new ort.Tensor('float32', new Float32Array(labels.length).fill(scale!), [labels.length]));
+      feeds[io.guidance!] = g;
+    }
+    return feeds;
+  };
   // [B, C, H, W] or a video's [B, C, F, H, W]: channel-major either way, the frames ride in `inner`
   const outputLayout: ChannelLayout = { channels: m.latent.channels, inner: latentSize(m.latent) / m.latent.channels };
   if (d.mode === 'single') {
@@ -103,7 +130,7 @@ function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPip
       async forward(x, sigma, labels) {
         const t = sigmas(labels.length, sigma);
         try {
-          return (await model({ [io.latent]: x, [io.sigma]: t, [io.context]: context(labels) }, [io.velocity]))[io.velocity]!;
+          return (await model(conditioningFeeds({ [io.latent]: x, [io.sigma]: t, [io.context]: context(labels) }, labels), [io.velocity]))[io.velocity]!;
         } finally {
           t.dispose();
         }
@@ -124,7 +151,7 @@ function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPip
       checkLabels(labels, rows.length);
       const t = sigmas(labels.length, sigma);
       try {
-        const r = await embed({ [io.latent]: x, [io.sigma]: t }, embedOut);
+        const r = await embed(conditioningFeeds({ [io.latent]: x, [io.sigma]: t }, labels), embedOut);
         return { h: r[io.hidden]!, c: r[io.temb]!, mod0: r[io.mod0]! };
       } finally {
         t.dispose();
@@ -143,6 +170,7 @@ export function createPipelineGraphs<T extends OrtTensorLike>(d: PipelineDeps<T>
   const projection = p.context ? graphRunner('context', sessionFor(sessions, m, 'context'), queue) : null;
   const vae = graphRunner('vaeDecoder', sessionFor(sessions, m, 'vaeDecoder'), queue);
   const idsDtype = m.graphs.textEncoder!.inputs[p.textEncoder.io.inputIds]!.dtype;
+  const encoderOut = p.textEncoder.io.pooled ? [p.textEncoder.io.hiddenStates, p.textEncoder.io.pooled] : [p.textEncoder.io.hiddenStates];
   const C = m.latent.channels;
   const inner = latentSize(m.latent) / C; // H·W, or F·H·W for a video
   const matrix = Float32Array.from(p.preview.matrix.flat());
@@ -156,20 +184,30 @@ export function createPipelineGraphs<T extends OrtTensorLike>(d: PipelineDeps<T>
       const data = idsDtype === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : Int32Array.from(ids);
       const input = new ort.Tensor(idsDtype as 'int32' | 'int64', data, [1, ids.length]);
       let hidden: T | null = null;
+      let pooled: T | null = null;
       try {
-        hidden = (await encoder({ [p.textEncoder.io.inputIds]: input }, [p.textEncoder.io.hiddenStates]))[p.textEncoder.io.hiddenStates]!;
+        const r = await encoder({ [p.textEncoder.io.inputIds]: input }, encoderOut);
+        hidden = r[p.textEncoder.io.hiddenStates]!;
+        if (p.textEncoder.io.pooled) pooled = r[p.textEncoder.io.pooled]!;
         if (projection && p.context) {
           const projected = (await projection({ [p.context.io.hiddenStates]: hidden }, [p.context.io.context]))[p.context.io.context]!;
           ops.dispose(hidden);
           hidden = projected;
         }
-        return await ops.read(hidden);
+        const context = await ops.read(hidden);
+        if (!pooled) return context;
+        const tail = await ops.read(pooled);
+        const row = new Float32Array(context.length + tail.length); // [context | pooled]: one row per prompt, as the LRU keeps it
+        row.set(context);
+        row.set(tail, context.length);
+        return row;
       } finally {
         input.dispose();
         if (hidden) ops.dispose(hidden);
+        if (pooled) ops.dispose(pooled);
       }
     },
-    bind: (rows) => bindTransformer(d, p, rows),
+    bind: (rows, options = {}) => bindTransformer(d, p, rows, options),
     async decode(latent) {
       const scaled = ops.rectifyAffine(latent, unscaleA, unscaleB, { channels: C, inner });
       let image: T | null = null;

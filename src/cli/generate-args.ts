@@ -16,6 +16,8 @@ export const GENERATE_USAGE = `usage: npm run generate -- --class <0-9> [options
   --seed <n>           noise seed (default 0); same seed → same image on every backend
   --steps <n>          sampling steps (default: the manifest's scheduler.defaultSteps)
   --guidance <w>       classifier-free guidance weight (default: the manifest's; 1 = off, half the compute)
+  --embedded-guidance <g>  guidance-distilled models (Flux dev style, a guidance input): the scale fed
+                       to the model's guidance embedding (default: the manifest's; no extra compute)
   --policy <kind>      cache policy: ${POLICY_KINDS.join(' | ')} (default none)
   --budget <n>         computed-step budget: of the plan to use (plans are fitted per budget), or
                        for uniform / taylorseer, exactly n evenly spread computed steps
@@ -42,6 +44,7 @@ export interface GenerateArgs {
   seed: number;
   steps?: number;
   guidance?: number;
+  embeddedGuidance?: number;
   policy: string;
   budget?: number;
   space?: 'output' | 'hidden';
@@ -67,6 +70,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   steps: { type: 'string' },
   guidance: { type: 'string' },
+  'embedded-guidance': { type: 'string' },
   policy: { type: 'string' },
   budget: { type: 'string' },
   space: { type: 'string' },
@@ -105,6 +109,7 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs | null 
     negativePrompt: r.str('negative-prompt'),
     steps: r.int('steps', 1, 10_000),
     guidance: r.num('guidance'),
+    embeddedGuidance: r.num('embedded-guidance'),
     budget: r.int('budget', 1),
     space: r.str('space') === undefined ? undefined : r.oneOf('space', ['output', 'hidden'], 'output'),
     interval: r.int('interval', 1),

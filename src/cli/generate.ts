@@ -17,7 +17,7 @@ export function float32LE(values: Float32Array): Uint8Array {
 }
 
 /** The API's option names as this command's flags (for errors worded as flags). */
-const FLAGS: Record<string, string> = { label: 'class', timeMode: 'time-mode', negativePrompt: 'negative-prompt' };
+const FLAGS: Record<string, string> = { label: 'class', timeMode: 'time-mode', negativePrompt: 'negative-prompt', embeddedGuidance: 'embedded-guidance' };
 
 export async function runGenerate(args: GenerateArgs): Promise<GenerateReport> {
   const { out, raw, strip, fps, json: _json, ...options } = args;

@@ -19,6 +19,14 @@ graph's output on a random batch. Then: npm run calibrate -- --model <dir> --bud
   --components <dir>      text models: the folder with tokenizer/tokenizer.json, text_encoder/model.onnx,
                           vae_decoder/model.onnx (+ config.json: scaling_factor, shift_factor)
   --prompts <file>        text models: calibration prompts (JSON array or one a line), for npm run calibrate
+  --pooled-input <name>   text models (SD3 / Flux style): the input taking the pooled text embedding [B, P]
+                          (default: the one float [B, P] input; by name, *pool* / text_embeds, when several).
+                          It feeds the time embedding, so embed reads it; its values come from the text
+                          encoder's [1, P] output (CLIP's pooler_output / text_embeds)
+  --guidance-input <name> guidance-distilled models (Flux dev style): the input taking the guidance scale
+                          [B] (default: the [B] float input named *guidance*); the model then runs without
+                          CFG (manifest defaultGuidance 1) and generate takes --embedded-guidance
+  --embedded-guidance <g> the manifest's default guidance scale for such a model (default 3.5, Flux dev's)
   --classes <k>           classes of a class-conditional model (default: rows of the label
                           embedding − 1; label k is the null class)
   --timestep-scale <s>    the model takes t = s·σ (e.g. 1000); default 1 (σ ∈ [0, 1])
@@ -34,6 +42,9 @@ export interface ImportArgs {
   blocksOutput?: string;
   components?: string;
   prompts?: string;
+  pooledInput?: string;
+  guidanceInput?: string;
+  embeddedGuidance?: number;
   classes?: number;
   timestepScale?: number;
   name?: string;
@@ -50,6 +61,7 @@ export function parseImportArgs(argv: readonly string[]): ImportArgs | null {
         out: { type: 'string' }, 'blocks-input': { type: 'string' }, 'blocks-output': { type: 'string' },
         classes: { type: 'string' }, components: { type: 'string' }, prompts: { type: 'string' }, 'timestep-scale': { type: 'string' }, name: { type: 'string' },
         tolerance: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+        'pooled-input': { type: 'string' }, 'guidance-input': { type: 'string' }, 'embedded-guidance': { type: 'string' },
       },
     });
   } catch (e) {
@@ -79,6 +91,13 @@ export function parseImportArgs(argv: readonly string[]): ImportArgs | null {
   if (prompts !== undefined) a.prompts = prompts;
   const name = r.str('name');
   if (name !== undefined) a.name = name;
+  const pooledInput = r.str('pooled-input');
+  if (pooledInput !== undefined) a.pooledInput = pooledInput;
+  const guidanceInput = r.str('guidance-input');
+  if (guidanceInput !== undefined) a.guidanceInput = guidanceInput;
+  const eg = r.num('embedded-guidance');
+  if (eg !== undefined && !(eg >= 0 && eg <= 100)) r.fail(`--embedded-guidance must be in [0, 100], got ${eg}`);
+  if (eg !== undefined) a.embeddedGuidance = eg;
   return a;
 }
 
@@ -89,6 +108,8 @@ export function describeImport(r: ImportResult): string {
     `imported ${r.name} into ${r.out}`,
     `  stack: ${r.stack}; h = ${r.blocksInput} → z = ${r.blocksOutput} [B, ${r.hidden.tokens}, ${r.hidden.dim}]`,
     `  c packs: ${r.sides.map((s) => `${s.name} ${JSON.stringify(s.shape)}`).join(', ') || 'nothing'}`,
+    ...(r.pooled ? [`  pooled text: ${r.pooled.input} [B, ${r.pooled.dim}] ← text encoder output ${r.pooled.encoderOutput} (an input of embed)`] : []),
+    ...(r.guidance ? [`  guidance: ${r.guidance.input} [B] (an input of embed; default scale ${r.guidance.default}; runs without CFG)`] : []),
     `  latent ${r.latent.channels}×${r.latent.frames !== undefined ? `${r.latent.frames}×` : ''}${r.latent.height}×${r.latent.width}, ${r.classes ? `${r.classes} classes` : 'text-conditioned'}, ${r.prediction}`,
     ...r.files.map((f) => `  ${f.file}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`),
     `  split vs single: ${r.parity.toExponential(2)} (relative max-abs, tolerance ${r.tolerance})`,

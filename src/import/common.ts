@@ -16,6 +16,11 @@ export interface Roles {
   /** Text models: the text encoder's hidden states [B, L, Dt] input, and [L, Dt]. */
   context?: string;
   contextShape?: number[];
+  /** Text models (SD3 / Flux): the pooled text embedding input [B, P] (`pooled_projections`), and P. */
+  pooled?: string;
+  pooledDim?: number;
+  /** Guidance-distilled models (Flux dev): the guidance scale input [B] (`guidance`). */
+  guidance?: string;
 }
 export const fail = (code: ConstructorParameters<typeof ImportError>[0], msg: string, hint: string, cand: string[] = []) =>
   new ImportError(code, msg, hint, cand);
@@ -59,6 +64,8 @@ export function feedsFor(ort: Ort, roles: Roles, latentShape: number[], b: numbe
     const shape = roles.contextShape!;
     feeds[roles.context] = new ort.Tensor('float32', gaussianNoise(seed + 1, b * shape[0]! * shape[1]!), [b, ...shape]);
   }
+  if (roles.pooled) feeds[roles.pooled] = new ort.Tensor('float32', gaussianNoise(seed + 2, b * roles.pooledDim!), [b, roles.pooledDim!]);
+  if (roles.guidance) feeds[roles.guidance] = new ort.Tensor('float32', Float32Array.from({ length: b }, (_, k) => 3.5 - 1.5 * k), [b]);
   return feeds;
 }
 

@@ -6,7 +6,7 @@
 // plans; calibration runs.
 
 import * as ort from 'onnxruntime-node';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode as decodePng, decodeApng } from 'fast-png';
@@ -15,6 +15,7 @@ import { generate } from '../node/generate.ts';
 import { calibrate } from '../node/calibrate.ts';
 import { readGoldenIndex, readGoldenTensor, type GoldenIndex } from '../backend/test-model.ts';
 import { importModel } from './import-model.ts';
+import { decodeModel, encodeModel } from './onnx-graph.ts';
 
 let tmp: string;
 beforeAll(async () => {
@@ -113,23 +114,26 @@ const TEXT_FAMILIES = [
     sides: ['/adaln_single/linear/Gemm_output_0', '/adaln_single/timestep_embedder/linear_2/Gemm_output_0', '/caption_projection/linear_2/Add_output_0'],
     temb: 7 * 32 },
   // Two streams; the last block drops the text stream, so the stack's output (and the cached residual) is the image stream.
-  { family: 'sd3', title: 'SD3-style MMDiT (joint attention over two streams, image-stream residual)', stack: '/transformer_blocks × 3',
-    sides: ['/transformer_blocks.0/norm1/Mul_output_0', '/context_embedder/Add_output_0'], temb: 32 },
+  // The pooled text embedding is added to the time embedding: an input of embed, its values the encoder's second output.
+  { family: 'sd3', title: 'SD3-style MMDiT (joint attention over two streams, image-stream residual, pooled text)', stack: '/transformer_blocks × 3',
+    sides: ['/transformer_blocks.0/norm1/Mul_output_0', '/context_embedder/Add_output_0'], temb: 32, pooled: true, guidance: false },
   // Double-stream then single-stream blocks over [text, image]; the stack ends with the slice back to
   // the image tokens (the bound, Shape of the text stream, becomes a constant); RoPE tables are constants.
-  { family: 'flux', title: 'Flux-style DiT (double then single stream, RoPE)',
+  // Flux dev: pooled text and a guidance embedding (guidance-distilled: no CFG branch, the scale is an input).
+  { family: 'flux', title: 'Flux-style DiT (double then single stream, RoPE, pooled text, guidance embedding)',
     stack: '/transformer_blocks × 2, /single_transformer_blocks × 2 + Slice to the image tokens',
-    sides: ['/transformer_blocks.0/norm1/Mul_output_0', '/context_embedder/Add_output_0'], temb: 32 },
+    sides: ['/transformer_blocks.0/norm1/Mul_output_0', '/context_embedder/Add_output_0'], temb: 32, pooled: true, guidance: true },
 ];
 
 for (const F of TEXT_FAMILIES) describe(`${F.title}: text, flow matching at t = 1000σ`, () => {
   const FIX = `tools/families/fixtures/${F.family}-tiny`;
   const GOLDEN = `tools/golden/families/${F.family}-tiny`;
   const MODEL = `public/models/imported-${F.family}-tiny`;
-  let index: GoldenIndex & { reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number } };
+  let index: GoldenIndex & { reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number; embeddedGuidance?: number } };
   beforeAll(async () => {
     index = (await readGoldenIndex(GOLDEN)) as typeof index;
   });
+  const eg = () => (index.reference.embeddedGuidance !== undefined ? { embeddedGuidance: index.reference.embeddedGuidance } : {});
 
   it('imports with --components and --timestep-scale 1000: text projection → context graph, time modulation → temb', async () => {
     const out = join(tmp, F.family);
@@ -145,6 +149,16 @@ for (const F of TEXT_FAMILIES) describe(`${F.title}: text, flow matching at t = 
     expect(made.components.transformer.graphs.blocks.inputs.temb.shape).toEqual(['B', F.temb]);
     expect(committed.modelHash).toBe(made.modelHash);
     expect(committed.components).toEqual(made.components);
+    // pooled text: an input of embed and of the single graph (not of blocks), fed from the text encoder's second output
+    const tr = made.components.transformer;
+    expect(r.pooled).toEqual(F.pooled ? { input: 'pooled_projections', dim: 32, encoderOutput: 'text_embeds' } : undefined);
+    expect(Object.keys(tr.graphs.embed.inputs)).toEqual(['latent', 'sigma', ...(F.pooled ? ['pooled'] : []), ...(F.guidance ? ['guidance'] : [])]);
+    expect(Object.keys(tr.graphs.blocks.inputs)).toEqual(['hidden', 'temb', 'context']);
+    expect(made.conditioning.pooledDim).toBe(F.pooled ? 32 : undefined);
+    expect(made.components.textEncoder.io.pooled).toBe(F.pooled ? 'text_embeds' : undefined);
+    // guidance-distilled: no CFG by default, the guidance scale's default in the scheduler
+    expect(r.guidance).toEqual(F.guidance ? { input: 'guidance', default: 3.5 } : undefined);
+    expect([made.scheduler.defaultGuidance, made.scheduler.defaultEmbeddedGuidance]).toEqual(F.guidance ? [1, 3.5] : [4.5, undefined]);
   }, 60_000);
 
   it('without --components: IMPORT_UNSUPPORTED naming the flag and the folder layout', async () => {
@@ -166,11 +180,27 @@ for (const F of TEXT_FAMILIES) describe(`${F.title}: text, flow matching at t = 
   for (const graphs of ['split', 'single'] as const) {
     it(`prompt → image (${graphs}) equals the PyTorch reference loop (tokenizer, encoder, projection, CFG, VAE)`, async () => {
       const ref = index.reference;
-      const r = await generate({ model: MODEL, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, graphs, threads: 1 });
+      const r = await generate({ model: MODEL, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, graphs, threads: 1, ...eg() });
       const want = await readGoldenTensor(index.graphs['reference']!.outputs['image']!, GOLDEN);
       let d = 0;
       for (let k = 0; k < want.length; k++) d = Math.max(d, Math.abs(r.image[k]! - want[k]!));
       expect(d).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  if (F.pooled) {
+    it('a reused step is right: uniform caching (budget 4 of 6, hidden space) equals PyTorch\'s loop with the same reuse', async () => {
+      // Reused steps run embed (pooled text, guidance) and head on h + r with this step's temb: PyTorch does the same by hand.
+      const ref = index.reference;
+      const r = await generate({ model: MODEL, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, policy: 'uniform', budget: 4,
+        threads: 1, ...eg() });
+      expect(r.report.decisions).toBe('CRCCRC');
+      const want = await readGoldenTensor(index.graphs['reference']!.outputs['uniformImage']!, GOLDEN);
+      let d = 0;
+      for (let k = 0; k < want.length; k++) d = Math.max(d, Math.abs(r.image[k]! - want[k]!));
+      expect(d).toBeLessThanOrEqual(1e-4);
+      const full = await readGoldenTensor(index.graphs['reference']!.outputs['image']!, GOLDEN);
+      expect(relDiff(want, full)).toBeGreaterThan(1e-3); // the reuse changed the image: the check above is not full compute's
     });
   }
 
@@ -270,4 +300,71 @@ describe('Wan-style video DiT (3-D patches over frames, RoPE, cross-attention): 
     const r = await calibrate({ model: dir, steps: 6, budgets: [3], seeds: [0], evaluate: false });
     expect(r.plans.find((p) => p.kind === 'ertacache')!.computedSteps).toBe(3);
   }, 120_000);
+});
+
+// Flux dev's per-call guidance scale, Flux schnell (pooled text, no guidance embedding), and the importer's
+// name flags for the two new inputs.
+describe('pooled text and guidance embeddings (SD3 / Flux)', () => {
+  const DEV = 'public/models/imported-flux-tiny';
+
+  it('Flux dev: embeddedGuidance is fed per call (the golden is at 4.0, the default 3.5 gives another image); bad values are typed errors', async () => {
+    const index = (await readGoldenIndex('tools/golden/families/flux-tiny')) as GoldenIndex & { reference: { prompt: string; seed: number; steps: number } };
+    const ref = index.reference;
+    const want = await readGoldenTensor(index.graphs['reference']!.outputs['image']!, 'tools/golden/families/flux-tiny');
+    const at = async (embeddedGuidance?: number) => (await generate({ model: DEV, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, threads: 1,
+      ...(embeddedGuidance !== undefined ? { embeddedGuidance } : {}) })).image;
+    const maxDiff = (a: ArrayLike<number>) => {
+      let d = 0;
+      for (let k = 0; k < want.length; k++) d = Math.max(d, Math.abs(a[k]! - want[k]!));
+      return d;
+    };
+    expect(maxDiff(await at(4))).toBeLessThanOrEqual(1e-4);
+    expect(maxDiff(await at())).toBeGreaterThan(1e-3); // the manifest's 3.5
+    for (const bad of [-1, Number.NaN, 101]) {
+      await expect(generate({ model: DEV, prompt: 'a red apple', seed: 0, steps: 2, embeddedGuidance: bad, threads: 1 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    }
+    // SD3 has no guidance embedding
+    await expect(generate({ model: 'public/models/imported-sd3-tiny', prompt: 'a red apple', seed: 0, steps: 2, embeddedGuidance: 3, threads: 1 }))
+      .rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  }, 60_000);
+
+  it('Flux schnell (pooled text, no guidance embedding) imports with no flags and equals PyTorch (split and single)', async () => {
+    const FIX = 'tools/families/fixtures/flux-schnell-tiny';
+    const GOLDEN = 'tools/golden/families/flux-schnell-tiny';
+    const out = join(tmp, 'flux-schnell');
+    const r = await importModel({ model: `${FIX}/transformer/model.onnx`, out, name: 'flux-schnell-tiny', components: FIX, timestepScale: 1000 });
+    expect(r.parity).toBeLessThanOrEqual(1e-6);
+    expect([r.pooled?.input, r.guidance]).toEqual(['pooled_projections', undefined]);
+    const index = (await readGoldenIndex(GOLDEN)) as GoldenIndex & { reference: { prompt: string; seed: number; steps: number; guidance: number } };
+    const ref = index.reference;
+    const want = await readGoldenTensor(index.graphs['reference']!.outputs['image']!, GOLDEN);
+    for (const graphs of ['split', 'single'] as const) {
+      const g = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, graphs, threads: 1 });
+      let d = 0;
+      for (let k = 0; k < want.length; k++) d = Math.max(d, Math.abs(g.image[k]! - want[k]!));
+      expect(d, graphs).toBeLessThanOrEqual(1e-4);
+    }
+    await expect(generate({ model: out, prompt: 'a red apple', seed: 0, steps: 2, embeddedGuidance: 3, threads: 1 })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  }, 60_000);
+
+  it('inputs named otherwise: IMPORT_UNSUPPORTED naming --guidance-input / --pooled-input; with the flags the export imports', async () => {
+    // The Flux dev export with its pooled and guidance inputs renamed to names that say nothing.
+    const m = decodeModel(await readFile('tools/families/fixtures/flux-tiny/transformer/model.onnx'));
+    const renames: Record<string, string> = { pooled_projections: 'in_a', guidance: 'in_b' };
+    for (const v of m.graph!.input ?? []) if (renames[v.name!]) v.name = renames[v.name!]!;
+    for (const n of m.graph!.node ?? []) n.input = (n.input ?? []).map((i) => renames[i] ?? i);
+    const file = join(tmp, 'flux-renamed.onnx');
+    await writeFile(file, encodeModel(m));
+    const FIX = 'tools/families/fixtures/flux-tiny';
+    const base = { model: file, components: FIX, timestepScale: 1000 };
+    const e = await importModel({ ...base, out: join(tmp, 'flux-renamed-0') }).then(() => null, (x: unknown) => x);
+    expect(e).toMatchObject({ code: 'IMPORT_UNSUPPORTED' });
+    expect((e as Error & { hint: string }).hint).toContain('--guidance-input');
+    const wrong = await importModel({ ...base, out: join(tmp, 'flux-renamed-1'), guidanceInput: 'nope' }).then(() => null, (x: unknown) => x);
+    expect(wrong).toMatchObject({ code: 'IMPORT_TENSOR_UNKNOWN' });
+    // A [B, P] input is the pooled one by shape (only one there); naming it explicitly works too.
+    const r = await importModel({ ...base, out: join(tmp, 'flux-renamed-2'), guidanceInput: 'in_b', pooledInput: 'in_a', embeddedGuidance: 4 });
+    expect([r.pooled?.input, r.guidance]).toEqual(['in_a', { input: 'in_b', default: 4 }]);
+    expect(r.parity).toBeLessThanOrEqual(1e-6);
+  }, 60_000);
 });

@@ -52,6 +52,15 @@ export interface ImportOptions {
   components?: string;
   /** Text models: calibration prompts (a JSON array, or one a line), listed as the manifest's calibrationPrompts. */
   prompts?: string;
+  /**
+   * Text models: the input taking the pooled text embedding [B, P] (SD3 / Flux `pooled_projections`).
+   * Default: the one float [B, P] input (by name when several: pooled / text_embeds).
+   */
+  pooledInput?: string;
+  /** Guidance-distilled models (Flux dev): the input taking the guidance scale [B]. Default: the [B] float input named *guidance*. */
+  guidanceInput?: string;
+  /** The manifest's default guidance scale for a model with a guidance input (default 3.5, Flux dev's). */
+  embeddedGuidance?: number;
   ort?: Ort;
 }
 
@@ -75,34 +84,88 @@ export interface ImportResult {
   /** max |split − single| / max |single| on a random batch of 2. */
   parity: number;
   tolerance: number;
+  /** Text models with a pooled text input: the transformer's input, its width P and the text encoder's output feeding it. */
+  pooled?: { input: string; dim: number; encoderOutput: string };
+  /** Guidance-distilled models: the guidance input and the manifest's default scale. */
+  guidance?: { input: string; default: number };
 }
 
 
 
 
 
-/** Which graph input is which: latent [B, C, H, W] float, timestep [B] float, class labels [B] int. */
-function inputRoles(ix: GraphIndex): Roles {
+/**
+ * Which graph input is which: latent [B, C, H, W] (or [B, C, F, H, W]) float, timestep [B] float, and class labels [B]
+ * int or text hidden states [B, L, D] float; a text model may also take the pooled text embedding [B, P] and a
+ * guidance scale [B] (SD3, Flux), found by shape and name or named by --pooled-input / --guidance-input.
+ */
+function inputRoles(ix: GraphIndex, o: Pick<ImportOptions, 'pooledInput' | 'guidanceInput'> = {}): Roles {
   const ins = [...ix.inputs.values()];
   const describe = ins.map((v) => `${v.name} ${ELEM_NAMES[elemType(v)] ?? `type ${elemType(v)}`} ${JSON.stringify(declaredShape(v))}`).join(', ');
-  const pick = (ok: (rank: number, elem: number) => boolean) => ins.filter((v) => ok(declaredShape(v).length, elemType(v)));
+  const named = (flag: string, name: string | undefined, rank: number, what: string) => {
+    if (name === undefined) return undefined;
+    const v = ix.inputs.get(name);
+    if (!v || declaredShape(v).length !== rank || elemType(v) !== ELEM.float32) {
+      throw fail('IMPORT_TENSOR_UNKNOWN', `${flag} ${name}: ${v ? `the input is ${ELEM_NAMES[elemType(v)]} ${JSON.stringify(declaredShape(v))}, not ${what}` : 'no graph input has that name'}`,
+        `Name a float32 ${what} input of the graph (inputs: ${describe}).`);
+    }
+    return v;
+  };
+  let guidance = named('--guidance-input', o.guidanceInput, 1, '[B]');
+  let pooled = named('--pooled-input', o.pooledInput, 2, '[B, P]');
+  const rest = ins.filter((v) => v !== guidance && v !== pooled);
+  const pick = (ok: (rank: number, elem: number) => boolean) => rest.filter((v) => ok(declaredShape(v).length, elemType(v)));
   // [B, C, H, W] images, or [B, C, F, H, W] videos (Wan: 3-D patches over frames)
   const latent = pick((r, e) => (r === 4 || r === 5) && e === ELEM.float32);
-  const time = pick((r, e) => r === 1 && e === ELEM.float32);
+  let time = pick((r, e) => r === 1 && e === ELEM.float32);
   const labels = pick((r, e) => r === 1 && (e === ELEM.int32 || e === ELEM.int64));
   const text = pick((r, e) => r === 3 && e === ELEM.float32);
+  let flat = pick((r, e) => r === 2 && e === ELEM.float32);
+  // Flux dev: timestep and guidance are both [B] floats; the guidance one says so in its name.
+  if (!guidance && time.length === 2) {
+    const g = time.filter((v) => /guidance/i.test(v.name ?? ''));
+    if (g.length !== 1) {
+      throw fail('IMPORT_UNSUPPORTED', `two [B] float inputs (${time.map((v) => v.name).join(', ')}) and neither is named *guidance*: cannot tell the timestep from the guidance scale`,
+        'Pass --guidance-input NAME (the input taking the guidance scale, Flux dev style), or export with input_names [..., "guidance"].');
+    }
+    guidance = g[0]!;
+    time = time.filter((v) => v !== guidance);
+  }
+  if (!pooled && flat.length > 0) {
+    const byName = flat.filter((v) => /pool|text_embeds/i.test(v.name ?? ''));
+    if (flat.length > 1 && byName.length !== 1) {
+      throw fail('IMPORT_UNSUPPORTED', `several [B, P] float inputs (${flat.map((v) => v.name).join(', ')}): cannot tell which is the pooled text embedding`,
+        'Pass --pooled-input NAME (the input taking the pooled text embedding, SD3 / Flux `pooled_projections`).');
+    }
+    pooled = flat.length === 1 ? flat[0]! : byName[0]!;
+    flat = flat.filter((v) => v !== pooled);
+  }
   if (latent.length !== 1 || time.length !== 1) {
     throw fail('IMPORT_NOT_A_DIT', `the graph's inputs (${describe || 'none'}) are not a diffusion transformer's: it needs one latent `
       + `[B, C, H, W] float32 and one timestep [B] float32 (found ${latent.length} and ${time.length})`,
     'Export the transformer alone, with inputs (latent, timestep, class labels or text context) — README, "Bring your own model".');
   }
-  if (text.length === 1 && labels.length === 0 && ins.length === 3) {
+  const sides = (pooled ? 1 : 0) + (guidance ? 1 : 0);
+  if (text.length === 1 && labels.length === 0 && ins.length === 3 + sides) {
     const shape = declaredShape(text[0]!);
     if (shape.slice(1).some((d) => typeof d !== 'number')) {
       throw fail('IMPORT_UNSUPPORTED', `text input ${text[0]!.name} has shape ${JSON.stringify(shape)}: L and the width must be fixed`,
         'Export with a fixed text length (the tokenizer pads to it); only the batch axis may be dynamic.');
     }
-    return { latent: latent[0]!.name!, timestep: time[0]!.name!, dtypeLabels: 0, context: text[0]!.name!, contextShape: shape.slice(1) as number[] };
+    const pooledDim = pooled ? declaredShape(pooled)[1] : undefined;
+    if (pooled && typeof pooledDim !== 'number') {
+      throw fail('IMPORT_UNSUPPORTED', `pooled input ${pooled.name} has shape ${JSON.stringify(declaredShape(pooled))}: its width P must be fixed`,
+        'Export with a fixed pooled width; only the batch axis may be dynamic.');
+    }
+    return {
+      latent: latent[0]!.name!, timestep: time[0]!.name!, dtypeLabels: 0, context: text[0]!.name!, contextShape: shape.slice(1) as number[],
+      ...(pooled ? { pooled: pooled.name!, pooledDim: pooledDim as number } : {}), ...(guidance ? { guidance: guidance.name! } : {}),
+    };
+  }
+  if (sides > 0) {
+    throw fail('IMPORT_UNSUPPORTED', `the graph takes ${[pooled?.name, guidance?.name].filter(Boolean).join(' and ')} (pooled text / guidance) `
+      + `but not exactly one text input [B, L, D] beside the latent and timestep (inputs: ${describe})`,
+    'Pooled text and guidance embeddings go with text-conditioned models (SD3 / Flux style): export (latent, timestep, encoder_hidden_states, pooled_projections[, guidance]).');
   }
   if (declaredShape(latent[0]!).length === 5) {
     throw fail('IMPORT_UNSUPPORTED', `the latent ${latent[0]!.name} is a video [B, C, F, H, W]: video models import text-conditioned only `
@@ -111,8 +174,8 @@ function inputRoles(ix: GraphIndex): Roles {
   }
   if (labels.length !== 1 || ins.length !== 3) {
     throw fail('IMPORT_NOT_A_DIT', `the graph's inputs (${describe}) are not those of a class-conditional DiT (latent, timestep, labels) `
-      + 'nor of a text-conditioned one (latent, timestep, encoder hidden states [B, L, D])',
-    'Export the transformer with exactly these three inputs (README, "Bring your own model").');
+      + 'nor of a text-conditioned one (latent, timestep, encoder hidden states [B, L, D][, pooled text [B, P]][, guidance [B]])',
+    'Export the transformer with exactly these inputs (README, "Bring your own model").');
   }
   return { latent: latent[0]!.name!, timestep: time[0]!.name!, labels: labels[0]!.name!, dtypeLabels: elemType(labels[0]!) };
 }
@@ -210,7 +273,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
       'Export a model under 2 GB as one file (torch.onnx.export without external data); larger models are not supported by the importer yet.');
   }
   const ix = indexGraph(src);
-  const roles = inputRoles(ix);
+  const roles = inputRoles(ix, o);
   const latentDecl = declaredShape(ix.inputs.get(roles.latent)!);
   if (latentDecl.slice(1).some((d) => typeof d !== 'number')) {
     throw fail('IMPORT_UNSUPPORTED', `latent input ${roles.latent} has shape ${JSON.stringify(latentDecl)}: C, (F,) H and W must be fixed`,

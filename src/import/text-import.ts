@@ -7,7 +7,10 @@
 // (PixArt's caption_projection) go to a per-prompt context graph, run once per prompt, and reach
 // the blocks concatenated along the last axis as the `context` role [B, L, X]; tensors made from
 // the timestep (adaLN-single's shared modulation, the embedded timestep the head reads) are
-// computed by embed once per step and handed over packed into `temb` [B, K].
+// computed by embed once per step and handed over packed into `temb` [B, K]. The pooled text
+// embedding (SD3 / Flux `pooled_projections` [B, P]) and the guidance scale (Flux dev `guidance` [B])
+// are added to the time embedding in the families that take them, so they feed temb, never h: they
+// are inputs of embed (and of the single graph), beside the latent and σ, on the conditioning side.
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -19,7 +22,7 @@ import { batched, fail, prod, rename, type Ort, type Probe, type Roles } from '.
 import type { Region } from './find-stack.ts';
 import {
   backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, encodeModel, int64Tensor, intAttr, node, subModel,
-  type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
+  type GraphIndex, type IoSpec, type Model, type Node, type Tensor, type ValueInfo,
 } from './onnx-graph.ts';
 import type { ImportOptions, ImportResult } from './import-model.ts';
 
@@ -77,7 +80,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
       + `velocity of the latent's shape [B, ${shown}]`, 'Export the velocity prediction (ε-prediction text models are not supported yet).');
   }
 
-  // ---- sort what the stack reads: per prompt (text only) or per step (timestep, maybe latent) ----
+  // ---- sort what the stack reads: per prompt (text only) or per step (timestep, maybe latent, pooled text, guidance) ----
   const perPrompt: string[] = [];
   const perStep: string[] = [];
   for (const s of c.blockSides) {
@@ -85,8 +88,9 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     if (deps.length > 0 && deps.every((d) => d === ctxIn)) perPrompt.push(s);
     else if (!deps.includes(ctxIn)) perStep.push(s);
     else {
-      throw fail('IMPORT_UNSUPPORTED', `the blocks read ${s}, which depends on both the text and the timestep/latent (${deps.join(', ')})`,
-        'Pooled-text conditioning added to the time embedding (SD3 / Flux style) is not supported by the importer yet.');
+      throw fail('IMPORT_UNSUPPORTED', `the blocks read ${s}, which depends on both the text hidden states ${ctxIn} and the timestep/latent (${deps.join(', ')})`,
+        'Text that conditions the time embedding must come in as the pooled text embedding, a [B, P] input (SD3 / Flux `pooled_projections`; '
+        + '--pooled-input NAME), not derived from the hidden states inside the graph.');
     }
   }
   for (const s of c.headSides) {
@@ -117,7 +121,8 @@ export async function importText(c: TextContext): Promise<ImportResult> {
 
   // ---- graphs ----
   const io = (name: string, elem: number, shape: (number | string)[]): IoSpec => ({ name, elem, shape });
-  const names = { latent: 'latent', sigma: 'sigma', hidden: 'hidden', temb: 'temb', mod0: 'mod0', context: 'context', hiddenOut: 'hidden_out', velocity: 'velocity' };
+  const names = { latent: 'latent', sigma: 'sigma', hidden: 'hidden', temb: 'temb', mod0: 'mod0', context: 'context', hiddenOut: 'hidden_out', velocity: 'velocity',
+    ...(roles.pooled ? { pooled: 'pooled' } : {}), ...(roles.guidance ? { guidance: 'guidance' } : {}) };
   const taken = new Set([...ix.producer.keys(), ...ix.initializers.keys()]);
   for (const n of Object.values(names)) {
     if (taken.has(n)) {
@@ -127,6 +132,9 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   }
   const latentSpec = io('latent', ELEM.float32, ['B', ...dims]);
   const sigmaSpec = io('sigma', ELEM.float32, ['B']);
+  const P = roles.pooledDim ?? 0;
+  // embed's (and the single graph's) conditioning inputs besides the latent and σ
+  const condSpecs: IoSpec[] = [...(roles.pooled ? [io('pooled', ELEM.float32, ['B', P])] : []), ...(roles.guidance ? [io('guidance', ELEM.float32, ['B'])] : [])];
   const hSpec = (n: string) => io(n, ELEM.float32, ['B', N, D]);
   const tembSpec = io('temb', ELEM.float32, ['B', K]);
   const ctxSpec = io('context', ELEM.float32, ['B', L, X]);
@@ -135,6 +143,8 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   const inputs = (): Node[] => [
     ...rename('latent', roles.latent, 'latent'),
     ...(scale === 1 ? rename('sigma', roles.timestep, 'sigma') : [node('Mul', ['sigma', 'erta_import/t_scale'], [roles.timestep], 'erta_import/t_scale')]),
+    ...(roles.pooled ? rename('pooled', roles.pooled, 'pooled') : []),
+    ...(roles.guidance ? rename('guidance', roles.guidance, 'guidance') : []),
   ];
   // temb = Concat(Reshape(side, [0, -1]) …) (or a zero column when nothing is read)
   const packTemb = (): { nodes: Node[]; init: Tensor[] } => {
@@ -174,7 +184,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     : unpack('context', ctx, perPrompt, 2, 'c'));
 
   const embedSlice = backwardSlice(ix, [h, ...tembSides], new Set());
-  const bad = [...embedSlice.needs].filter((n) => n !== roles.latent && n !== roles.timestep);
+  const bad = [...embedSlice.needs].filter((n) => ![roles.latent, roles.timestep, roles.pooled, roles.guidance].includes(n));
   if (bad.length > 0) throw fail('IMPORT_UNSUPPORTED', `the embedding reads ${bad.join(', ')} (the text)`, 'Only the blocks may read the text (PixArt / SANA style).');
   const packed = packTemb();
   const ub = unpack('temb', temb, perStep, 1, 't');
@@ -187,14 +197,14 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   const models: Record<string, Model> = {
     embed: subModel(src, ix, { name: 'embed', keep: embedSlice.nodes, before: inputs(),
       after: [...packed.nodes, ...rename(h, 'hidden', 'hidden'), node('Identity', [h], ['mod0'], 'erta_import/mod0')],
-      extraInit: [...tScale, ...packed.init], inputs: [latentSpec, sigmaSpec], outputs: [hSpec('hidden'), tembSpec, hSpec('mod0')] }),
+      extraInit: [...tScale, ...packed.init], inputs: [latentSpec, sigmaSpec, ...condSpecs], outputs: [hSpec('hidden'), tembSpec, hSpec('mod0')] }),
     blocks: subModel(src, ix, { name: 'blocks', keep: blocksSlice.nodes, before: [...rename('hidden', h, 'hidden'), ...ub.nodes, ...uc.nodes],
       after: rename(z, 'hidden_out', 'hidden_out'), extraInit: [...ub.init, ...uc.init],
       inputs: [hSpec('hidden'), tembSpec, ctxSpec], outputs: [hSpec('hidden_out')] }),
     head: subModel(src, ix, { name: 'head', keep: headSlice.nodes, before: [...rename('hidden', z, 'hidden'), ...uh.nodes], after: outRename,
       extraInit: uh.init, inputs: [hSpec('hidden'), tembSpec], outputs: [vSpec] }),
     model: subModel(src, ix, { name: 'model', keep: modelSlice.nodes, before: [...inputs(), ...uc.nodes], after: outRename,
-      extraInit: [...tScale, ...uc.init], inputs: [latentSpec, sigmaSpec, ctxSpec], outputs: [vSpec] }),
+      extraInit: [...tScale, ...uc.init], inputs: [latentSpec, sigmaSpec, ctxSpec, ...condSpecs], outputs: [vSpec] }),
   };
   if (!rawContext) {
     const ctxSlice = backwardSlice(ix, perPrompt, new Set());
@@ -213,8 +223,14 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     const x = new ort.Tensor('float32', gaussianNoise(23, 2 * prod(dims)), [2, ...dims]);
     const sigma = new ort.Tensor('float32', Float32Array.from([0.7, 0.35]), [2]);
     const raw = gaussianNoise(29, 2 * L * Dt);
+    // the pooled text and guidance inputs, under their original names and ours
+    const cond: [string, string, InstanceType<Ort['Tensor']>][] = [
+      ...(roles.pooled ? [[roles.pooled, 'pooled', new ort.Tensor('float32', gaussianNoise(31, 2 * P), [2, P])] as [string, string, InstanceType<Ort['Tensor']>]] : []),
+      ...(roles.guidance ? [[roles.guidance, 'guidance', new ort.Tensor('float32', Float32Array.from([3.5, 1.25]), [2])] as [string, string, InstanceType<Ort['Tensor']>]] : []),
+    ];
+    const condFeeds = Object.fromEntries(cond.map(([, ours, t]) => [ours, t]));
     const want = (await original.run({ [roles.latent]: x, [roles.timestep]: new ort.Tensor('float32', Float32Array.from([0.7 * scale, 0.35 * scale]), [2]),
-      [ctxIn]: new ort.Tensor('float32', raw, [2, L, Dt]) }))[ix.outputs[0]!]!.data as Float32Array;
+      [ctxIn]: new ort.Tensor('float32', raw, [2, L, Dt]), ...Object.fromEntries(cond.map(([orig, , t]) => [orig, t])) }))[ix.outputs[0]!]!.data as Float32Array;
     let projected: Float32Array;
     if (rawContext) projected = raw;
     else {
@@ -225,10 +241,10 @@ export async function importText(c: TextContext): Promise<ImportResult> {
       }
     }
     const context = new ort.Tensor('float32', projected, [2, L, X]);
-    const e = await sess['embed']!.run({ latent: x, sigma });
+    const e = await sess['embed']!.run({ latent: x, sigma, ...condFeeds });
     const zz = await sess['blocks']!.run({ hidden: e['hidden']!, temb: e['temb']!, context });
     const split = (await sess['head']!.run({ hidden: zz['hidden_out']!, temb: e['temb']! }))['velocity']!.data as Float32Array;
-    const single = (await sess['model']!.run({ latent: x, sigma, context }))['velocity']!.data as Float32Array;
+    const single = (await sess['model']!.run({ latent: x, sigma, context, ...condFeeds }))['velocity']!.data as Float32Array;
     let mag = 0;
     for (let k = 0; k < want.length; k++) {
       mag = Math.max(mag, Math.abs(want[k]!));
@@ -256,6 +272,21 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   }
   const encOut = (enc.graph!.output ?? []).find((q) => q.name === 'last_hidden_state') ?? enc.graph!.output![0]!;
   const encOutShape = declaredShape(encOut);
+  // The pooled text embedding comes from the text encoder's second output [1, P], as CLIP's
+  // (CLIPTextModel `pooler_output`, CLIPTextModelWithProjection `text_embeds`: its EOS token's state).
+  let encPooled: ValueInfo | undefined;
+  if (roles.pooled) {
+    const cands = (enc.graph!.output ?? []).filter((q) => q !== encOut && JSON.stringify(declaredShape(q)) === JSON.stringify([1, P]));
+    const preferred = cands.filter((q) => /pooler_output|text_embeds|pooled/.test(q.name ?? ''));
+    encPooled = cands.length === 1 ? cands[0] : preferred.length === 1 ? preferred[0] : undefined;
+    if (!encPooled) {
+      throw fail('IMPORT_UNSUPPORTED', `the transformer takes the pooled text embedding ${roles.pooled} [B, ${P}], but text_encoder/model.onnx has `
+        + `${cands.length === 0 ? 'no' : 'more than one'} [1, ${P}] output besides ${encOut.name} `
+        + `(outputs: ${(enc.graph!.output ?? []).map((q) => `${q.name} ${JSON.stringify(declaredShape(q))}`).join(', ')})`,
+      'Export the text encoder with two outputs, last_hidden_state [1, L, D] and the pooled embedding [1, P] (CLIP: pooler_output, or text_embeds '
+        + 'with the projection), named pooler_output / text_embeds when there are several.');
+    }
+  }
   const vaeBytes = await component(comp, 'vae_decoder/model.onnx');
   const vae = decodeModel(vaeBytes);
   const vaeIn = vae.graph!.input![0]!;
@@ -281,14 +312,14 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     return { file, sha256, bytes: bytes.length, inputs: specs(ins), outputs: specs(outs) };
   };
   const tr: Record<string, unknown> = {};
-  tr['embed'] = await entry('transformer/embed.onnx', encodeModel(models['embed']!), [latentSpec, sigmaSpec], [hSpec('hidden'), tembSpec, hSpec('mod0')]);
+  tr['embed'] = await entry('transformer/embed.onnx', encodeModel(models['embed']!), [latentSpec, sigmaSpec, ...condSpecs], [hSpec('hidden'), tembSpec, hSpec('mod0')]);
   tr['blocks'] = await entry('transformer/blocks.onnx', encodeModel(models['blocks']!), [hSpec('hidden'), tembSpec, ctxSpec], [hSpec('hidden_out')]);
   tr['head'] = await entry('transformer/head.onnx', encodeModel(models['head']!), [hSpec('hidden'), tembSpec], [vSpec]);
-  tr['model'] = await entry('transformer/model.onnx', encodeModel(models['model']!), [latentSpec, sigmaSpec, ctxSpec], [vSpec]);
+  tr['model'] = await entry('transformer/model.onnx', encodeModel(models['model']!), [latentSpec, sigmaSpec, ctxSpec, ...condSpecs], [vSpec]);
   const context = rawContext ? null : await entry('transformer/context.onnx', encodeModel(models['context']!),
     [io(ctxIn, ELEM.float32, [1, L, Dt])], [io('context', ELEM.float32, [1, L, X])]);
   const textEncoder = await entry('text_encoder/model.onnx', encBytes, [io(encIn[0]!.name!, elemType(encIn[0]!), [1, L])],
-    [io(encOut.name!, ELEM.float32, encOutShape.map((d) => d ?? 1))]);
+    [io(encOut.name!, ELEM.float32, encOutShape.map((d) => d ?? 1)), ...(encPooled ? [io(encPooled.name!, ELEM.float32, [1, P])] : [])]);
   const vaeDecoder = await entry('vae_decoder/model.onnx', vaeBytes, [io(vaeIn.name!, ELEM.float32, [1, ...dims])],
     [io(vaeOut.name!, ELEM.float32, [1, ...(vaeShape.slice(1) as number[])])]);
   await mkdir(join(o.out, 'tokenizer'), { recursive: true });
@@ -296,23 +327,30 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   const graphs: Record<string, { sha256: string }> = { ...(tr as Record<string, { sha256: string }>), textEncoder, vaeDecoder, ...(context ? { context } : {}) };
   const modelHash = await modelHashOf(graphs as Record<'embed', { sha256: string }>);
   const name = o.name ?? (o.model.split('/').slice(-2).join('-').replace(/\.onnx$/i, ''));
+  const embeddedGuidance = o.embeddedGuidance ?? 3.5;
+  if (roles.guidance && !(Number.isFinite(embeddedGuidance) && embeddedGuidance >= 0 && embeddedGuidance <= 100)) {
+    throw fail('IMPORT_UNSUPPORTED', `--embedded-guidance ${embeddedGuidance} is not a guidance scale in [0, 100]`, 'Pass the model\'s default guidance scale (Flux dev: 3.5).');
+  }
   const manifest = {
     format: 'erta-diffusion-manifest', version: 2, name, modelHash,
     architecture: { type: frames ? 'imported-dit-video' : 'imported-dit-text', source: o.model.split('/').pop(), stack: c.region.how, tokens: N, dim: D },
     latent: { channels: C, ...(frames ? { frames } : {}), height: H, width: W },
     hidden: { tokens: N, dim: D },
-    conditioning: { type: 'text', maxTokens: L, contextDim: X, defaultNegativePrompt: '' },
+    conditioning: { type: 'text', maxTokens: L, contextDim: X, ...(roles.pooled ? { pooledDim: P } : {}), defaultNegativePrompt: '' },
     components: {
       tokenizer: { file: 'tokenizer/tokenizer.json', sha256: await sha256Hex(tokBytes), bytes: tokBytes.length, maxLength: L, padId },
-      textEncoder: { graph: textEncoder, io: { inputIds: encIn[0]!.name, hiddenStates: encOut.name } },
+      textEncoder: { graph: textEncoder, io: { inputIds: encIn[0]!.name, hiddenStates: encOut.name, ...(encPooled ? { pooled: encPooled.name } : {}) } },
       ...(context ? { context: { graph: context, io: { hiddenStates: ctxIn, context: 'context' } } } : {}),
       transformer: { graphs: tr, io: names },
       vaeDecoder: { graph: vaeDecoder, io: { latent: vaeIn.name, image: vaeOut.name }, scalingFactor, shiftFactor },
       preview: { type: 'linear', ...preview },
     },
     preview: { from: [-1, 1], to: [0, 255], channels: 3 },
-    scheduler: { type: 'flow-match-euler', shift: 1, defaultSteps: 20, defaultGuidance: 4.5 },
-    import: { prediction: 'velocity', blocksInput: h, blocksOutput: z, perStep: temb.map((q) => q.name), perPrompt, parity, timestepScale: scale },
+    // A guidance-distilled model (a guidance input) runs without CFG: one branch, the scale goes into the model.
+    scheduler: { type: 'flow-match-euler', shift: 1, defaultSteps: 20, defaultGuidance: roles.guidance ? 1 : 4.5,
+      ...(roles.guidance ? { defaultEmbeddedGuidance: embeddedGuidance } : {}) },
+    import: { prediction: 'velocity', blocksInput: h, blocksOutput: z, perStep: temb.map((q) => q.name), perPrompt, parity, timestepScale: scale,
+      ...(roles.pooled ? { pooledInput: roles.pooled } : {}), ...(roles.guidance ? { guidanceInput: roles.guidance } : {}) },
     plans: [],
     weights: 'imported',
   };
@@ -337,6 +375,8 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     sides: [...temb, ...ctx].map((q) => ({ name: q.name, shape: ['B', ...q.shape] })),
     latent: { channels: C, height: H, width: W, ...(frames ? { frames } : {}) }, hidden: { tokens: N, dim: D }, classes: 0,
     prediction: 'velocity', learnedVariance: false, files, parity, tolerance,
+    ...(roles.pooled ? { pooled: { input: roles.pooled, dim: P, encoderOutput: encPooled!.name! } } : {}),
+    ...(roles.guidance ? { guidance: { input: roles.guidance, default: embeddedGuidance } } : {}),
   };
 }
 

@@ -26,9 +26,11 @@ export function boundedInt(r: FieldReader, key: string, lo: number, hi: number):
   return v;
 }
 
-function ioNames<K extends string>(r: FieldReader, roles: readonly K[]): Record<K, string> {
+function ioNames<K extends string, O extends string = never>(r: FieldReader, roles: readonly K[], optional: readonly O[] = []):
+  Record<K, string> & Partial<Record<O, string>> {
   const io = r.obj('io');
-  return Object.fromEntries(roles.map((k) => [k, io.str(k)])) as Record<K, string>;
+  return Object.fromEntries([...roles.map((k) => [k, io.str(k)]), ...optional.filter((k) => io.has(k)).map((k) => [k, io.str(k)])]) as
+    Record<K, string> & Partial<Record<O, string>>;
 }
 
 export function parseTextConditioning(r: FieldReader): TextConditioning {
@@ -39,6 +41,7 @@ export function parseTextConditioning(r: FieldReader): TextConditioning {
     type: 'text',
     maxTokens: boundedInt(c, 'maxTokens', 1, PIPELINE_LIMITS.maxTokens),
     contextDim: boundedInt(c, 'contextDim', 1, PIPELINE_LIMITS.contextDim),
+    ...(c.has('pooledDim') ? { pooledDim: boundedInt(c, 'pooledDim', 1, PIPELINE_LIMITS.contextDim) } : {}),
     defaultNegativePrompt: neg ?? '',
   };
 }
@@ -80,9 +83,9 @@ export function parseTextComponents(r: FieldReader, parseGraph: (g: FieldReader)
       file: tok.str('file'), sha256: tok.str('sha256').toLowerCase(), bytes: boundedInt(tok, 'bytes', 1, 1 << 30),
       maxLength: boundedInt(tok, 'maxLength', 1, PIPELINE_LIMITS.maxTokens), padId: boundedInt(tok, 'padId', 0, 1 << 24),
     },
-    textEncoder: { graph: 'textEncoder', io: ioNames(enc, ['inputIds', 'hiddenStates'] as const) },
+    textEncoder: { graph: 'textEncoder', io: ioNames(enc, ['inputIds', 'hiddenStates'] as const, ['pooled'] as const) },
     context: ctx ? { graph: 'context', io: ioNames(ctx, ['hiddenStates', 'context'] as const) } : null,
-    transformerIo: ioNames(tr, TRANSFORMER_ROLES),
+    transformerIo: ioNames(tr, TRANSFORMER_ROLES, ['pooled', 'guidance'] as const),
     vaeDecoder: {
       graph: 'vaeDecoder', io: ioNames(vae, ['latent', 'image'] as const),
       scalingFactor: scale('scalingFactor', 0), shiftFactor: vae.has('shiftFactor') ? scale('shiftFactor', -PIPELINE_LIMITS.scaling) : 0,
@@ -93,8 +96,8 @@ export function parseTextComponents(r: FieldReader, parseGraph: (g: FieldReader)
   return { pipeline, graphs };
 }
 
-export const TRANSFORMER_ROLES: readonly (keyof TransformerIo)[] =
-  ['latent', 'sigma', 'hidden', 'temb', 'mod0', 'context', 'hiddenOut', 'velocity'];
+export const TRANSFORMER_ROLES =
+  ['latent', 'sigma', 'hidden', 'temb', 'mod0', 'context', 'hiddenOut', 'velocity'] as const satisfies readonly (keyof TransformerIo)[];
 
 /** The pipeline graphs a text model loads besides the transformer (none for class models). */
 export function pipelineGraphNames(m: { pipeline: TextPipeline | null }): GraphName[] {
@@ -111,6 +114,8 @@ export function transformerGraphs(r: FieldReader): FieldReader {
 
 export interface PipelineSizes {
   C: number; H: number; W: number; N: number; D: number; L: number; X: number;
+  /** Models with a pooled text input: its width (conditioning.pooledDim). */
+  P?: number;
   /** Video models: latent frames (latents [B, C, F, H, W]). */
   F?: number;
 }
@@ -126,18 +131,20 @@ function roleTable(p: TextPipeline, video: boolean): Partial<Record<GraphName, {
   const lat = (video ? ['C', 'F', 'H', 'W'] : ['C', 'H', 'W']) as Dim[];
   const image = (video ? ['any', 'F', 'any', 'any'] : ['any', 'any', 'any']) as Dim[];
   const temb = f32('temb', 'B', 'any');
+  // the pooled text embedding and the guidance scale: embed's and the single graph's, when the io map names them
+  const cond = [...(t.pooled ? [f32('pooled', 'B', 'P')] : []), ...(t.guidance ? [f32('guidance', 'B')] : [])];
   const table: ReturnType<typeof roleTable> = {
     textEncoder: {
       io: p.textEncoder.io,
       inputs: [{ role: 'inputIds', dtypes: ['int32', 'int64'], shape: ['one', 'L'] }],
-      outputs: [f32('hiddenStates', 'one', 'L', p.context ? 'any' : 'X')],
+      outputs: [f32('hiddenStates', 'one', 'L', p.context ? 'any' : 'X'), ...(p.textEncoder.io.pooled ? [f32('pooled', 'one', 'P')] : [])],
     },
-    embed: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', ...lat), f32('sigma', 'B')],
+    embed: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', ...lat), f32('sigma', 'B'), ...cond],
       outputs: [f32('hidden', 'B', 'N', 'D'), temb, f32('mod0', 'B', 'N', 'D')] },
     blocks: { io: t as unknown as Record<string, string>, inputs: [f32('hidden', 'B', 'N', 'D'), temb, f32('context', 'B', 'L', 'X')],
       outputs: [f32('hiddenOut', 'B', 'N', 'D')] },
     head: { io: t as unknown as Record<string, string>, inputs: [f32('hidden', 'B', 'N', 'D'), temb], outputs: [f32('velocity', 'B', ...lat)] },
-    model: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', ...lat), f32('sigma', 'B'), f32('context', 'B', 'L', 'X')],
+    model: { io: t as unknown as Record<string, string>, inputs: [f32('latent', 'B', ...lat), f32('sigma', 'B'), f32('context', 'B', 'L', 'X'), ...cond],
       outputs: [f32('velocity', 'B', ...lat)] },
     vaeDecoder: { io: p.vaeDecoder.io, inputs: [f32('latent', 'one', ...lat)], outputs: [f32('image', 'one', ...image)] },
   };

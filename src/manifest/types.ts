@@ -74,6 +74,11 @@ export interface TextConditioning {
   maxTokens: number;
   /** Width of one context token as the blocks read it. */
   contextDim: number;
+  /**
+   * Models whose time embedding also takes the pooled text embedding (SD3 / Flux `pooled_projections`):
+   * its width P. It comes from the text encoder's output `components.textEncoder.io.pooled` [1, P].
+   */
+  pooledDim?: number;
   /** The unconditional branch of CFG when a request names no negative prompt (usually ""). */
   defaultNegativePrompt: string;
 }
@@ -94,7 +99,8 @@ export interface FileEntry {
  */
 export interface TextPipeline {
   tokenizer: FileEntry & { maxLength: number; padId: number };
-  textEncoder: { graph: 'textEncoder'; io: { inputIds: string; hiddenStates: string } };
+  /** `io.pooled`: the encoder's pooled output [1, P] (CLIP's pooler_output / text_embeds), with conditioning.pooledDim. */
+  textEncoder: { graph: 'textEncoder'; io: { inputIds: string; hiddenStates: string; pooled?: string } };
   /** Optional per-prompt projection (PixArt's caption_projection) between encoder and blocks. */
   context: { graph: 'context'; io: { hiddenStates: string; context: string } } | null;
   /** Names of the transformer graphs' inputs and outputs, by role. */
@@ -119,6 +125,10 @@ export interface TransformerIo {
   context: string;
   hiddenOut: string;
   velocity: string;
+  /** Embed's and the single graph's pooled text embedding input [B, P] (with conditioning.pooledDim). */
+  pooled?: string;
+  /** Embed's and the single graph's guidance scale input [B] (guidance-distilled models, Flux dev; with scheduler.defaultEmbeddedGuidance). */
+  guidance?: string;
 }
 
 /** A latent's (or the final image's) size; `frames` only for video models (planar [C, F, H, W]). */
@@ -169,6 +179,11 @@ export interface ModelManifest {
     ddim?: DdimConfig;
     defaultSteps: number;
     defaultGuidance: number;
+    /**
+     * Models with a guidance input (transformer io `guidance`, Flux dev): the guidance scale fed to the model's
+     * guidance embedding when a request names none (GenerateRequest.embeddedGuidance). Absent otherwise.
+     */
+    defaultEmbeddedGuidance?: number;
   };
   /** Model-space range `from` of the final image maps linearly onto pixel range `to`. */
   preview: { from: [number, number]; to: [number, number]; channels: number };

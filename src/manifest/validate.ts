@@ -205,6 +205,7 @@ function parseScheduler(r: FieldReader): ModelManifest['scheduler'] {
   const common = {
     defaultSteps: scheduler.int('defaultSteps', 1, LIMITS.steps),
     defaultGuidance: scheduler.num('defaultGuidance', 0, LIMITS.guidance),
+    ...(scheduler.has('defaultEmbeddedGuidance') ? { defaultEmbeddedGuidance: scheduler.num('defaultEmbeddedGuidance', 0, LIMITS.guidance) } : {}),
   };
   if (type === 'ddim') return { type, shift: 1, ddim: parseDdim(scheduler), ...common };
   const shift = scheduler.num('shift', 0, LIMITS.shift);
@@ -327,9 +328,19 @@ function checkTextModel(m: ModelManifest): ModelManifest {
     invalidField(WHERE, 'components.tokenizer.maxLength', `conditioning.maxTokens (${c.maxTokens})`, p.tokenizer.maxLength);
   }
   const F = m.latent.frames;
+  // The pooled text embedding: the width, the encoder's output and the transformer's input go together.
+  const pooledParts = [c.pooledDim !== undefined, p.textEncoder.io.pooled !== undefined, p.transformerIo.pooled !== undefined];
+  if (pooledParts.some(Boolean) && !pooledParts.every(Boolean)) {
+    invalidField(WHERE, 'conditioning.pooledDim', 'present together with components.textEncoder.io.pooled and components.transformer.io.pooled '
+      + '(a pooled text embedding needs its width, its source and its input)', { pooledDim: c.pooledDim, encoder: p.textEncoder.io.pooled, transformer: p.transformerIo.pooled });
+  }
+  if ((p.transformerIo.guidance !== undefined) !== (m.scheduler.defaultEmbeddedGuidance !== undefined)) {
+    invalidField(WHERE, 'scheduler.defaultEmbeddedGuidance', 'a number exactly when components.transformer.io names a guidance input',
+      m.scheduler.defaultEmbeddedGuidance);
+  }
   checkPipelineContract(p, m.graphs, {
     C: m.latent.channels, H: m.latent.height, W: m.latent.width, N: m.hidden.tokens, D: m.hidden.dim,
-    L: c.maxTokens, X: c.contextDim, ...(F !== undefined ? { F } : {}),
+    L: c.maxTokens, X: c.contextDim, ...(F !== undefined ? { F } : {}), ...(c.pooledDim !== undefined ? { P: c.pooledDim } : {}),
   });
   // An image [1, 3, H', W'], or a video's frames [1, 3, F, H', W'] (one frame per latent frame).
   const out = m.graphs.vaeDecoder!.outputs[p.vaeDecoder.io.image]!.shape as number[];

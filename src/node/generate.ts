@@ -36,6 +36,8 @@ export interface NodeGenerateOptions {
   steps?: number;
   /** Classifier-free guidance weight (default: the manifest's; 1 = off, half the compute). */
   guidance?: number;
+  /** Guidance-distilled models (a guidance input, Flux dev style): the scale fed to the guidance embedding (default: the manifest's). */
+  embeddedGuidance?: number;
   /** Cache policy kind: 'none' (default), 'uniform', 'teacache', 'magcache', 'ertacache', … */
   policy?: string;
   /** Computed-step budget: picks the manifest's plan for it (uniform, taylorseer: exactly this many steps). */
@@ -115,6 +117,7 @@ function checkOptions(o: NodeGenerateOptions): void {
   checkInt('seed', o.seed, 0, 2 ** 32 - 1);
   checkInt('steps', o.steps, 1, 10_000);
   checkNumber('guidance', o.guidance);
+  checkNumber('embeddedGuidance', o.embeddedGuidance);
   checkInt('budget', o.budget, 1);
   checkOneOf('space', o.space, ['output', 'hidden']);
   checkInt('interval', o.interval, 1);
@@ -162,7 +165,8 @@ async function sampleOnce(model: NodeModel, o: NodeGenerateOptions, run: Run) {
   const m = model.manifest;
   const { policy, loaded } = await policyFor(o, run.policy, m, run.steps);
   const request = { ...(run.label !== undefined ? { label: run.label } : {}), ...(run.prompt !== undefined ? { prompt: run.prompt } : {}),
-    ...(run.negativePrompt !== undefined ? { negativePrompt: run.negativePrompt } : {}) };
+    ...(run.negativePrompt !== undefined ? { negativePrompt: run.negativePrompt } : {}),
+    ...(o.embeddedGuidance !== undefined ? { embeddedGuidance: o.embeddedGuidance } : {}) };
   const cond = await resolveConditioning({ manifest: m, open: model, tokenizer: model.tokenizer }, request, run.guidance, (d) => d);
   const noise = model.ops.fromHost(gaussianNoise(run.seed, latentSize(m.latent)), [1, ...latentDims(m.latent)]);
   const result = await sample({

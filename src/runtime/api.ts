@@ -60,6 +60,10 @@ export interface ModelInfo {
   defaultNegativePrompt: string | null;
   defaultSteps: number;
   defaultGuidance: number;
+  /** Guidance-distilled models (a guidance input): the default GenerateRequest.embeddedGuidance; null for others. */
+  defaultEmbeddedGuidance: number | null;
+  /** Text models whose time embedding takes the pooled text embedding (SD3 / Flux): its width; null for others. */
+  pooledDim: number | null;
   /** Calibrated plans the manifest ships (ertacache needs one for the requested step count). */
   plans: PlanEntry[];
   provider: ProviderReport;
@@ -102,6 +106,12 @@ export interface GenerateRequest {
   steps?: number;
   /** CFG weight w; default the manifest's. 1 = no guidance (half the compute per step). */
   guidance?: number;
+  /**
+   * Guidance-distilled models only (a guidance input, Flux dev style; ModelInfo.defaultEmbeddedGuidance not null): the
+   * scale fed to the model's guidance embedding, in [0, 100]; default the manifest's. Not CFG: it costs nothing.
+   * Other models reject it (UNSUPPORTED); a bad value is BAD_INPUT.
+   */
+  embeddedGuidance?: number;
   /** Default { kind: 'none' } (every step computes). */
   policy?: PolicyRequest;
   /** Preview x̂₀ every k steps (each one a GPU read-back); 0 (default) = the final image only. */

@@ -99,7 +99,7 @@ export function checkLoadOptions(options: unknown): LoadOptions {
 }
 
 export const REQUEST_KEYS = [
-  'jobId', 'label', 'prompt', 'negativePrompt', 'seed', 'steps', 'guidance', 'policy', 'previewEvery', 'timeMode',
+  'jobId', 'label', 'prompt', 'negativePrompt', 'seed', 'steps', 'guidance', 'embeddedGuidance', 'policy', 'previewEvery', 'timeMode',
 ] as const;
 export const POLICY_KEYS = ['kind', 'budget', 'space', 'interval', 'delta'] as const;
 
@@ -136,6 +136,7 @@ export function checkGenerateRequest(request: unknown): GenerateRequest {
   integer('seed', r.seed, 0, 0xffffffff, 'use an integer in [0, 4294967295]');
   const steps = integer('steps', r.steps, 1, LIMITS.steps, `use 1–${LIMITS.steps} steps`);
   number('guidance', r.guidance, 0, LIMITS.guidance, 'use 1 for no guidance, ~3 for strong');
+  number('embeddedGuidance', r.embeddedGuidance, 0, LIMITS.guidance, 'a guidance-distilled model\'s guidance scale (Flux dev: ~3.5), or leave it out');
   integer('previewEvery', r.previewEvery, 0, LIMITS.steps, 'use 0 for the final image only, k for a preview every k steps');
   oneOf('timeMode', r.timeMode, ['actual', 'nominal']);
   checkPolicy(r.policy, steps);

@@ -4,7 +4,8 @@
 // sampler sees only latents, a denoiser and the opaque rows 0/1 of the conditioning bundle.
 
 import { schedulerDenoiser } from '../core/ddim.ts';
-import { BadInputError, ConditioningError } from '../core/errors.ts';
+import { BadInputError, ConditioningError, UnsupportedError } from '../core/errors.ts';
+import { LIMITS } from '../manifest/limits.ts';
 import type { Conditioning, Denoiser, TensorOps } from '../core/types.ts';
 import type { OpenModel } from '../backend/runtime-backend.ts';
 import type { ModelManifest } from '../manifest/types.ts';
@@ -23,7 +24,7 @@ export interface ResolvedConditioning<T> {
   warnings: string[];
 }
 
-export type ConditioningRequest = Pick<GenerateRequest, 'label' | 'prompt' | 'negativePrompt'>;
+export type ConditioningRequest = Pick<GenerateRequest, 'label' | 'prompt' | 'negativePrompt' | 'embeddedGuidance'>;
 
 export interface ConditioningDeps<T> {
   manifest: ModelManifest;
@@ -34,6 +35,7 @@ export interface ConditioningDeps<T> {
 
 /** CONDITIONING_MISMATCH unless the request names exactly what the model conditions on. */
 export function checkConditioning(req: ConditioningRequest, m: ModelManifest): void {
+  checkEmbeddedGuidance(req.embeddedGuidance, m);
   const c = m.conditioning;
   if (c.type === 'class') {
     if (req.prompt !== undefined || req.negativePrompt !== undefined) {
@@ -57,6 +59,22 @@ export function checkConditioning(req: ConditioningRequest, m: ModelManifest): v
   if (req.negativePrompt !== undefined) checkPrompt(req.negativePrompt, 'negativePrompt');
 }
 
+/**
+ * A guidance scale for the model's guidance embedding (guidance-distilled models, Flux dev): UNSUPPORTED for a model
+ * without a guidance input, BAD_INPUT unless a finite number in [0, LIMITS.guidance].
+ */
+export function checkEmbeddedGuidance(value: unknown, m: ModelManifest): void {
+  if (value === undefined) return;
+  if (!m.pipeline?.transformerIo.guidance) {
+    throw new UnsupportedError(`${m.name} has no guidance embedding: embeddedGuidance applies to guidance-distilled models (Flux dev style)`,
+      'leave embeddedGuidance out (use guidance, the CFG weight, for this model)');
+  }
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= LIMITS.guidance)) {
+    throw new BadInputError(`embeddedGuidance ${String(value)} is not a guidance scale`,
+      `use a number in [0, ${LIMITS.guidance}] (default ${m.scheduler.defaultEmbeddedGuidance}; Flux dev is usually run at 2–5)`);
+  }
+}
+
 export async function resolveConditioning<T>(d: ConditioningDeps<T>, req: ConditioningRequest, guidance: number,
   pace: (den: Denoiser<T>) => Denoiser<T>): Promise<ResolvedConditioning<T>> {
   const { manifest: m, open } = d;
@@ -76,7 +94,8 @@ export async function resolveConditioning<T>(d: ConditioningDeps<T>, req: Condit
   const ctx = { tokenizer: d.tokenizer, graphs, modelHash: m.modelHash, ...(d.cache ? { cache: d.cache } : {}) };
   const enc = await encodePrompts(ctx, prompts);
   return {
-    denoiser: pace(schedulerDenoiser(graphs.bind(enc.rows), ops, m.scheduler)), cond: { label: 0, nullLabel: 1 },
+    denoiser: pace(schedulerDenoiser(graphs.bind(enc.rows, req.embeddedGuidance !== undefined ? { embeddedGuidance: req.embeddedGuidance } : {}),
+      ops, m.scheduler)), cond: { label: 0, nullLabel: 1 },
     finish: (x) => graphs.decode(x), preview: (x) => graphs.preview(x),
     encodedPrompts: enc.encoded, warnings: enc.warnings,
   };

@@ -132,6 +132,8 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
     defaultNegativePrompt: c.type === 'text' ? c.defaultNegativePrompt : null,
     defaultSteps: manifest.scheduler.defaultSteps,
     defaultGuidance: manifest.scheduler.defaultGuidance,
+    defaultEmbeddedGuidance: manifest.scheduler.defaultEmbeddedGuidance ?? null,
+    pooledDim: c.type === 'text' ? c.pooledDim ?? null : null,
     plans: manifest.plans.map((p) => ({ ...p })),
     provider: open.provider,
     downloadedBytes,

@@ -115,16 +115,44 @@ def legacy_export(*a, **k):
 
 
 PIXART_REFERENCE = {"prompt": "a red apple with a shiny leaf", "negative": "", "seed": 7, "steps": 6, "guidance": 3.0}
+# Guidance-distilled Flux (dev): no CFG branch (guidance 1), the guidance scale goes into the model's guidance
+# embedding instead; 4.0 is not the manifest's default (3.5), so the golden proves the per-call value is fed.
+FLUX_REFERENCE = {**PIXART_REFERENCE, "guidance": 1.0, "embeddedGuidance": 4.0}
+EMBEDDED_GUIDANCE_DEFAULT = 3.5
+# The families whose transformer takes the pooled text embedding (SD3, Flux), and those with a guidance embedding (Flux dev).
+POOLED = ("sd3", "flux", "flux-schnell")
+GUIDANCE = ("flux",)
+
+
+class PooledTextEncoder(torch.nn.Module):
+    """The text encoder with a second output, as CLIPTextModelWithProjection: `text_embeds` [B, P] = the
+    projection (no bias) of the final hidden state at the last real token (CLIP pools at its EOS token,
+    which is the last token before the padding; this tokenizer adds no EOS, so the last word's)."""
+
+    def __init__(self, enc, dim, pooled_dim, pad_id=0):
+        super().__init__()
+        self.enc, self.pad_id = enc, pad_id
+        self.text_projection = torch.nn.Linear(dim, pooled_dim, bias=False)
+
+    def forward(self, input_ids):
+        h = self.enc(input_ids)
+        L = input_ids.shape[1]
+        last = ((input_ids != self.pad_id).to(torch.float32).sum(-1) - 1).clamp(min=0)  # [B]; the empty prompt: token 0
+        pick = (torch.arange(L, dtype=torch.float32)[None] == last[:, None]).to(torch.float32)  # one-hot [B, L]
+        return h, self.text_projection((h * pick[..., None]).sum(1))
 
 
 def export_pixart(args):
     """PixArt-, SD3-, Flux- or Wan-style (the same interface; Wan: latents [B, C, F, H, W], a video VAE decoder). The transformer as one graph (latent, timestep = 1000 sigma, raw encoder hidden states) plus the
     components a user also brings, in the diffusers / Optimum layout: tokenizer/, text_encoder/,
-    vae_decoder/ (with config.json's scaling_factor / shift_factor)."""
+    vae_decoder/ (with config.json's scaling_factor / shift_factor). SD3 and Flux also take the pooled
+    text embedding (`pooled_projections`, the text encoder's second output `text_embeds`), and Flux
+    (dev) the guidance scale (`guidance` [B]); `flux-schnell` is Flux without the guidance embedding."""
     from export_t2i import build_tokenizer, token_ids, flow_match_sigmas
     from t2i import TextEncoder, VaeDecoder
-    family = {"pixart": pixart_family, "sd3": sd3_family, "flux": flux_family, "wan": wan_family}[args.family]
+    family = {"pixart": pixart_family, "sd3": sd3_family, "flux": flux_family, "flux-schnell": flux_family, "wan": wan_family}[args.family]
     cfg = family.SIZES[args.size]
+    pooled, guided = args.family in POOLED, args.family in GUIDANCE
     L, scaling, shift = 8, 0.5, 0.1
     for sub in ("transformer", "tokenizer", "text_encoder", "vae_decoder"):
         os.makedirs(os.path.join(args.out, sub), exist_ok=True)
@@ -134,8 +162,11 @@ def export_pixart(args):
     assert cfg.get("text_len", L) == L
     vae = wan_family.VideoVaeDecoder(cfg["channels"], 16) if args.family == "wan" else VaeDecoder(cfg["channels"], 16)
     m = {"pixart": lambda: pixart_family.PixArtTransformer(**cfg), "sd3": lambda: sd3_family.SD3Transformer(**cfg),
-         "flux": lambda: flux_family.FluxTransformer(**cfg), "wan": lambda: wan_family.WanTransformer(**cfg)}[args.family]()
+         "flux": lambda: flux_family.FluxTransformer(**cfg), "flux-schnell": lambda: flux_family.FluxTransformer(**cfg, guidance_embeds=False),
+         "wan": lambda: wan_family.WanTransformer(**cfg)}[args.family]()
     g = torch.Generator().manual_seed(1234)
+    if pooled:
+        enc = PooledTextEncoder(enc, cfg["text_dim"], cfg["pooled_dim"])
     with torch.no_grad():
         for mod, std in ((enc, 0.3), (vae, 0.1)):
             for name, p in mod.named_parameters():
@@ -152,47 +183,81 @@ def export_pixart(args):
     t = torch.tensor([700.0, 250.5])
     ids = torch.tensor([token_ids(tok, "a red apple", L)], dtype=torch.int32)
     lat = torch.randn(1, *shape, generator=g)
+
+    def encode(i):
+        """(hidden [1, L, Dt], pooled [1, P] or None)."""
+        r = enc(i)
+        return r if pooled else (r, None)
     with torch.no_grad():
-        hidden = enc(ids)
+        hidden, pool = encode(ids)
         ehs = torch.cat([hidden, torch.randn(hidden.shape, generator=g)], 0)
-        out = m(x, t, ehs)
+        extra = {}
+        if pooled:
+            extra["pooled_projections"] = torch.cat([pool, torch.randn(pool.shape, generator=g)], 0)
+        if guided:
+            extra["guidance"] = torch.tensor([3.5, 2.0])
+        out = m(x, t, ehs, *extra.values())
         img = vae(lat)
-    names = ["latent", "timestep", "encoder_hidden_states", "sample"]
-    legacy_export(m, (x, t, ehs), os.path.join(args.out, "transformer", "model.onnx"), opset_version=17,
-                  input_names=names[:3], output_names=names[3:], dynamic_axes={n: {0: "B"} for n in names},
+    names = ["latent", "timestep", "encoder_hidden_states", *extra.keys(), "sample"]
+    legacy_export(m, (x, t, ehs, *extra.values()), os.path.join(args.out, "transformer", "model.onnx"), opset_version=17,
+                  input_names=names[:-1], output_names=names[-1:], dynamic_axes={n: {0: "B"} for n in names},
                   do_constant_folding=True)
     legacy_export(enc, (ids,), os.path.join(args.out, "text_encoder", "model.onnx"), opset_version=17,
-                  input_names=["input_ids"], output_names=["last_hidden_state"], do_constant_folding=True)
+                  input_names=["input_ids"], output_names=["last_hidden_state", "text_embeds"] if pooled else ["last_hidden_state"],
+                  do_constant_folding=True)
     legacy_export(vae, (lat,), os.path.join(args.out, "vae_decoder", "model.onnx"), opset_version=17,
                   input_names=["latent_sample"], output_names=["sample"], do_constant_folding=True)
     with open(os.path.join(args.out, "vae_decoder", "config.json"), "w") as f:
         json.dump({"scaling_factor": scaling, "shift_factor": shift}, f, indent=1)
     info = {"out": args.out, "parameters": sum(p.numel() for p in m.parameters()), "config": cfg}
     if args.golden:
-        ref = PIXART_REFERENCE
+        ref = FLUX_REFERENCE if guided else PIXART_REFERENCE
+        w = ref["guidance"]
         with torch.no_grad():
-            rows = [enc(torch.tensor([token_ids(tok, p, L)], dtype=torch.int32)) for p in (ref["prompt"], ref["negative"])]
-            context = torch.cat(rows, 0)
+            # w = 1 runs the prompt alone (the runtime encodes no negative prompt then)
+            rows = [encode(torch.tensor([token_ids(tok, p, L)], dtype=torch.int32)) for p in ([ref["prompt"]] if w == 1 else [ref["prompt"], ref["negative"]])]
+            context = torch.cat([r[0] for r in rows], 0)
+            side = []
+            if pooled:
+                side.append(torch.cat([r[1] for r in rows], 0))
+            if guided:
+                side.append(torch.full((len(rows),), ref["embeddedGuidance"], dtype=torch.float32))
             noise = gaussian_noise(ref["seed"], numel).reshape(1, *shape)
             sig = flow_match_sigmas(ref["steps"])
-            xx, elapsed = noise.clone(), 0.0
-            for i in range(ref["steps"]):
-                sigma = sig[0] - elapsed
-                remaining = sig[0] - sig[-1] - elapsed
-                dt = remaining if i == ref["steps"] - 1 else (sig[i] - sig[i + 1]) * remaining / (sig[i] - sig[-1])
-                tt = torch.full((2,), sigma, dtype=torch.float32) * torch.tensor(1000.0)
-                v2 = m(torch.cat([xx, xx], 0), tt, context)
-                v = v2[1:2] + ref["guidance"] * (v2[0:1] - v2[1:2])
-                xx = xx - dt * v
-                elapsed += dt
+
+            def loop(computed=None):
+                """The runtime's loop; `computed`: the steps that run the blocks, the others reuse the last residual
+                (the 'uniform' policy at a budget: hidden-space reuse, z = h + r, a full step)."""
+                xx, elapsed, cache = noise.clone(), 0.0, ({"reuse": False} if computed is not None else None)
+                for i in range(ref["steps"]):
+                    sigma = sig[0] - elapsed
+                    remaining = sig[0] - sig[-1] - elapsed
+                    dt = remaining if i == ref["steps"] - 1 else (sig[i] - sig[i + 1]) * remaining / (sig[i] - sig[-1])
+                    tt = torch.full((len(rows),), sigma, dtype=torch.float32) * torch.tensor(1000.0)
+                    if cache is not None:
+                        cache["reuse"] = i not in computed
+                    v2 = m(torch.cat([xx] * len(rows), 0), tt, context, *side, **({"cache": cache} if cache is not None else {}))
+                    v = v2[0:1] if w == 1 else v2[1:2] + w * (v2[0:1] - v2[1:2])
+                    xx = xx - dt * v
+                    elapsed += dt
+                return xx
+            xx = loop()
             image = vae(xx / scaling + shift)
+            cached = {}
+            if pooled:
+                # src/cache/uniform.ts uniformBudgetSteps: round(k·(T−1)/(budget−1)) (JS rounds halves up)
+                budget = ref["uniformBudget"] = 4
+                computed = {math.floor(k * (ref["steps"] - 1) / (budget - 1) + 0.5) for k in range(budget)}
+                cached = {"uniformImage": vae(loop(computed) / scaling + shift)}
         write_golden(args.golden, {
-            "model": {"inputs": {"latent": x, "timestep": t, "encoder_hidden_states": ehs}, "outputs": {"sample": out}},
-            "reference": {"inputs": {"noise": noise}, "outputs": {"latent": xx, "image": image}},
+            "model": {"inputs": {"latent": x, "timestep": t, "encoder_hidden_states": ehs, **extra}, "outputs": {"sample": out}},
+            "reference": {"inputs": {"noise": noise}, "outputs": {"latent": xx, "image": image, **cached}},
         })
         with open(os.path.join(args.golden, "golden.json")) as f:
             index = json.load(f)
         index["reference"] = {**ref, "timestepScale": 1000, "tolerance": 1e-3}
+        if guided:
+            index["reference"]["embeddedGuidanceDefault"] = EMBEDDED_GUIDANCE_DEFAULT
         with open(os.path.join(args.golden, "golden.json"), "w") as f:
             json.dump(index, f, indent=1)
     print(json.dumps(info))
@@ -200,12 +265,12 @@ def export_pixart(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux", "wan"], default="dit")
+    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux", "flux-schnell", "wan"], default="dit")
     ap.add_argument("--size", choices=["tiny", "medium"], default="tiny")
     ap.add_argument("--out", required=True)
     ap.add_argument("--golden")
     args = ap.parse_args()
-    if args.family in ("pixart", "sd3", "flux", "wan"):
+    if args.family in ("pixart", "sd3", "flux", "flux-schnell", "wan"):
         return export_pixart(args)
     cfg = dit_family.SIZES[args.size]
     torch.manual_seed(0)

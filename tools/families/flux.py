@@ -7,7 +7,10 @@ proj_mlp, proj_out), norm_out.linear, proj_out. Rotary position embedding over (
 positions: the tables depend only on the static token grid, so they are computed once (folded into
 constants at export), never per step. The residual the runtime caches: image tokens after the last
 single block (the stack ends with the slice that drops the text tokens) minus after the embedder.
-Flow matching (velocity), t = 1000 sigma. Not modelled: pooled text and guidance embeddings.
+The time embedding is diffusers' CombinedTimestepGuidanceTextProjEmbeddings: timestep_embedder(t)
++ guidance_embedder(1000·guidance) (Flux dev, guidance-distilled: the guidance scale is an input,
+not a second CFG branch; `guidance_embeds=False` leaves it out, as Flux schnell) + text_embedder
+(the pooled CLIP embedding `pooled_projections` [B, P]). Flow matching (velocity), t = 1000 sigma.
 """
 import math
 
@@ -17,11 +20,11 @@ import torch.nn.functional as F
 
 from dit_class import layer_norm
 from pixart import FeedForward, TimestepEmbedder
-from sd3 import AdaLayerNormContinuous, AdaLayerNormZero
+from sd3 import AdaLayerNormContinuous, AdaLayerNormZero, TextProjection
 
 SIZES = {
-    "tiny": {"channels": 4, "size": 8, "dim": 32, "double": 2, "single": 2, "heads": 2, "text_dim": 32, "text_len": 8},
-    "medium": {"channels": 4, "size": 16, "dim": 384, "double": 6, "single": 12, "heads": 6, "text_dim": 256, "text_len": 8},
+    "tiny": {"channels": 4, "size": 8, "dim": 32, "double": 2, "single": 2, "heads": 2, "text_dim": 32, "text_len": 8, "pooled_dim": 32},
+    "medium": {"channels": 4, "size": 16, "dim": 384, "double": 6, "single": 12, "heads": 6, "text_dim": 256, "text_len": 8, "pooled_dim": 256},
 }
 
 
@@ -138,13 +141,18 @@ class FluxSingleTransformerBlock(nn.Module):
 
 
 class FluxTransformer(nn.Module):
-    def __init__(self, channels=4, size=8, dim=32, double=2, single=2, heads=2, text_dim=32, text_len=8):
+    def __init__(self, channels=4, size=8, dim=32, double=2, single=2, heads=2, text_dim=32, text_len=8, pooled_dim=32,
+                 guidance_embeds=True):
         super().__init__()
+        self.guidance_embeds = guidance_embeds
         self.channels, self.grid = channels, size // 2
         self.x_embedder = nn.Linear(channels * 4, dim)
         self.context_embedder = nn.Linear(text_dim, dim)
         self.time_text_embed = nn.Module()
         self.time_text_embed.timestep_embedder = TimestepEmbedder(dim)
+        if guidance_embeds:
+            self.time_text_embed.guidance_embedder = TimestepEmbedder(dim)
+        self.time_text_embed.text_embedder = TextProjection(pooled_dim, dim)
         self.transformer_blocks = nn.ModuleList([FluxTransformerBlock(dim, heads) for _ in range(double)])
         self.single_transformer_blocks = nn.ModuleList([FluxSingleTransformerBlock(dim, heads) for _ in range(single)])
         self.norm_out = AdaLayerNormContinuous(dim)
@@ -161,20 +169,30 @@ class FluxTransformer(nn.Module):
                     fan_in = p.shape[-1] if p.dim() > 1 else 1
                     p.copy_(torch.randn(p.shape, generator=g) * (std if p.dim() == 1 else min(std, 1.5 / math.sqrt(fan_in))))
 
-    def forward(self, latent, timestep, encoder_hidden_states):
+    def forward(self, latent, timestep, encoder_hidden_states, pooled_projections, guidance=None, cache=None):
+        """`cache` (reference loops only, never exported): {"reuse": bool, "r": residual}: reuse skips the blocks, z = h + r."""
         b, c, g = latent.shape[0], self.channels, self.grid
         packed = latent.reshape(b, c, g, 2, g, 2).permute(0, 2, 4, 1, 3, 5).reshape(b, g * g, c * 4)  # Flux's _pack_latents
         h = self.x_embedder(packed)
         temb = self.time_text_embed.timestep_embedder(timestep)
+        if self.guidance_embeds:
+            temb = temb + self.time_text_embed.guidance_embedder(guidance * 1000)  # diffusers scales guidance by 1000 inside
+        temb = temb + self.time_text_embed.text_embedder(pooled_projections)
         ctx = self.context_embedder(encoder_hidden_states)
         cos, sin = self.rope_cos, self.rope_sin
-        for block in self.transformer_blocks:
-            ctx, h = block(h, ctx, temb, cos, sin)
-        m = ctx.shape[1]
-        x = torch.cat([ctx, h], dim=1)
-        for block in self.single_transformer_blocks:
-            x = block(x, temb, cos, sin)
-        h = x[:, m:]
+        h0 = h
+        if cache is not None and cache["reuse"]:
+            h = h0 + cache["r"]
+        else:
+            for block in self.transformer_blocks:
+                ctx, h = block(h, ctx, temb, cos, sin)
+            m = ctx.shape[1]
+            x = torch.cat([ctx, h], dim=1)
+            for block in self.single_transformer_blocks:
+                x = block(x, temb, cos, sin)
+            h = x[:, m:]
+            if cache is not None:
+                cache["r"] = h - h0
         out = self.proj_out(self.norm_out(h, temb))  # [B, N, 4C]
         # unpack with the batch of the tensor at hand (diffusers unpacks in the pipeline, outside the graph)
         return out.reshape(out.shape[0], g, g, c, 2, 2).permute(0, 3, 1, 4, 2, 5).reshape(out.shape[0], c, g * 2, g * 2)

@@ -5,8 +5,10 @@ attn: to_q/to_k/to_v for the image stream, add_q_proj/add_k_proj/add_v_proj for 
 joint attention over both, to_out.0 / to_add_out; norm2, ff, norm2_context, ff_context), the last
 block "context_pre_only" (it drops the text stream: only the image stream leaves the stack, so
 the cached residual is the image stream's), norm_out.linear (AdaLayerNormContinuous), proj_out.
-Flow matching (velocity), timestep t = 1000·sigma. Not modelled: the pooled text projection
-(time_text_embed.text_embedder), see README "Bring your own model", limits.
+The pooled text embedding (CLIP's pooled output, `pooled_projections` [B, P]) goes through
+time_text_embed.text_embedder (linear_1, SiLU, linear_2) and is added to the timestep embedding
+(diffusers' CombinedTimestepTextProjEmbeddings): temb, and so every adaLN, depends on the prompt.
+Flow matching (velocity), timestep t = 1000·sigma.
 """
 import math
 
@@ -18,9 +20,21 @@ from dit_class import get_2d_sincos_pos_embed, layer_norm
 from pixart import FeedForward, TimestepEmbedder
 
 SIZES = {
-    "tiny": {"channels": 4, "size": 8, "patch": 2, "dim": 32, "depth": 3, "heads": 2, "text_dim": 32},
-    "medium": {"channels": 4, "size": 16, "patch": 2, "dim": 384, "depth": 12, "heads": 6, "text_dim": 256},
+    "tiny": {"channels": 4, "size": 8, "patch": 2, "dim": 32, "depth": 3, "heads": 2, "text_dim": 32, "pooled_dim": 32},
+    "medium": {"channels": 4, "size": 16, "patch": 2, "dim": 384, "depth": 12, "heads": 6, "text_dim": 256, "pooled_dim": 256},
 }
+
+
+class TextProjection(nn.Module):
+    """diffusers' PixArtAlphaTextProjection with act_fn="silu": the pooled text embedding -> the time embedding's width."""
+
+    def __init__(self, in_dim, dim):
+        super().__init__()
+        self.linear_1 = nn.Linear(in_dim, dim)
+        self.linear_2 = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        return self.linear_2(F.silu(self.linear_1(x)))
 
 
 class AdaLayerNormZero(nn.Module):
@@ -98,7 +112,7 @@ class JointTransformerBlock(nn.Module):
 
 
 class SD3Transformer(nn.Module):
-    def __init__(self, channels=4, size=8, patch=2, dim=32, depth=3, heads=2, text_dim=32):
+    def __init__(self, channels=4, size=8, patch=2, dim=32, depth=3, heads=2, text_dim=32, pooled_dim=32):
         super().__init__()
         self.channels, self.patch, self.grid = channels, patch, size // patch
         self.pos_embed = nn.Module()
@@ -106,6 +120,7 @@ class SD3Transformer(nn.Module):
         self.register_buffer("pos", torch.from_numpy(get_2d_sincos_pos_embed(dim, self.grid)).float()[None])
         self.time_text_embed = nn.Module()
         self.time_text_embed.timestep_embedder = TimestepEmbedder(dim)
+        self.time_text_embed.text_embedder = TextProjection(pooled_dim, dim)
         self.context_embedder = nn.Linear(text_dim, dim)
         self.transformer_blocks = nn.ModuleList(
             [JointTransformerBlock(dim, heads, context_pre_only=(i == depth - 1)) for i in range(depth)])
@@ -120,12 +135,19 @@ class SD3Transformer(nn.Module):
                     fan_in = p.shape[-1] if p.dim() > 1 else 1
                     p.copy_(torch.randn(p.shape, generator=g) * (std if p.dim() == 1 else min(std, 1.5 / math.sqrt(fan_in))))
 
-    def forward(self, latent, timestep, encoder_hidden_states):
-        h = self.pos_embed.proj(latent).flatten(2).transpose(1, 2) + self.pos
-        temb = self.time_text_embed.timestep_embedder(timestep)
+    def forward(self, latent, timestep, encoder_hidden_states, pooled_projections, cache=None):
+        """`cache` (reference loops only, never exported): {"reuse": bool, "r": residual}: reuse skips the blocks, z = h + r."""
+        h0 = self.pos_embed.proj(latent).flatten(2).transpose(1, 2) + self.pos
+        temb = self.time_text_embed.timestep_embedder(timestep) + self.time_text_embed.text_embedder(pooled_projections)
         ctx = self.context_embedder(encoder_hidden_states)
-        for block in self.transformer_blocks:
-            h, ctx = block(h, ctx, temb)
+        if cache is not None and cache["reuse"]:
+            h = h0 + cache["r"]
+        else:
+            h = h0
+            for block in self.transformer_blocks:
+                h, ctx = block(h, ctx, temb)
+            if cache is not None:
+                cache["r"] = h - h0
         out = self.proj_out(self.norm_out(h, temb))
         b, p, g, c = out.shape[0], self.patch, self.grid, self.channels
         out = out.reshape(b, g, g, p, p, c).permute(0, 5, 1, 3, 2, 4)
