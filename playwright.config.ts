@@ -26,7 +26,7 @@ export default defineConfig<{ provider: Provider }>({
   },
   projects: [
     { name: 'wasm', use: { provider: 'wasm' }, testIgnore: ['webgpu-ops.spec.ts'] },
-    { name: 'webgpu', use: { provider: 'webgpu' }, testMatch: ['generate.spec.ts', 'cancel.spec.ts', 'webgpu-ops.spec.ts', 'memory.spec.ts', 'text-to-image.spec.ts', 'emoji.spec.ts', 'families.spec.ts'] },
+    { name: 'webgpu', use: { provider: 'webgpu' }, testMatch: ['generate.spec.ts', 'cancel.spec.ts', 'webgpu-ops.spec.ts', 'memory.spec.ts', 'text-to-image.spec.ts', 'emoji.spec.ts', 'families.spec.ts', 'calibrate.spec.ts'] },
   ],
   webServer: {
     command: `npx vite --port ${PORT} --strictPort`,

@@ -2,9 +2,9 @@
 // api.calibrate() in the worker gives the reuse set the Node calibration gives for the same
 // model, seeds and budget; a cancelled one stores nothing; the plan lands in IndexedDB, survives
 // a reload, and later generations use it. The element's calibrate() does the same for a budget
-// the manifest has no plan for.
+// the manifest has no plan for. One short WebGPU case (SwiftShader here): the same reuse set as Node.
 
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
@@ -19,7 +19,11 @@ const URL_ = '/models/imported-dit-tiny/manifest.json';
 const LABELS = [0, 3, 7];
 type W = { harness: Harness };
 
-test.skip(({ provider }) => provider !== 'wasm', 'WASM only: calibration is many transformer passes');
+// WASM runs the full cases; the webgpu project runs only the short WebGPU case at the end.
+test.beforeEach(({ provider }, info) => {
+  test.skip((provider === 'wasm') === info.title.startsWith('WebGPU'),
+    'calibration is many transformer passes: the full cases on WASM, one short case on WebGPU (SwiftShader is ~30× slower)');
+});
 
 function calibrate(page: Page, req: CalibrateRequest): Promise<Outcome<CalibrateResult>> {
   return page.evaluate((r) => (globalThis as unknown as W).harness.calibrate(r), req) as Promise<Outcome<CalibrateResult>>;
@@ -118,4 +122,33 @@ test('the demo\'s Calibrate button fits a plan for the chosen steps, lists it an
   expect(await storedKeys(page)).toHaveLength(1);
   await page.locator('#generate').click();
   await expect(page.locator('#run-stats')).toContainText('browser:ertacache-6-b4', { timeout: 60_000 });
+});
+
+// WebGPU: the fit's arithmetic (residuals, errors, the rectification's sums) runs as WGSL on ORT's device and the
+// graphs on the WebGPU provider, in fp32 but in another order than Node's CPU kernels; the reuse set comes from
+// comparing errors, so it must come out the same unless two candidates tie within ~1e-6. A short case: 1 seed ×
+// 2 labels, 5 steps, budget 3, no forecast, no error report.
+test('WebGPU: a plan calibrated on the GPU gives the Node calibration\'s reuse set, and runs', async ({ harness }) => {
+  const req = { steps: 5, budgets: [3], seeds: [0], labels: [0, 3] };
+  const tmp = await mkdtemp(join(tmpdir(), 'erta-e2e-calib-gpu-'));
+  let node: { reuse: number[]; phi: number[] };
+  try {
+    await cp(DIR, tmp, { recursive: true });
+    const report = await nodeCalibrate({ model: tmp, ...req, forecast: false, evaluate: false });
+    const entry = report.plans.find((p) => p.kind === 'ertacache' && p.space === 'output')!;
+    node = { reuse: entry.reuse!, phi: (JSON.parse(await readFile(join(tmp, entry.file), 'utf8')) as { phi: number[] }).phi };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  const info = ok(await load(harness, { provider: 'webgpu' }, URL_));
+  expect(info.provider.used).toBe('webgpu');
+  const r = ok(await calibrate(harness, { budget: 3, steps: 5, seeds: [0], labels: [0, 3], forecast: false, evaluate: false, store: false }));
+  expect(r.computedSteps).toBe(3);
+  expect(r.reuse).toEqual(node.reuse);
+  // φ is searched on the same errors: equal up to the GPU's summation order
+  const phi = (r.plan as { phi: number[] }).phi;
+  phi.forEach((v, k) => expect(Math.abs(v - node.phi[k]!), `phi[${k}]`).toBeLessThan(1e-3));
+  const run = ok(await generate(harness, { label: 3, seed: 5, steps: 5, policy: { kind: 'ertacache', budget: 3 } }));
+  expect(run.stats.planId).toBe('browser:ertacache-5-b3');
+  expect(reuseOf(run.stats)).toEqual(node.reuse);
 });
