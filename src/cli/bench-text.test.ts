@@ -2,7 +2,7 @@
 // model (random weights): the evaluation prompts × seeds, PSNR on the decoded image and on the
 // latent, the report files in their own folder, and no classifier whose input does not fit.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,5 +49,27 @@ describe('bench on a text model', () => {
     expect(md).toContain('on the decoded 32×32 RGB image');
     expect(md).toContain('### Budget 17 of 50');
     expect(JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')).rows).toHaveLength(4);
+  }, 120_000);
+
+  it('a video model (Wan style, latent [C, F, H, W]): PSNR and SSIM over every frame of the decoded clip', async () => {
+    const model = join(dir, 'wan');
+    await cp('public/models/imported-wan-tiny', model, { recursive: true });
+    // the imported model lists calibration prompts only: give it two evaluation prompts
+    await writeFile(join(model, 'evaluation-prompts.json'), JSON.stringify(['a pink flower', 'a blue house']));
+    const manifest = JSON.parse(await readFile(join(model, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(model, 'manifest.json'), JSON.stringify({ ...manifest, evaluationPrompts: 'evaluation-prompts.json' }));
+    const out = join(dir, 'wan-report');
+    const argv = ['--model', model, '--steps', '6', '--budgets', '4', '--seeds', '1', '--repeats', '1', '--quick', '--out', out];
+    const r = await runTextBench(parseBenchArgs(argv)!, argv, () => {});
+    expect({ image: r.image, cases: r.cases, steps: r.steps }).toEqual({ image: '4×32×32', cases: 2, steps: 6 });
+    const uniform = r.rows.find((x) => x.policy === 'uniform')!;
+    expect(uniform.computedSteps).toBe(4);
+    expect(uniform.psnr).toBeGreaterThan(5);
+    expect(uniform.psnr).toBeLessThan(100);
+    expect(uniform.ssim).toBeGreaterThan(0);
+    expect(uniform.ssim).toBeLessThan(1);
+    // the shipped 6-step ERTACache plan (budget 4) runs on the clip too
+    expect(r.rows.find((x) => x.policy === 'ertacache')?.computedSteps).toBe(4);
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('on the decoded 4×32×32 RGB clip');
   }, 120_000);
 });

@@ -4,7 +4,9 @@
 // latent (the space calibration measures in); category / concept agreement with the
 // full-compute image under the model's evaluation classifier (emoji-classifier: the category
 // and concept heads), the speed of each against `none`. Writes bench/<model name>/ unless
-// --out says otherwise, so it never overwrites the class model's committed report.
+// --out says otherwise, so it never overwrites the class model's committed report. A video model
+// (latent [C, F, H, W]) is measured on the whole decoded clip: PSNR over every frame's pixels, SSIM
+// the mean over every frame and channel.
 
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { createPolicy } from '../cache/registry.ts';
 import { loadNodeModel, type NodeModel, type NodeTensor } from '../backend/node-model.ts';
 import { sha256Hex } from '../backend/node-files.ts';
 import { textConditioning } from '../manifest/conditioning.ts';
+import { latentDims, latentSize as latentSizeOf } from '../manifest/types.ts';
 import { encodePrompts } from '../runtime/prompts.ts';
 import { evaluationCases, generateAll, type FidelityOptions, type PolicyUnderTest } from '../bench/fidelity.ts';
 import { measureSpeed, type SpeedRow } from '../bench/speed.ts';
@@ -50,7 +53,7 @@ export interface TextBenchReport {
   cases: number;
   classifier: string | null;
   threads: number;
-  /** The decoded image, e.g. '64×64'. */
+  /** The decoded image, e.g. '64×64', or a video's clip, e.g. '4×32×32' (frames × height × width). */
   image: string;
 }
 
@@ -132,13 +135,12 @@ const agreement = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return a.length ? k / a.length : 0;
 };
 
-/** Decode every latent of a run to RGB [n, 3, H', W'] (the VAE decoder, one sample at a time). */
+/** Decode every latent of a run to RGB [n, 3, H', W'] (a video: [n, 3, F, H', W']; the VAE decoder, one sample at a time). */
 async function decodeAll(model: NodeModel, latents: Float32Array, n: number): Promise<Float32Array> {
-  const { channels, height, width } = model.manifest.latent;
-  const per = channels * height * width;
+  const per = latentSizeOf(model.manifest.latent);
   const parts: Float32Array[] = [];
   for (let k = 0; k < n; k++) {
-    const x = model.ops.fromHost(latents.slice(k * per, (k + 1) * per), [1, channels, height, width]);
+    const x = model.ops.fromHost(latents.slice(k * per, (k + 1) * per), [1, ...latentDims(model.manifest.latent)]);
     try {
       parts.push(await model.pipeline!.decode(x));
     } finally {
@@ -169,18 +171,24 @@ export async function runTextBench(args: BenchArgs, argv: readonly string[], log
     const policies: PolicyUnderTest[] = [];
     for (const b of args.budgets) policies.push(...(await policiesAt(model, steps, b, !args.quick, log)));
     const cases = evaluationCases(prompts.length, args.seedsPerClass);
-    const xDims = [1, m.latent.channels, m.latent.height, m.latent.width];
+    const xDims = [1, ...latentDims(m.latent)]; // [1, C, H, W], or a video's [1, C, F, H, W]
     const o: FidelityOptions<NodeTensor> = {
       denoiser, ops: model.ops, sigmas: flowMatchSigmas(steps, m.scheduler.shift), guidance: m.scheduler.defaultGuidance,
       nullLabel: prompts.length, xDims, cases, policies,
     };
     const n = cases.length;
-    const latentSize = m.latent.channels * m.latent.height * m.latent.width;
+    const latentSize = latentSizeOf(m.latent);
+    // The decoded image [3, H, W], or a clip [3, F, H, W]: planar, so SSIM reads it as 3·F planes of H × W.
+    const { height: imgH, width: imgW, frames } = m.image;
+    const planes = 3 * (frames ?? 1);
     log(`bench: ${m.name}, ${prompts.length} evaluation prompts × ${args.seedsPerClass} seed(s), ${steps} steps: full compute`);
     const ref = await generateAll(o, () => createPolicy('none'));
     const refImages = await decodeAll(model, ref.images, n);
     const imageSize = refImages.length / n;
-    const side = Math.round(Math.sqrt(imageSize / 3));
+    if (imageSize !== planes * imgH * imgW) {
+      throw new DiffusionError('GRAPH_SPEC_MISMATCH', `${m.name}'s VAE decoder gave ${imageSize} values per sample, its manifest says ${planes / 3 > 1 ? `${planes / 3}×` : ''}3×${imgH}×${imgW}`,
+        'fix components.vaeDecoder.graph.outputs in manifest.json (or re-import the model)');
+    }
     if (clf && clf.imageSize !== imageSize) {
       log(`bench: ${classifierDir} takes ${clf.imageSize} values per image, ${m.name} decodes ${imageSize}: no category agreement`);
       await clf.release();
@@ -203,7 +211,7 @@ export async function runTextBench(args: BenchArgs, argv: readonly string[], log
         const a = toUnitRange(images.subarray(k * imageSize, (k + 1) * imageSize));
         const b = toUnitRange(refImages.subarray(k * imageSize, (k + 1) * imageSize));
         ps += Math.min(psnr(a, b), 100);
-        ss += ssim(a, b, side, side, { channels: 3 });
+        ss += ssim(a, b, imgW, imgH, { channels: planes });
         lp += Math.min(psnr(toUnitRange(run.images.subarray(k * latentSize, (k + 1) * latentSize)),
           toUnitRange(ref.images.subarray(k * latentSize, (k + 1) * latentSize))), 100);
       }
@@ -234,7 +242,8 @@ export async function runTextBench(args: BenchArgs, argv: readonly string[], log
     const report: TextBenchReport = {
       kind: 'text', rows, speed, date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(),
       model: m.name, modelHash: m.modelHash, steps, guidance: m.scheduler.defaultGuidance, prompts: prompts.length,
-      seedsPerPrompt: args.seedsPerClass, cases: n, classifier: clf?.name ?? null, threads: args.threads, image: `${side}×${side}`,
+      seedsPerPrompt: args.seedsPerClass, cases: n, classifier: clf?.name ?? null, threads: args.threads,
+      image: `${frames !== undefined ? `${frames}×` : ''}${imgH}×${imgW}`,
     };
     const out = textBenchOut(args, m.name);
     await mkdir(out, { recursive: true });
@@ -263,7 +272,7 @@ export function textBenchMarkdown(r: TextBenchReport): string {
   return `# Benchmark: ${r.model}, every policy against full compute\n\n`
     + `Made by \`${r.command}\` on ${r.date.slice(0, 10)} (modelHash ${r.modelHash.slice(0, 12)}…): ${r.steps} steps, guidance ${r.guidance}, `
     + `${r.cases} samples (${r.prompts} evaluation prompts × ${r.seedsPerPrompt} seed(s) from 1000; never the calibration prompts). `
-    + `PSNR/SSIM against the full-compute image of the same prompt and seed, **on the decoded ${r.image} RGB image** (the latent PSNR, `
+    + `PSNR/SSIM against the full-compute image of the same prompt and seed, **on the decoded ${r.image} RGB ${r.image.split('×').length > 2 ? 'clip (frames × height × width; every frame counts)' : 'image'}** (the latent PSNR, `
     + 'the space calibration measures in, is in the second table). "class acc." is here the share of samples whose category under '
     + `the evaluation classifier (${r.classifier ?? 'none'}) equals the full-compute image's; FD is not measured. `
     + 'Speedup: wall clock of `none` / the policy over the transformer loop (prompt encoding and VAE decoding, the same for every '
