@@ -1,7 +1,9 @@
 // The demo with the video model (the imported Wan-style tiny model, WASM): picked in the model
 // picker, a prompt gives a clip that loops on the main canvas, and compare mode measures the
-// cached clip against the uncached one (frames stacked: a 32 × 128 heat-map).
+// cached clip against the uncached one (frames stacked: a 32 × 128 heat-map); Download saves the clip as an APNG.
 
+import { readFileSync } from 'node:fs';
+import { decodeApng } from 'fast-png';
 import { expect, test } from './fixtures.ts';
 import { runStats } from './fixtures/demo-page.ts';
 
@@ -37,4 +39,11 @@ test('the video model in the demo: the clip loops on the canvas; compare mode ru
   }));
   expect(await page.locator('#main-canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([32, 32]);
   expect(new Set(sums).size).toBeGreaterThan(1);
+  // Download saves the whole clip: an animated PNG of the 4 frames (8× scaled, as the still download), looping at 8 fps
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+  expect(download.suggestedFilename()).toMatch(/^erta-prompt-seed\d+-[a-z-]+\.png$/);
+  const apng = decodeApng(readFileSync(await download.path()));
+  expect([apng.width, apng.height, apng.numberOfFrames, apng.numberOfPlays]).toEqual([256, 256, 4, 0]);
+  expect(apng.frames[0]!.delayNumber / apng.frames[0]!.delayDenominator).toBeCloseTo(1 / 8, 6);
+  expect(new Set(apng.frames.map((f) => Buffer.from(f.data).toString('base64'))).size).toBeGreaterThan(1); // a clip, not one frame 4 times
 });

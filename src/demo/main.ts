@@ -4,6 +4,8 @@
 // Registers <erta-diffusion> for the "Use it in your page" example.
 import '../element/define.ts';
 import { downloadBlob, frameToPng } from '../element/pixels.ts';
+import { DEFAULT_FPS } from '../element/player.ts';
+import { assembleApng } from '../core/apng.ts';
 import type { GenerateResult, ModelInfo } from '../runtime/api.ts';
 import { loadBenchResults } from './bench-data.ts';
 import { renderBenchChart } from './chart.ts';
@@ -231,7 +233,15 @@ el.download.addEventListener('click', () => {
   if (last === null) return;
   const s = form.read();
   const name = model?.conditioning === 'text' ? 'prompt' : `digit${s.label}`;
-  void frameToPng(last.frame).then((png) => downloadBlob(png, `erta-${name}-seed${s.seed}-${last!.stats.policy}.png`));
+  const file = `erta-${name}-seed${s.seed}-${last.stats.policy}.png`;
+  const frames = last.frames;
+  if (!frames || frames.length < 2) {
+    void frameToPng(last.frame).then((png) => downloadBlob(png, file));
+    return;
+  }
+  // a video model's clip: every frame, as one looping animated PNG at the player's rate (the CLI's APNG assembler)
+  void Promise.all(frames.map(async (f) => new Uint8Array(await (await frameToPng(f)).arrayBuffer())))
+    .then((pngs) => downloadBlob(new Blob([assembleApng(pngs, DEFAULT_FPS)], { type: 'image/png' }), file));
 });
 
 /** The "Stored models" list; deleting the loaded model makes the next load download it again. */
