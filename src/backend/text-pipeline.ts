@@ -175,9 +175,11 @@ export function createPipelineGraphs<T extends OrtTensorLike>(d: PipelineDeps<T>
   const inner = latentSize(m.latent) / C; // H·W, or F·H·W for a video
   const matrix = Float32Array.from(p.preview.matrix.flat());
   const bias = Float32Array.from(p.preview.bias);
-  // latent / scaling + shift as t − (a·t + b) with a = 1 − 1/scaling, b = −shift (the ops' affine).
-  const unscaleA = new Float32Array(C).fill(1 - 1 / p.vaeDecoder.scalingFactor);
-  const unscaleB = new Float32Array(C).fill(-p.vaeDecoder.shiftFactor);
+  // What the decoder reads, k_c·latent + m_c per channel: (latent / scaling + shift) · std_c + mean_c (std 1, mean 0
+  // unless the manifest normalises latents per channel, as Wan), as t − (a·t + b) with a = 1 − k_c, b = −m_c (the ops' affine).
+  const { scalingFactor, shiftFactor, latentsMean, latentsStd } = p.vaeDecoder;
+  const unscaleA = Float32Array.from({ length: C }, (_, c) => 1 - (latentsStd?.[c] ?? 1) / scalingFactor);
+  const unscaleB = Float32Array.from({ length: C }, (_, c) => -(shiftFactor * (latentsStd?.[c] ?? 1) + (latentsMean?.[c] ?? 0)));
 
   return {
     async encode(ids) {

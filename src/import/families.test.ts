@@ -368,3 +368,52 @@ describe('pooled text and guidance embeddings (SD3 / Flux)', () => {
     expect(r.parity).toBeLessThanOrEqual(1e-6);
   }, 60_000);
 });
+
+// Wan 2.1's VAE conventions: 4·(F−1)+1 video frames from F latent frames, per-channel latent normalisation.
+describe('Wan-style video with Wan 2.1\'s VAE conventions (temporal upsampling, latents_mean / latents_std)', () => {
+  const FIX = 'tools/families/fixtures/wan21-tiny';
+  const GOLDEN = 'tools/golden/families/wan21-tiny';
+
+  it('imports with no name flags (the VAE config\'s latents_mean / latents_std in the manifest) and a prompt → 13-frame clip equals PyTorch', async () => {
+    const out = join(tmp, 'wan21');
+    const r = await importModel({ model: `${FIX}/transformer/model.onnx`, out, name: 'wan21-tiny', components: FIX, timestepScale: 1000 });
+    expect(r.latent).toEqual({ channels: 4, frames: 4, height: 8, width: 8 });
+    const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    expect(made.components.vaeDecoder).toMatchObject({ scalingFactor: 1, shiftFactor: 0, latentsMean: [0.3, -0.2, 0.1, -0.4], latentsStd: [1.5, 0.8, 2, 1.2] });
+    expect(made.components.vaeDecoder.graph.outputs.sample.shape).toEqual([1, 3, 13, 32, 32]); // 4·(4 − 1) + 1
+    const index = (await readGoldenIndex(GOLDEN)) as GoldenIndex & { reference: { prompt: string; seed: number; steps: number; guidance: number } };
+    const ref = index.reference;
+    const want = await readGoldenTensor(index.graphs['reference']!.outputs['image']!, GOLDEN);
+    for (const graphs of ['split', 'single'] as const) {
+      const g = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, graphs, threads: 1 });
+      expect([g.channels, g.frames, g.height, g.width]).toEqual([3, 13, 32, 32]);
+      let d = 0;
+      for (let k = 0; k < want.length; k++) d = Math.max(d, Math.abs(g.image[k]! - want[k]!));
+      expect(d, graphs).toBeLessThanOrEqual(1e-4);
+      if (graphs === 'split') expect(decodeApng(g.png()).numberOfFrames).toBe(13);
+    }
+    // a reused step (uniform, 4 of 6) against PyTorch's loop with the same reuse: the normalisation applies to the cached run too
+    const u = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, policy: 'uniform', budget: 4, threads: 1 });
+    const wantU = await readGoldenTensor(index.graphs['reference']!.outputs['uniformImage']!, GOLDEN);
+    let d = 0;
+    for (let k = 0; k < wantU.length; k++) d = Math.max(d, Math.abs(u.image[k]! - wantU[k]!));
+    expect(d).toBeLessThanOrEqual(1e-4);
+  }, 60_000);
+
+  it('a manifest whose decoder gives neither F nor s·(F−1)+1 frames, or only one of the normalisation arrays, is refused', async () => {
+    const m = JSON.parse(await readFile('public/models/imported-wan-tiny/manifest.json', 'utf8'));
+    const { parseManifest } = await import('../manifest/validate.ts');
+    const bad1 = structuredClone(m);
+    bad1.components.vaeDecoder.graph.outputs.sample.shape = [1, 3, 6, 32, 32]; // F = 4: 4, 7, 10, 13 … are fine, 6 is not
+    expect(() => parseManifest(bad1, '.')).toThrow(expect.objectContaining({ code: 'MANIFEST_FIELD_INVALID' }));
+    const ok = structuredClone(m);
+    ok.components.vaeDecoder.graph.outputs.sample.shape = [1, 3, 13, 32, 32];
+    expect(parseManifest(ok, '.').image).toEqual({ channels: 3, frames: 13, height: 32, width: 32 });
+    const bad2 = structuredClone(m);
+    bad2.components.vaeDecoder.latentsMean = [0, 0, 0, 0];
+    expect(() => parseManifest(bad2, '.')).toThrow(expect.objectContaining({ code: 'MANIFEST_FIELD_INVALID' }));
+    const bad3 = structuredClone(m);
+    Object.assign(bad3.components.vaeDecoder, { latentsMean: [0, 0, 0, 0], latentsStd: [1, 1, 0, 1] });
+    expect(() => parseManifest(bad3, '.')).toThrow(expect.objectContaining({ code: 'MANIFEST_FIELD_INVALID' }));
+  });
+});

@@ -291,14 +291,30 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   const vae = decodeModel(vaeBytes);
   const vaeIn = vae.graph!.input![0]!;
   const vaeOut = vae.graph!.output![0]!;
-  const vaeConfig = await readFile(join(comp, 'vae_decoder/config.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, number>, () => ({}) as Record<string, number>);
-  const scalingFactor = (vaeConfig['scaling_factor'] ?? 1);
-  const shiftFactor = (vaeConfig['shift_factor'] ?? 0);
+  const vaeConfig = await readFile(join(comp, 'vae_decoder/config.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}) as Record<string, unknown>);
+  const scalingFactor = (vaeConfig['scaling_factor'] as number | undefined ?? 1);
+  const shiftFactor = (vaeConfig['shift_factor'] as number | undefined ?? 0);
+  // Wan's VAE (AutoencoderKLWan): per-channel latents_mean / latents_std; the decoder reads latent · std + mean.
+  const perChannel = (key: string): number[] | undefined => {
+    const v = vaeConfig[key];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.length !== C || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (key !== 'latents_std' || x > 0))) {
+      throw fail('IMPORT_UNSUPPORTED', `vae_decoder/config.json: ${key} must be ${C} finite numbers (one per latent channel${key === 'latents_std' ? ', each > 0' : ''})`,
+        'Copy latents_mean / latents_std from the VAE\'s diffusers config (AutoencoderKLWan), one value per latent channel.');
+    }
+    return v as number[];
+  };
+  const latentsMean = perChannel('latents_mean');
+  const latentsStd = perChannel('latents_std');
+  if ((latentsMean === undefined) !== (latentsStd === undefined)) {
+    throw fail('IMPORT_UNSUPPORTED', 'vae_decoder/config.json has only one of latents_mean / latents_std', 'Give both (Wan\'s VAE config has both) or neither.');
+  }
+  const unscale = { scaling: scalingFactor, shift: shiftFactor, mean: latentsMean, std: latentsStd };
   const tokBytes = await component(comp, 'tokenizer/tokenizer.json');
   const tok = JSON.parse(new TextDecoder().decode(tokBytes)) as { padding?: { pad_id?: number }; model?: { vocab?: Record<string, number> } };
   const padId = tok.padding?.pad_id ?? tok.model?.vocab?.['[PAD]'] ?? tok.model?.vocab?.['<pad>'] ?? 0;
   // a video's frames stacked along the height: the same per-pixel map, fitted over every frame
-  const { outDims: vaeShape, ...preview } = await fitPreview(ort, vaeBytes, vaeIn.name!, vaeOut.name!, dims, scalingFactor, shiftFactor);
+  const { outDims: vaeShape, ...preview } = await fitPreview(ort, vaeBytes, vaeIn.name!, vaeOut.name!, dims, unscale);
 
   // ---- write ----
   await mkdir(join(o.out, 'transformer'), { recursive: true });
@@ -342,7 +358,8 @@ export async function importText(c: TextContext): Promise<ImportResult> {
       textEncoder: { graph: textEncoder, io: { inputIds: encIn[0]!.name, hiddenStates: encOut.name, ...(encPooled ? { pooled: encPooled.name } : {}) } },
       ...(context ? { context: { graph: context, io: { hiddenStates: ctxIn, context: 'context' } } } : {}),
       transformer: { graphs: tr, io: names },
-      vaeDecoder: { graph: vaeDecoder, io: { latent: vaeIn.name, image: vaeOut.name }, scalingFactor, shiftFactor },
+      vaeDecoder: { graph: vaeDecoder, io: { latent: vaeIn.name, image: vaeOut.name }, scalingFactor, shiftFactor,
+        ...(latentsMean ? { latentsMean, latentsStd } : {}) },
       preview: { type: 'linear', ...preview },
     },
     preview: { from: [-1, 1], to: [0, 255], channels: 3 },
@@ -380,15 +397,21 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   };
 }
 
+/** What the VAE decoder reads: (latent / scaling + shift) · std_c + mean_c per channel (std 1, mean 0 when absent). */
+interface Unscale { scaling: number; shift: number; mean: number[] | undefined; std: number[] | undefined }
+
 /**
  * A least-squares latent → RGB map (C×3 + bias) against the VAE on random latents, pooled to the latent's size.
- * A video's latent [C, F, H, W] and output [3, F, H', W'] are read as images F·H (and F·H') high.
+ * A video's latent [C, F, H, W] and output [3, F, H', W'] are read as images F·H (and F·H') high; a decoder that
+ * upsamples time (T = s·(F−1)+1 frames, Wan) is read at frames 0, s, 2s, …: the last frame each latent frame gives.
  */
 async function fitPreview(ort: Ort, vaeBytes: Uint8Array, input: string, output: string, dims: number[],
-  scaling: number, shift: number): Promise<{ matrix: number[][]; bias: number[]; outDims: number[] }> {
+  u: Unscale): Promise<{ matrix: number[][]; bias: number[]; outDims: number[] }> {
   const C = dims[0]!;
   const W = dims[dims.length - 1]!;
   const H = prod(dims) / (C * W);
+  const F = dims.length === 4 ? dims[1]! : 1;
+  const plane = prod(dims) / C;
   const session = await ort.InferenceSession.create(vaeBytes);
   const rows: number[] = [];
   const ys: number[][] = [[], [], []];
@@ -396,14 +419,25 @@ async function fitPreview(ort: Ort, vaeBytes: Uint8Array, input: string, output:
   try {
     for (let s = 0; s < 16; s++) {
       const z = gaussianNoise(100 + s, C * H * W);
-      const scaled = z.map((v) => v / scaling + shift);
+      const scaled = z.map((v, k) => {
+        const c = Math.floor(k / plane);
+        return (v / u.scaling + u.shift) * (u.std?.[c] ?? 1) + (u.mean?.[c] ?? 0);
+      });
       const r = await session.run({ [input]: new ort.Tensor('float32', scaled, [1, ...dims]) });
       const img = r[output]!;
       outDims = [...img.dims];
       const [, ch, ...rest] = img.dims as number[];
       const w2 = rest[rest.length - 1]!;
-      const h2 = prod(rest) / w2;
-      const data = img.data as Float32Array;
+      let data = img.data as Float32Array;
+      const T = rest.length === 3 ? rest[0]! : 1;
+      if (T !== F) { // keep frames 0, s, 2s, … (one per latent frame)
+        const step = (T - 1) / Math.max(1, F - 1);
+        const fr = rest[1]! * w2;
+        const kept = new Float32Array(ch! * F * fr);
+        for (let c = 0; c < ch!; c++) for (let f = 0; f < F; f++) kept.set(data.subarray((c * T + f * step) * fr, (c * T + f * step + 1) * fr), (c * F + f) * fr);
+        data = kept;
+      }
+      const h2 = (data.length / ch!) / w2;
       const fy = Math.max(1, Math.round(h2! / H));
       const fx = Math.max(1, Math.round(w2! / W));
       for (let y = 0; y < H; y++) {

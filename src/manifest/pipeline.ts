@@ -77,6 +77,20 @@ export function parseTextComponents(r: FieldReader, parseGraph: (g: FieldReader)
     vaeDecoder: parseGraph(vae.obj('graph')),
   };
   const ctx = comp.has('context') ? comp.obj('context') : null;
+  // Wan's per-channel latent normalisation: both arrays, one finite number per latent channel, std > 0
+  const perChannel = (key: 'latentsMean' | 'latentsStd') => {
+    if (!vae.has(key)) return undefined;
+    const v = vae.arr(key);
+    const ok = v.length === latentChannels && v.every((x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) < PIPELINE_LIMITS.scaling
+      && (key === 'latentsMean' || x > 0));
+    if (!ok) invalidField(WHERE, `components.vaeDecoder.${key}`, `${latentChannels} finite numbers (one per latent channel${key === 'latentsStd' ? ', each > 0' : ''})`, v);
+    return v as number[];
+  };
+  const latentsMean = perChannel('latentsMean');
+  const latentsStd = perChannel('latentsStd');
+  if ((latentsMean === undefined) !== (latentsStd === undefined)) {
+    invalidField(WHERE, 'components.vaeDecoder.latentsStd', 'present together with latentsMean (per-channel latent normalisation needs both)', latentsStd);
+  }
   if (ctx) graphs.context = parseGraph(ctx.obj('graph'));
   const pipeline: TextPipeline = {
     tokenizer: {
@@ -89,6 +103,7 @@ export function parseTextComponents(r: FieldReader, parseGraph: (g: FieldReader)
     vaeDecoder: {
       graph: 'vaeDecoder', io: ioNames(vae, ['latent', 'image'] as const),
       scalingFactor: scale('scalingFactor', 0), shiftFactor: vae.has('shiftFactor') ? scale('shiftFactor', -PIPELINE_LIMITS.scaling) : 0,
+      ...(latentsMean && latentsStd ? { latentsMean, latentsStd } : {}),
     },
     preview: { type: 'linear', ...parseMatrix(preview, latentChannels) },
   };
@@ -129,7 +144,8 @@ const f32 = (role: string, ...shape: Dim[]): RoleSpec => ({ role, dtypes: ['floa
 function roleTable(p: TextPipeline, video: boolean): Partial<Record<GraphName, { inputs: RoleSpec[]; outputs: RoleSpec[]; io: Record<string, string> }>> {
   const t = p.transformerIo;
   const lat = (video ? ['C', 'F', 'H', 'W'] : ['C', 'H', 'W']) as Dim[];
-  const image = (video ? ['any', 'F', 'any', 'any'] : ['any', 'any', 'any']) as Dim[];
+  // a video's decoder may upsample time (Wan: 4·(F−1)+1 frames): its frame count is checked in validate.ts
+  const image = (video ? ['any', 'any', 'any', 'any'] : ['any', 'any', 'any']) as Dim[];
   const temb = f32('temb', 'B', 'any');
   // the pooled text embedding and the guidance scale: embed's and the single graph's, when the io map names them
   const cond = [...(t.pooled ? [f32('pooled', 'B', 'P')] : []), ...(t.guidance ? [f32('guidance', 'B')] : [])];

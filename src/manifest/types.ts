@@ -108,9 +108,14 @@ export interface TextPipeline {
   vaeDecoder: {
     graph: 'vaeDecoder';
     io: { latent: string; image: string };
-    /** The decoder reads latent / scalingFactor + shiftFactor (diffusers' convention). */
+    /**
+     * The decoder reads latent / scalingFactor + shiftFactor (diffusers' convention), then, when given, · latentsStd[c] +
+     * latentsMean[c] per latent channel (Wan's VAE: latents_mean / latents_std, scalingFactor 1, shiftFactor 0).
+     */
     scalingFactor: number;
     shiftFactor: number;
+    latentsMean?: number[];
+    latentsStd?: number[];
   };
   /** Cheap x̂₀ previews: RGB = Mᵀ·latent + bias per pixel (a C×3 matrix, as ComfyUI's previews). */
   preview: { type: 'linear'; matrix: number[][]; bias: number[] };

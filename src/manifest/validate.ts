@@ -342,15 +342,19 @@ function checkTextModel(m: ModelManifest): ModelManifest {
     C: m.latent.channels, H: m.latent.height, W: m.latent.width, N: m.hidden.tokens, D: m.hidden.dim,
     L: c.maxTokens, X: c.contextDim, ...(F !== undefined ? { F } : {}), ...(c.pooledDim !== undefined ? { P: c.pooledDim } : {}),
   });
-  // An image [1, 3, H', W'], or a video's frames [1, 3, F, H', W'] (one frame per latent frame).
+  // An image [1, 3, H', W'], or a video's frames [1, 3, T, H', W']: one frame per latent frame (T = F), or a causal
+  // VAE's temporal upsampling by s, T = s·(F−1)+1 (Wan: 4·(F−1)+1: the first latent frame gives one frame, each later one s).
   const out = m.graphs.vaeDecoder!.outputs[p.vaeDecoder.io.image]!.shape as number[];
   const [channels, height, width] = [out[1], out[out.length - 2], out[out.length - 1]] as [number, number, number];
-  if (channels !== 3 || out.length !== (F === undefined ? 4 : 5) || (F !== undefined && out[2] !== F)
+  const T = F === undefined ? undefined : out[2]!;
+  const framesOk = F === undefined || T === F || (F > 1 && T! > F && (T! - 1) % (F - 1) === 0);
+  if (channels !== 3 || out.length !== (F === undefined ? 4 : 5) || !framesOk
     || height > PIPELINE_LIMITS.imageSide || width > PIPELINE_LIMITS.imageSide) {
     invalidField(WHERE, `components.vaeDecoder.graph.outputs.${p.vaeDecoder.io.image}.shape`,
-      `${F === undefined ? '[1, 3, H, W]' : `[1, 3, ${F}, H, W] (one frame per latent frame)`} with H, W ≤ ${PIPELINE_LIMITS.imageSide}`, out);
+      `${F === undefined ? '[1, 3, H, W]' : `[1, 3, T, H, W] with T = ${F} (one frame per latent frame) or s·${F - 1}+1 (temporal upsampling by s; Wan: ${4 * (F - 1) + 1})`}`
+      + ` and H, W ≤ ${PIPELINE_LIMITS.imageSide}`, out);
   }
-  m.image = { channels, height, width, ...(F !== undefined ? { frames: F } : {}) };
+  m.image = { channels, height, width, ...(T !== undefined ? { frames: T } : {}) };
   m.preview = { ...m.preview, channels: 3 };
   return m;
 }

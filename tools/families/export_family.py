@@ -150,7 +150,11 @@ def export_pixart(args):
     (dev) the guidance scale (`guidance` [B]); `flux-schnell` is Flux without the guidance embedding."""
     from export_t2i import build_tokenizer, token_ids, flow_match_sigmas
     from t2i import TextEncoder, VaeDecoder
-    family = {"pixart": pixart_family, "sd3": sd3_family, "flux": flux_family, "flux-schnell": flux_family, "wan": wan_family}[args.family]
+    family = {"pixart": pixart_family, "sd3": sd3_family, "flux": flux_family, "flux-schnell": flux_family, "wan": wan_family,
+              "wan21": wan_family}[args.family]
+    # wan21: Wan 2.1's VAE conventions: 4·(F−1)+1 video frames from F latent frames, and per-channel latent
+    # normalisation (config.json latents_mean / latents_std; the decoder reads latent·std + mean, no scaling_factor)
+    wan21 = args.family == "wan21"
     cfg = family.SIZES[args.size]
     pooled, guided = args.family in POOLED, args.family in GUIDANCE
     L, scaling, shift = 8, 0.5, 0.1
@@ -160,10 +164,13 @@ def export_pixart(args):
     torch.manual_seed(0)
     enc = TextEncoder(vocab, L, cfg["text_dim"], 1)
     assert cfg.get("text_len", L) == L
-    vae = wan_family.VideoVaeDecoder(cfg["channels"], 16) if args.family == "wan" else VaeDecoder(cfg["channels"], 16)
+    vae = (wan_family.VideoVaeDecoder(cfg["channels"], 16, temporal_upsample=4 if wan21 else 1) if args.family in ("wan", "wan21")
+           else VaeDecoder(cfg["channels"], 16))
+    latents_mean = [0.3, -0.2, 0.1, -0.4][:cfg["channels"]]
+    latents_std = [1.5, 0.8, 2.0, 1.2][:cfg["channels"]]
     m = {"pixart": lambda: pixart_family.PixArtTransformer(**cfg), "sd3": lambda: sd3_family.SD3Transformer(**cfg),
          "flux": lambda: flux_family.FluxTransformer(**cfg), "flux-schnell": lambda: flux_family.FluxTransformer(**cfg, guidance_embeds=False),
-         "wan": lambda: wan_family.WanTransformer(**cfg)}[args.family]()
+         "wan": lambda: wan_family.WanTransformer(**cfg), "wan21": lambda: wan_family.WanTransformer(**cfg)}[args.family]()
     g = torch.Generator().manual_seed(1234)
     if pooled:
         enc = PooledTextEncoder(enc, cfg["text_dim"], cfg["pooled_dim"])
@@ -208,7 +215,14 @@ def export_pixart(args):
     legacy_export(vae, (lat,), os.path.join(args.out, "vae_decoder", "model.onnx"), opset_version=17,
                   input_names=["latent_sample"], output_names=["sample"], do_constant_folding=True)
     with open(os.path.join(args.out, "vae_decoder", "config.json"), "w") as f:
-        json.dump({"scaling_factor": scaling, "shift_factor": shift}, f, indent=1)
+        json.dump({"latents_mean": latents_mean, "latents_std": latents_std} if wan21 else {"scaling_factor": scaling, "shift_factor": shift}, f, indent=1)
+
+    def unscale(z):
+        """What the VAE decoder reads: diffusers' latent / scaling_factor + shift_factor, or Wan's latent · std + mean per channel."""
+        if wan21:
+            view = (1, -1) + (1,) * (z.dim() - 2)
+            return z * torch.tensor(latents_std).view(view) + torch.tensor(latents_mean).view(view)
+        return z / scaling + shift
     info = {"out": args.out, "parameters": sum(p.numel() for p in m.parameters()), "config": cfg}
     if args.golden:
         ref = FLUX_REFERENCE if guided else PIXART_REFERENCE
@@ -242,13 +256,13 @@ def export_pixart(args):
                     elapsed += dt
                 return xx
             xx = loop()
-            image = vae(xx / scaling + shift)
+            image = vae(unscale(xx))
             cached = {}
-            if pooled:
+            if pooled or wan21:
                 # src/cache/uniform.ts uniformBudgetSteps: round(k·(T−1)/(budget−1)) (JS rounds halves up)
                 budget = ref["uniformBudget"] = 4
                 computed = {math.floor(k * (ref["steps"] - 1) / (budget - 1) + 0.5) for k in range(budget)}
-                cached = {"uniformImage": vae(loop(computed) / scaling + shift)}
+                cached = {"uniformImage": vae(unscale(loop(computed)))}
         write_golden(args.golden, {
             "model": {"inputs": {"latent": x, "timestep": t, "encoder_hidden_states": ehs, **extra}, "outputs": {"sample": out}},
             "reference": {"inputs": {"noise": noise}, "outputs": {"latent": xx, "image": image, **cached}},
@@ -265,12 +279,12 @@ def export_pixart(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux", "flux-schnell", "wan"], default="dit")
+    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux", "flux-schnell", "wan", "wan21"], default="dit")
     ap.add_argument("--size", choices=["tiny", "medium"], default="tiny")
     ap.add_argument("--out", required=True)
     ap.add_argument("--golden")
     args = ap.parse_args()
-    if args.family in ("pixart", "sd3", "flux", "flux-schnell", "wan"):
+    if args.family in ("pixart", "sd3", "flux", "flux-schnell", "wan", "wan21"):
         return export_pixart(args)
     cfg = dit_family.SIZES[args.size]
     torch.manual_seed(0)

@@ -205,13 +205,20 @@ class WanTransformer(nn.Module):
                     else:
                         p.copy_(torch.randn(p.shape, generator=g) * (std if p.dim() == 1 else min(std, 1.5 / math.sqrt(fan_in))))
 
-    def forward(self, latent, timestep, encoder_hidden_states):
+    def forward(self, latent, timestep, encoder_hidden_states, cache=None):
+        """`cache` (reference loops only, never exported): {"reuse": bool, "r": residual}: reuse skips the blocks, z = h + r."""
         rotary = self.rope()
         h = self.patch_embedding(latent).flatten(2).transpose(1, 2)
         temb, timestep_proj, context = self.condition_embedder(timestep, encoder_hidden_states)
         timestep_proj = timestep_proj.reshape(timestep_proj.shape[0], 6, -1)  # unflatten(1, (6, -1)), which torch 1.13 cannot export
-        for block in self.blocks:
-            h = block(h, context, timestep_proj, rotary)
+        h0 = h
+        if cache is not None and cache["reuse"]:
+            h = h0 + cache["r"]
+        else:
+            for block in self.blocks:
+                h = block(h, context, timestep_proj, rotary)
+            if cache is not None:
+                cache["r"] = h - h0
         shift, scale = (self.scale_shift_table + temb.unsqueeze(1)).chunk(2, dim=1)
         out = self.proj_out(self.norm_out(h) * (1 + scale) + shift)
         (f, gh, gw), (pt, ph, pw) = self.grid, self.patch
@@ -232,16 +239,28 @@ class CausalConv3d(nn.Conv3d):
 
 
 class VideoVaeDecoder(nn.Module):
-    """Latents [B, C, F, h, w] -> RGB video [B, 3, F, 4h, 4w] in about [-1, 1]."""
+    """Latents [B, C, F, h, w] -> RGB video [B, 3, F, 4h, 4w] in about [-1, 1]; with `temporal_upsample=4` (Wan 2.1's
+    VAE convention) [B, 3, 4·(F−1)+1, 4h, 4w]: the first latent frame gives one video frame, each later one four
+    (a causal time_conv makes 4·width channels per latent frame, rearranged into 4 frames; Wan's decoder does it in
+    two ×2 steps, the count is the same)."""
 
-    def __init__(self, channels=4, width=16):
+    def __init__(self, channels=4, width=16, temporal_upsample=1):
         super().__init__()
+        self.temporal_upsample = temporal_upsample
+        if temporal_upsample > 1:
+            self.time_conv = CausalConv3d(width, temporal_upsample * width)
         self.conv_in = CausalConv3d(channels, width)
         self.up_blocks = nn.ModuleList([nn.Conv2d(width, width, 3, padding=1) for _ in range(2)])
         self.conv_out = nn.Conv2d(width, 3, 3, padding=1)
 
     def forward(self, latent_sample):
         h = F.silu(self.conv_in(latent_sample))
+        if self.temporal_upsample > 1:
+            s = self.temporal_upsample
+            b, c, f, hh, ww = h.shape
+            t = self.time_conv(h[:, :, 1:])  # [B, s·c, F−1, h, w]: each later latent frame → s frames
+            t = t.reshape(b, s, c, f - 1, hh, ww).permute(0, 2, 3, 1, 4, 5).reshape(b, c, (f - 1) * s, hh, ww)
+            h = torch.cat([h[:, :, :1], F.silu(t)], dim=2)
         b, c, f, hh, ww = h.shape
         h = h.permute(0, 2, 1, 3, 4).reshape(b * f, c, hh, ww)  # frames as a batch: per-frame 2-D decoding
         for conv in self.up_blocks:
