@@ -103,6 +103,9 @@ export class ErtaDiffusionElement extends HTMLElement {
   set budget(v: number | null) { this.#set('budget', v); }
   get guidance(): number | null { return this.#num('guidance'); }
   set guidance(v: number | null) { this.#set('guidance', v); }
+  /** `embedded-guidance`: guidance-distilled models' guidance scale (GenerateRequest.embeddedGuidance). */
+  get embeddedGuidance(): number | null { return this.#num('embedded-guidance'); }
+  set embeddedGuidance(v: number | null) { this.#set('embedded-guidance', v); }
   get provider(): ProviderChoice { return (this.getAttribute('provider') as ProviderChoice | null) ?? DEFAULT_OPTIONS.provider; }
   set provider(v: ProviderChoice) { this.#set('provider', v); }
   get previewEvery(): number { return this.#int('preview-every') ?? DEFAULT_OPTIONS.previewEvery; }

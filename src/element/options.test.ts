@@ -18,10 +18,10 @@ describe('readOptions', () => {
   it('parses every attribute into its typed value', () => {
     const o = readOptions(from({
       model: 'm.json', label: '7', seed: '42', steps: '20', policy: 'uniform', budget: '10', guidance: '2.5',
-      provider: 'WASM', 'preview-every': '0', fps: '12.5',
+      'embedded-guidance': '3.5', provider: 'WASM', 'preview-every': '0', fps: '12.5',
     }));
     expect(o).toEqual({ model: 'm.json', label: 7, prompt: null, negativePrompt: null, seed: 42, steps: 20, policy: 'uniform',
-      budget: 10, guidance: 2.5, provider: 'wasm', previewEvery: 0, fps: 12.5 });
+      budget: 10, guidance: 2.5, embeddedGuidance: 3.5, provider: 'wasm', previewEvery: 0, fps: 12.5 });
   });
 
   it('keeps prompts as written (an empty prompt is a prompt; the absent attribute is null)', () => {
@@ -34,7 +34,7 @@ describe('readOptions', () => {
   });
 
   it.each([
-    ['steps', '0'], ['steps', '2.5'], ['seed', '-1'], ['label', 'x'], ['guidance', 'NaN'], ['provider', 'cuda'],
+    ['steps', '0'], ['steps', '2.5'], ['seed', '-1'], ['label', 'x'], ['guidance', 'NaN'], ['embedded-guidance', 'high'], ['provider', 'cuda'],
     ['preview-every', '-2'], ['fps', '-1'], ['fps', '500'], ['fps', 'fast'],
   ] as [ObservedAttribute, string][])('rejects %s="%s" with an AttributeError naming it', (name, value) => {
     let error: unknown;
@@ -66,6 +66,8 @@ describe('toRequest', () => {
   it('fills steps and guidance from the model and picks the budget nearest half the steps', () => {
     const r = toRequest({ ...DEFAULT_OPTIONS, policy: 'ertacache' }, model(plans));
     expect(r).toMatchObject({ steps: 50, guidance: 4, policy: { kind: 'ertacache', budget: 25 } });
+    expect('embeddedGuidance' in r).toBe(false); // absent: the runtime's default (or none for models without it)
+    expect(toRequest({ ...DEFAULT_OPTIONS, embeddedGuidance: 4 }, model(plans)).embeddedGuidance).toBe(4);
   });
 
   it('lets ablation variants read the ertacache plans and keeps an explicit budget', () => {

@@ -8,7 +8,7 @@ export const PROVIDERS: readonly ProviderChoice[] = ['auto', 'webgpu', 'wasm'];
 
 /** Attributes the element observes (attributeChangedCallback). */
 export const OBSERVED_ATTRIBUTES = [
-  'model', 'label', 'prompt', 'negative-prompt', 'seed', 'steps', 'policy', 'budget', 'guidance', 'provider',
+  'model', 'label', 'prompt', 'negative-prompt', 'seed', 'steps', 'policy', 'budget', 'guidance', 'embedded-guidance', 'provider',
   'preview-every', 'controls', 'fps',
 ] as const;
 export type ObservedAttribute = (typeof OBSERVED_ATTRIBUTES)[number];
@@ -36,6 +36,8 @@ export interface ElementOptions {
   budget: number | null;
   /** Classifier-free guidance weight; 1 = no guidance (half the compute). Default: manifest's. */
   guidance: number | null;
+  /** Guidance-distilled models (Flux dev style): the scale fed to the model's guidance embedding. Default: manifest's; other models reject it. */
+  embeddedGuidance: number | null;
   /** Execution provider. 'auto' tries WebGPU, then WASM. Default 'auto'. */
   provider: ProviderChoice;
   /** A preview frame every k steps; 0 = final image only (fewest read-backs). Default 1. */
@@ -46,7 +48,7 @@ export interface ElementOptions {
 
 export const DEFAULT_OPTIONS: Readonly<ElementOptions> = {
   model: DEFAULT_MODEL, label: null, prompt: null, negativePrompt: null, seed: 0, steps: null, policy: 'ertacache', budget: null,
-  guidance: null, provider: 'auto', previewEvery: 1, fps: 8,
+  guidance: null, embeddedGuidance: null, provider: 'auto', previewEvery: 1, fps: 8,
 };
 
 /**
@@ -110,6 +112,7 @@ export function readOptions(get: (name: ObservedAttribute) => string | null): El
     return v === null ? null : parseInteger(name, v, min);
   };
   const guidance = opt('guidance');
+  const embeddedGuidance = opt('embedded-guidance');
   const provider = opt('provider');
   const policy = opt('policy');
   return {
@@ -123,6 +126,7 @@ export function readOptions(get: (name: ObservedAttribute) => string | null): El
     policy: policy === null ? DEFAULT_OPTIONS.policy : parsePolicy(policy),
     budget: int('budget', 1),
     guidance: guidance === null ? null : parseNumber('guidance', guidance),
+    embeddedGuidance: embeddedGuidance === null ? null : parseNumber('embedded-guidance', embeddedGuidance),
     provider: provider === null ? DEFAULT_OPTIONS.provider : parseProvider(provider),
     previewEvery: int('preview-every', 0) ?? DEFAULT_OPTIONS.previewEvery,
     fps: parseFps(opt('fps')),

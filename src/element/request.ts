@@ -40,6 +40,7 @@ export function toRequest(o: ElementOptions, model: ModelInfo): JobRequest {
     seed: o.seed,
     steps,
     guidance: o.guidance ?? model.defaultGuidance,
+    ...(o.embeddedGuidance !== null ? { embeddedGuidance: o.embeddedGuidance } : {}),
     policy,
     previewEvery: o.previewEvery,
   };
