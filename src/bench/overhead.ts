@@ -41,19 +41,33 @@ export function classFeeds<T extends OrtTensorLike>(ort: OrtNamespace<T>, m: Mod
   };
 }
 
-/** The bare loop's feeds for a text model: [prompt, negative] context rows as one batch-2 tensor. */
+/**
+ * The bare loop's feeds for a text model: [prompt, negative] context rows as one batch-2 tensor; for SD3 / Flux
+ * style models also the rows' pooled tails [2, P] and the manifest's guidance scale [2], inputs of embed.
+ */
 export function textFeeds<T extends OrtTensorLike>(ort: OrtNamespace<T>, m: ModelManifest, rows: readonly Float32Array[]): BareFeeds<T> {
   if (m.conditioning.type !== 'text' || !m.pipeline) throw new Error('textFeeds needs a text model');
   const io = m.pipeline.transformerIo;
-  const { maxTokens, contextDim } = m.conditioning;
-  const data = new Float32Array(rows.length * maxTokens * contextDim);
-  rows.forEach((r, k) => data.set(r, k * r.length));
+  const { maxTokens, contextDim, pooledDim = 0 } = m.conditioning;
+  const size = maxTokens * contextDim;
+  const data = new Float32Array(rows.length * size);
+  const pooledData = new Float32Array(rows.length * pooledDim);
+  rows.forEach((r, k) => {
+    data.set(r.subarray(0, size), k * size);
+    pooledData.set(r.subarray(size, size + pooledDim), k * pooledDim);
+  });
   const context = new ort.Tensor('float32', data, [rows.length, maxTokens, contextDim]);
+  const extra: Record<string, T> = {};
+  if (io.pooled) extra[io.pooled] = new ort.Tensor('float32', pooledData, [rows.length, pooledDim]);
+  if (io.guidance) extra[io.guidance] = new ort.Tensor('float32', new Float32Array(rows.length).fill(m.scheduler.defaultEmbeddedGuidance!), [rows.length]);
   return {
-    embed: (x, t) => ({ [io.latent]: x, [io.sigma]: t }),
+    embed: (x, t) => ({ [io.latent]: x, [io.sigma]: t, ...extra }),
     names: { hidden: io.hidden, temb: io.temb, hiddenOut: io.hiddenOut, headIn: io.hidden, velocity: io.velocity },
     blocksExtra: { [io.context]: context },
-    release: () => context.dispose(),
+    release: () => {
+      context.dispose();
+      for (const t of Object.values(extra)) t.dispose();
+    },
   };
 }
 

@@ -48,6 +48,12 @@ describe('runtime overhead bench', () => {
     expect(bare.some((v) => v !== 0)).toBe(true);
   });
 
+  it('bare loop = runtime sampler on a model with pooled text and a guidance embedding (imported Flux dev, 4 steps)', async () => {
+    const { bare, runtime } = await bothLoops('public/models/imported-flux-tiny', 4);
+    expect(maxDiff(bare, runtime)).toBeLessThan(1e-5);
+    expect(bare.some((v) => v !== 0)).toBe(true);
+  });
+
   it('measures both sides on the text test model', async () => {
     const o = await nodeOverhead('public/models/tiny-t2i', 3, 1);
     expect(o).toMatchObject({ model: 'tiny-t2i', pairs: 3, steps: 8 });
