@@ -20,6 +20,8 @@ search of mean PSNR against full compute on the calibration seeds.
   --prompts <file>     text models: calibration prompts, a JSON array or one a line (default: the
                        manifest's calibrationPrompts; its evaluationPrompts are refused)
   --guidance <w>       CFG weight to calibrate at (default: the manifest's)
+  --embedded-guidance <g>  guidance-distilled models (Flux dev style): the guidance scale to calibrate at
+                       (default: the manifest's)
   --space <s>          output | hidden | both: where ERTACache's rectification is fitted (default output)
   --time-mode <m>      actual | nominal (default actual; must match the runtime's)
   --phi <m>            search | paper | lsq: how ERTACache's step factor φ is chosen (default search:
@@ -45,6 +47,7 @@ export interface CalibrateArgs {
   labels?: number[];
   prompts?: string;
   guidance?: number;
+  embeddedGuidance?: number;
   spaces?: RectificationSpace[];
   timeMode: TimeMode;
   phi: 'search' | 'paper' | 'lsq';
@@ -66,6 +69,7 @@ const OPTIONS = {
   labels: { type: 'string' },
   prompts: { type: 'string' },
   guidance: { type: 'string' },
+  'embedded-guidance': { type: 'string' },
   space: { type: 'string' },
   'time-mode': { type: 'string' },
   phi: { type: 'string' },
@@ -109,6 +113,7 @@ export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | nul
   const optional = {
     steps: r.int('steps', 2, 10_000),
     guidance: r.num('guidance'),
+    embeddedGuidance: r.num('embedded-guidance'),
     spaces: spaces(r),
     threads: r.int('threads', 1, 1024),
     sweeps: r.int('sweeps', 0, 20),

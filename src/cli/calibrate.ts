@@ -8,7 +8,8 @@ import { CALIBRATE_USAGE, type CalibrateArgs } from './calibrate-args.ts';
 export type { CalibrateReport, PlanSummary } from '../node/calibrate.ts';
 
 /** The API's option names as this command's flags. */
-const FLAGS: Record<string, string> = { budgets: 'budget', spaces: 'space', timeMode: 'time-mode', phiGroups: 'phi-groups', reusePasses: 'reuse-passes' };
+const FLAGS: Record<string, string> = { budgets: 'budget', spaces: 'space', timeMode: 'time-mode', phiGroups: 'phi-groups', reusePasses: 'reuse-passes',
+  embeddedGuidance: 'embedded-guidance' };
 
 export function runCalibrate(args: CalibrateArgs, log: (line: string) => void): Promise<CalibrateReport> {
   const { json: _json, ...rest } = args;

@@ -328,6 +328,26 @@ describe('pooled text and guidance embeddings (SD3 / Flux)', () => {
       .rejects.toMatchObject({ code: 'UNSUPPORTED' });
   }, 60_000);
 
+  it('calibration at a guidance scale: the plan is fitted on trajectories at that scale (Node); bad or misplaced scales are typed errors', async () => {
+    const fit = async (embeddedGuidance?: number) => {
+      const dir = join(tmp, `flux-cal-${embeddedGuidance ?? 'default'}`);
+      await cp(DEV, dir, { recursive: true });
+      const r = await calibrate({ model: dir, steps: 6, budgets: [3], seeds: [0], evaluate: false, forecast: false, peers: false,
+        ...(embeddedGuidance !== undefined ? { embeddedGuidance } : {}) });
+      const entry = r.plans.find((p) => p.kind === 'ertacache' && p.space === 'output')!;
+      return JSON.parse(await readFile(join(dir, entry.file), 'utf8')) as { rectification: unknown; computedSteps: number };
+    };
+    const [atDefault, at35, at8] = [await fit(), await fit(3.5), await fit(8)];
+    expect(at35).toEqual(atDefault); // the manifest's default is 3.5
+    expect(at8.computedSteps).toBe(3);
+    expect(at8.rectification).not.toEqual(atDefault.rectification); // fitted on other trajectories
+    const [devCopy, sd3Copy] = [join(tmp, 'flux-cal-bad'), join(tmp, 'sd3-cal-bad')]; // copies: a calibration writes into its model folder
+    await cp(DEV, devCopy, { recursive: true });
+    await cp('public/models/imported-sd3-tiny', sd3Copy, { recursive: true });
+    await expect(calibrate({ model: devCopy, steps: 6, budgets: [3], embeddedGuidance: -2 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(calibrate({ model: sd3Copy, steps: 6, budgets: [3], embeddedGuidance: 3 })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  }, 60_000);
+
   it('Flux schnell (pooled text, no guidance embedding) imports with no flags and equals PyTorch (split and single)', async () => {
     const FIX = 'tools/families/fixtures/flux-schnell-tiny';
     const GOLDEN = 'tools/golden/families/flux-schnell-tiny';

@@ -10,6 +10,7 @@ import { addPlansToManifest, writePlanFile } from '../cli/plan-files.ts';
 import { classConditioning } from '../manifest/conditioning.ts';
 import { calibrationOptionsFor, fitModelPlans } from '../runtime/calibration.ts';
 import { bindCalibrationPrompts } from './calibration-prompts.ts';
+import { checkEmbeddedGuidance } from '../runtime/conditioning.ts';
 import { checkInt, checkNumber, checkOneOf, OptionError, PACKAGED_MODEL_DIR } from './options.ts';
 
 /** What to calibrate. Only `budgets` is required. */
@@ -28,6 +29,8 @@ export interface NodeCalibrateOptions {
   prompts?: string;
   /** CFG weight to calibrate at (default: the manifest's). */
   guidance?: number;
+  /** Guidance-distilled models (a guidance input, Flux dev style): the guidance scale to calibrate at (default: the manifest's). */
+  embeddedGuidance?: number;
   /** Where ERTACache's rectification is fitted, one plan each (default ['output']). */
   spaces?: RectificationSpace[];
   /** Default 'actual'; must match the runtime's. */
@@ -88,6 +91,7 @@ function checkOptions(o: NodeCalibrateOptions): void {
   o.seeds?.forEach((s) => checkInt('seeds', s, 0, 2 ** 32 - 1));
   o.labels?.forEach((l) => checkInt('labels', l, 0));
   checkNumber('guidance', o.guidance);
+  checkNumber('embeddedGuidance', o.embeddedGuidance);
   o.spaces?.forEach((s) => checkOneOf('spaces', s, ['output', 'hidden']));
   checkOneOf('timeMode', o.timeMode, ['actual', 'nominal']);
   checkOneOf('phi', o.phi, ['search', 'paper', 'lsq']);
@@ -150,7 +154,8 @@ export async function calibrate(options: NodeCalibrateOptions): Promise<Calibrat
     const m = model.manifest;
     const steps = options.steps ?? m.scheduler.defaultSteps;
     checkAgainstModel(options, m, steps);
-    const text = m.conditioning.type === 'text' ? await bindCalibrationPrompts(model, dir, options.prompts) : null;
+    if (options.embeddedGuidance !== undefined && m.conditioning.type !== 'text') checkEmbeddedGuidance(options.embeddedGuidance, m); // UNSUPPORTED
+    const text = m.conditioning.type === 'text' ? await bindCalibrationPrompts(model, dir, options.prompts, options.embeddedGuidance) : null;
     text?.warnings.forEach((w) => options.onProgress?.(`warning: ${w}`));
     if (text) options.onProgress?.(`calibrating on ${text.prompts.length} prompts (labels 0-${text.prompts.length - 1}; ${text.nullLabel} = the negative prompt)`);
     const c = calibrationOptionsFor(m, { ...options, steps, onProgress: options.onProgress ?? (() => {}) }, text);

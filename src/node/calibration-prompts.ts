@@ -32,7 +32,7 @@ export async function readPromptList(path: string, option = 'prompts'): Promise<
 export type PromptCalibration = BoundPrompts<NodeTensor>;
 
 /** The calibration prompts of a text model, encoded and bound: labels index them, nullLabel is the negative prompt. */
-export async function bindCalibrationPrompts(model: NodeModel, dir: string, promptsFile?: string): Promise<PromptCalibration> {
+export async function bindCalibrationPrompts(model: NodeModel, dir: string, promptsFile?: string, embeddedGuidance?: number): Promise<PromptCalibration> {
   const m = model.manifest;
   textConditioning(m, 'calibration on prompts');
   const file = promptsFile ?? (m.calibrationPrompts ? join(dir, m.calibrationPrompts) : undefined);
@@ -41,5 +41,5 @@ export async function bindCalibrationPrompts(model: NodeModel, dir: string, prom
   }
   const prompts = await readPromptList(file);
   const held = m.evaluationPrompts ? await readPromptList(join(dir, m.evaluationPrompts), 'evaluationPrompts') : null;
-  return bindPromptBatch(m, model.tokenizer!, model.pipeline!, prompts, held);
+  return bindPromptBatch(m, model.tokenizer!, model.pipeline!, prompts, held, embeddedGuidance);
 }

@@ -147,6 +147,8 @@ export interface CalibrateRequest {
   prompts?: string[];
   /** CFG weight to calibrate at (default the manifest's). */
   guidance?: number;
+  /** Guidance-distilled models (a guidance input): the guidance scale to calibrate at (default the manifest's); others reject it (UNSUPPORTED). */
+  embeddedGuidance?: number;
   /** ertacache: also calibrate the residual forecast (policy 'ertacache-forecast'); default true. false is faster. */
   forecast?: boolean;
   /** Measure each variant's calibration error into plan.calibration.error (default true; false is faster, the plan is the same). */

@@ -13,6 +13,7 @@ import type { Denoiser, TensorOps } from '../core/types.ts';
 import type { PipelineGraphs } from '../backend/text-pipeline.ts';
 import { classConditioning, textConditioning } from '../manifest/conditioning.ts';
 import { latentDims, type ModelManifest, type RectificationSpace } from '../manifest/types.ts';
+import { checkEmbeddedGuidance } from './conditioning.ts';
 import { encodePrompts, type PromptTokenizer } from './prompts.ts';
 
 /** Prompts a text model must keep out of calibration (the evaluation set). */
@@ -87,15 +88,16 @@ export function calibrationOptionsFor(m: ModelManifest, s: CalibrationSettings, 
  * transformer to them (labels 0 … k−1, nullLabel k). Prompts of the evaluation set are refused.
  */
 export async function bindPromptBatch<T>(m: ModelManifest, tokenizer: PromptTokenizer, graphs: PipelineGraphs<T>,
-  prompts: string[], evaluationPrompts: readonly string[] | null): Promise<BoundPrompts<T>> {
+  prompts: string[], evaluationPrompts: readonly string[] | null, embeddedGuidance?: number): Promise<BoundPrompts<T>> {
   const { conditioning } = textConditioning(m, 'calibration on prompts');
+  checkEmbeddedGuidance(embeddedGuidance, m); // guidance-distilled models: the scale the plan is fitted at (default the manifest's)
   if (evaluationPrompts) {
     const held = new Set(evaluationPrompts);
     const bad = prompts.filter((p) => held.has(p));
     if (bad.length > 0) throw new CalibrationPromptError(bad);
   }
   const enc = await encodePrompts({ tokenizer, graphs, modelHash: m.modelHash }, [...prompts, conditioning.defaultNegativePrompt]);
-  return { denoiser: graphs.bind(enc.rows), prompts, labels: prompts.map((_, k) => k), nullLabel: prompts.length, warnings: enc.warnings };
+  return { denoiser: graphs.bind(enc.rows, embeddedGuidance !== undefined ? { embeddedGuidance } : {}), prompts, labels: prompts.map((_, k) => k), nullLabel: prompts.length, warnings: enc.warnings };
 }
 
 /**

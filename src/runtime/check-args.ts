@@ -150,7 +150,8 @@ export function checkJobId(jobId: unknown): string | null {
   return jobId;
 }
 
-export const CALIBRATE_KEYS = ['jobId', 'budget', 'steps', 'policy', 'space', 'seeds', 'labels', 'prompts', 'guidance', 'forecast', 'evaluate', 'store'] as const;
+export const CALIBRATE_KEYS = ['jobId', 'budget', 'steps', 'policy', 'space', 'seeds', 'labels', 'prompts', 'guidance', 'embeddedGuidance', 'forecast', 'evaluate',
+  'store'] as const;
 export const CALIBRATION_POLICIES: readonly CalibrationPolicy[] = ['ertacache', 'teacache', 'magcache', 'easycache'];
 
 function intList(what: string, v: unknown, min: number, max: number, maxLength: number, hint: string): void {
@@ -188,6 +189,7 @@ export function checkCalibrateRequest(request: unknown): CalibrateRequest {
     }
   }
   number('guidance', r.guidance, 0, LIMITS.guidance, 'use the CFG weight you will generate with (default: the model\'s)');
+  number('embeddedGuidance', r.embeddedGuidance, 0, LIMITS.guidance, 'a guidance-distilled model\'s guidance scale you will generate with, or leave it out');
   if (r.store !== undefined && typeof r.store !== 'boolean') {
     throw bad(`store is ${shown(r.store)}`, 'use true (keep the plan in IndexedDB, default) or false (this worker only)');
   }

@@ -91,7 +91,7 @@ export async function runCalibration<T>(ctx: CalibrationContext<T>, req: Calibra
       prompts = await promptList(ctx, m, m.calibrationPrompts, 'calibrationPrompts');
     }
     const held = m.evaluationPrompts ? await promptList(ctx, m, m.evaluationPrompts, 'evaluationPrompts') : null;
-    const bound = await bindPromptBatch(m, ctx.model.tokenizer, open.pipeline, prompts, held);
+    const bound = await bindPromptBatch(m, ctx.model.tokenizer, open.pipeline, prompts, held, req.embeddedGuidance);
     warnings.push(...bound.warnings);
     denoiser = bound.denoiser;
     text = bound;
