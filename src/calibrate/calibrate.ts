@@ -19,7 +19,7 @@ import { createHostModel, makeBatch } from './batch.ts';
 import type { CalibBatch } from './batch.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { EvalSetup } from './evaluate.ts';
-import { batchPsnr, PrefixCache, searchReuseSet, searchStepAdjustment, simulatePolicy, stepRatios } from './direct-search.ts';
+import { batchPsnr, PrefixCache, RAMP_GRID, rampPhi, searchReuseSet, searchStepAdjustment, simulatePolicy, stepRatios } from './direct-search.ts';
 import type { StepAdjustment } from './direct-search.ts';
 import { fitReusedSteps } from './fit.ts';
 import { magnitudeRatios, searchMagCacheDelta } from './magcache-fit.ts';
@@ -64,6 +64,12 @@ export interface CalibrateOptions {
   reusePasses?: number;
   /** Runs of consecutive reused steps the coordinate descent moves together (≥ |S|: one φ per step). Default 4. */
   phiGroups?: number;
+  /**
+   * The ramp stage: φ linear over the reused steps (RAMP_GRID² end points), on the λ threshold's
+   * reuse set and on the forecast's (the λ search with the forecast in the loop), kept when it beats
+   * the grid's one φ. Default false.
+   */
+  phiRamps?: boolean;
   /** Default 'actual' (ertacache.md (b)). Must match the runtime's. */
   timeMode?: TimeMode;
   /** Samples per graph call (memory vs calls). Default: the whole batch at once. */
@@ -194,6 +200,33 @@ async function forecastPlan<T>(ctx: Context<T>, budget: number): Promise<Forecas
   return { ...asForecast(best, rect), rectify: withRect > best.psnr };
 }
 
+/**
+ * The ramp stage (CalibrateOptions.phiRamps): φ from `a` at the first reused step to `b` at the
+ * last, on the λ set and on the forecast's reuse set of the same size, with the grid's time rule.
+ */
+async function searchRamps<T>(ctx: Context<T>, budget: number, reuse: number[], draft: ErtaCachePlan,
+  found: StepAdjustment): Promise<{ reuse: number[]; phi: number[]; psnr: number }> {
+  const sets = [reuse];
+  const f = await searchLambda({ ...ctx.setup, gain: 1 }, budget);
+  if (f.reuse.length === reuse.length && f.reuse.join() !== reuse.join()) sets.push(f.reuse);
+  let best = { reuse, phi: found.phi, psnr: -Infinity };
+  const cache = new PrefixCache();
+  for (const S of sets) {
+    for (const a of RAMP_GRID) {
+      for (const b of RAMP_GRID) {
+        const phi = rampPhi(ctx.options.steps, S, a, b);
+        const policy = createErtaCachePolicy({ plan: { ...draft, reuse: S, phi, timeRule: found.timeRule }, variant: 'ertacache-schedule+dt' });
+        const db = await simPsnr(ctx, ctx.setup, policy, cache);
+        if (db > best.psnr) best = { reuse: S, phi, psnr: db };
+      }
+    }
+  }
+  const which = best.reuse === reuse ? 'the λ set' : `the forecast's set [${best.reuse}]`;
+  const ends = [best.phi[best.reuse[0]!], best.phi[best.reuse[best.reuse.length - 1]!]];
+  ctx.log(`ertacache budget ${budget}: ramp φ ${ends[0]} → ${ends[1]} on ${which}: ${best.psnr.toFixed(2)} dB`);
+  return best;
+}
+
 async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCachePlan[]> {
   const trace = await searchLambda(ctx.setup, budget);
   ctx.log(`ertacache budget ${budget}: λ = ${trace.lambda.toPrecision(4)} → ${trace.computed} computed, S = [${trace.reuse}]`);
@@ -210,6 +243,16 @@ async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCacheP
       score: (p) => simPsnr(ctx, ctx.setup, p, cache),
     }, { gains: false, sweeps: ctx.options.sweeps ?? 1, groups: ctx.options.phiGroups ?? 4 });
     adjustment = found;
+    if (ctx.options.phiRamps) {
+      const ramp = await searchRamps(ctx, budget, trace.reuse, draft, found);
+      if (ramp.psnr > found.psnr) {
+        trace.reuse = ramp.reuse;
+        draft.reuse = ramp.reuse;
+        found.phi = ramp.phi;
+        found.psnr = ramp.psnr;
+        adjustment = found;
+      }
+    }
     if ((ctx.options.reusePasses ?? 1) > 0) {
       // The set itself, searched by the final image with φ and the time rule in the loop.
       const asPlan = (reuse: number[], phi: number[]) => createErtaCachePolicy({

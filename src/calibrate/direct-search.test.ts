@@ -6,7 +6,7 @@ import { createPolicy } from '../cache/registry.ts';
 import { ertaPlan } from '../cache/test-plans.ts';
 import { flowMatchSigmas } from '../core/schedules.ts';
 import type { CachePolicy } from '../core/types.ts';
-import { moveReuse, reuseGroups, searchReuseSet, searchStepAdjustment, stepRatios } from './direct-search.ts';
+import { moveReuse, rampPhi, reuseGroups, searchReuseSet, searchStepAdjustment, stepRatios } from './direct-search.ts';
 import type { StepAdjustment } from './direct-search.ts';
 
 const T = 20;
@@ -31,6 +31,18 @@ describe('stepRatios: the time warp of a static plan', () => {
   it('full steps (schedule only) take exactly their nominal size', () => {
     const r = stepRatios(createPolicy('ertacache-schedule', { plan: ertaPlan({ steps: T, reuse }) }), sigmas);
     r.forEach((v) => expect(v).toBeCloseTo(1, 12));
+  });
+});
+
+describe('rampPhi: φ linear over the reused steps', () => {
+  it('runs from the first reused step to the last by rank, 1 on computed steps', () => {
+    const phi = rampPhi(T, reuse, 0.25, 0.75);
+    expect(phi).toHaveLength(T);
+    expect(phi[reuse[0]!]).toBe(0.25);
+    expect(phi[reuse[reuse.length - 1]!]).toBe(0.75);
+    expect(phi[reuse[5]!]).toBeCloseTo(0.25 + 0.5 * 5 / (reuse.length - 1), 12); // by rank, not by step index
+    for (let i = 0; i < T; i++) if (!reuse.includes(i)) expect(phi[i]).toBe(1);
+    expect(rampPhi(T, [4], 0.5, 0.75)[4]).toBe(0.5); // one reused step: the start
   });
 });
 

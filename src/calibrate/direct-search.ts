@@ -226,6 +226,19 @@ function phiVector(steps: number, reuse: readonly number[], value: (i: number) =
   return phi;
 }
 
+/** The end points of the φ ramps tried by the ramp stage (rampPhi). */
+export const RAMP_GRID: readonly number[] = [0, 0.125, 0.25, 0.5, 0.75];
+
+/**
+ * φ along a straight line over the reused steps: `from` at the first reused step, `to` at the
+ * last, linear in the reused step's rank; 1 on computed steps. Two numbers for the whole plan, so
+ * it fits few calibration samples less than per-step φ does (measured on held-out seeds).
+ */
+export function rampPhi(steps: number, reuse: readonly number[], from: number, to: number): number[] {
+  const n = reuse.length;
+  return phiVector(steps, reuse, (i) => (n === 1 ? from : from + ((to - from) * reuse.indexOf(i)) / (n - 1)));
+}
+
 /** The reused steps in `groups` runs of consecutive indices (coordinate descent moves one at a time). */
 export function reuseGroups(reuse: readonly number[], groups: number): number[][] {
   const out: number[][] = [];

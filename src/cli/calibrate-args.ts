@@ -32,6 +32,8 @@ search of mean PSNR against full compute on the calibration seeds.
                        reused-step count: one φ per step)
   --reuse-passes <n>   passes of the reuse-set search by the final image (default 1; 0 keeps the
                        λ threshold's set)
+  --phi-ramps          also try φ linear over the reused steps (5 × 5 end points) on the λ set and
+                       on the forecast's reuse set; kept when it beats the grid's one φ
   --no-forecast        skip calibrating the residual forecast (ertacache-forecast)
   --no-peers           only the ERTACache plans (TeaCache, MagCache and EasyCache plans left as they are)
   --skip-eval          skip measuring each plan's error with the real sampler (faster; no error report)
@@ -54,6 +56,7 @@ export interface CalibrateArgs {
   sweeps?: number;
   phiGroups?: number;
   reusePasses?: number;
+  phiRamps: boolean;
   forecast: boolean;
   peers: boolean;
   evaluate: boolean;
@@ -76,6 +79,7 @@ const OPTIONS = {
   sweeps: { type: 'string' },
   'phi-groups': { type: 'string' },
   'reuse-passes': { type: 'string' },
+  'phi-ramps': { type: 'boolean' },
   'no-forecast': { type: 'boolean' },
   'no-peers': { type: 'boolean' },
   'skip-eval': { type: 'boolean' },
@@ -101,6 +105,7 @@ export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | nul
     budgets,
     timeMode: r.oneOf('time-mode', ['actual', 'nominal'], 'actual'),
     phi: r.oneOf('phi', ['search', 'paper', 'lsq'], 'search'),
+    phiRamps: r.flag('phi-ramps'),
     forecast: !r.flag('no-forecast'),
     peers: !r.flag('no-peers'),
     evaluate: !r.flag('skip-eval'),

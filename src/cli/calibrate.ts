@@ -9,7 +9,7 @@ export type { CalibrateReport, PlanSummary } from '../node/calibrate.ts';
 
 /** The API's option names as this command's flags. */
 const FLAGS: Record<string, string> = { budgets: 'budget', spaces: 'space', timeMode: 'time-mode', phiGroups: 'phi-groups', reusePasses: 'reuse-passes',
-  embeddedGuidance: 'embedded-guidance' };
+  embeddedGuidance: 'embedded-guidance', phiRamps: 'phi-ramps' };
 
 export function runCalibrate(args: CalibrateArgs, log: (line: string) => void): Promise<CalibrateReport> {
   const { json: _json, ...rest } = args;

@@ -46,6 +46,8 @@ export interface NodeCalibrateOptions {
   phiGroups?: number;
   /** Passes of ertacache's reuse-set search by the final image (default 1; 0 keeps the λ threshold's set). */
   reusePasses?: number;
+  /** ERTACache's ramp stage: φ linear over the reused steps, on the λ set and the forecast's (default false). */
+  phiRamps?: boolean;
   /** Also calibrate the residual forecast (policy 'ertacache-forecast'). Default true. */
   forecast?: boolean;
   /** Measure each plan's error with the real sampler (default true; false is faster). */

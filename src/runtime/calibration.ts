@@ -42,6 +42,7 @@ export interface CalibrationSettings {
   sweeps?: number;
   phiGroups?: number;
   reusePasses?: number;
+  phiRamps?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -80,6 +81,7 @@ export function calibrationOptionsFor(m: ModelManifest, s: CalibrationSettings, 
   if (s.sweeps !== undefined) c.sweeps = s.sweeps;
   if (s.phiGroups !== undefined) c.phiGroups = s.phiGroups;
   if (s.reusePasses !== undefined) c.reusePasses = s.reusePasses;
+  if (s.phiRamps === true) c.phiRamps = true;
   return c;
 }
 
