@@ -319,6 +319,7 @@ describe('pooled text and guidance embeddings (SD3 / Flux)', () => {
       return d;
     };
     expect(maxDiff(await at(4))).toBeLessThanOrEqual(1e-4);
+    expect((await generate({ model: DEV, prompt: ref.prompt, seed: 0, steps: 2, threads: 1 })).report.embeddedGuidance).toBe(3.5);
     expect(maxDiff(await at())).toBeGreaterThan(1e-3); // the manifest's 3.5
     for (const bad of [-1, Number.NaN, 101]) {
       await expect(generate({ model: DEV, prompt: 'a red apple', seed: 0, steps: 2, embeddedGuidance: bad, threads: 1 })).rejects.toMatchObject({ code: 'BAD_INPUT' });

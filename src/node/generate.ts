@@ -73,6 +73,8 @@ export interface GenerateReport {
   prompt: string | null;
   seed: number;
   guidance: number;
+  /** Guidance-distilled models: the guidance scale fed to the model (the option, or the manifest's default); null for others. */
+  embeddedGuidance: number | null;
   graphs: string;
   timeMode: string;
   /** One letter per step: C = compute, R = reuse. */
@@ -209,6 +211,7 @@ function report(o: NodeGenerateOptions, model: NodeModel, run: Run, sampled: { s
     prompt: run.prompt ?? null,
     seed: run.seed,
     guidance: run.guidance,
+    embeddedGuidance: model.manifest.pipeline?.transformerIo.guidance ? o.embeddedGuidance ?? model.manifest.scheduler.defaultEmbeddedGuidance ?? null : null,
     graphs: model.mode,
     timeMode: run.timeMode,
     decisions: stats.decisions.map((d) => (d === 'compute' ? 'C' : 'R')).join(''),
