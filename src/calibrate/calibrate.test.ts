@@ -74,6 +74,25 @@ describe('calibrateModel on the Gaussian rectified flow', () => {
     expect(Math.abs(plans.teacache[0]!.computedSteps - budget)).toBeLessThanOrEqual(1); // closed loop ≈ open-loop search
   });
 
+  it('ramp stage: never below the grid on the calibration seeds; the paper\'s φ is refitted on the set a plan ships with', async () => {
+    const o = { modelHash: 'toy', steps: T, shift, guidance, budgets: [budget], xDims, sweeps: 0, reusePasses: 0, forecast: false, peers: false };
+    const [grid] = (await calibrateModel(toy, ops, o)).ertacache;
+    const [ramp] = (await calibrateModel(toy, ops, { ...o, phiRamps: true })).ertacache;
+    expect(validatePlan(ramp!)).toBe(ramp);
+    expect(ramp!.reuse).toHaveLength(T - budget);
+    const psnrOf = (p: typeof grid) => p!.calibration.error['ertacache-schedule+dt']!.psnr!;
+    expect(psnrOf(ramp)).toBeGreaterThanOrEqual(psnrOf(grid) - 1e-9);
+    // the reuse-set search moves this toy's set ([1,2,3,5,7] → another): φ_paper must follow it
+    const [moved] = (await calibrateModel(toy, ops, { ...o, reusePasses: 3, sweeps: 1 })).ertacache;
+    expect(moved!.reuse.join()).not.toBe(grid!.reuse.join());
+    const batch = makeBatch([0, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 10, xDims, guidance);
+    const model = createHostModel(toy, ops, batch, guidance);
+    const profile = await profileTrajectories(model, sigmas);
+    const paperOn = async (reuse: number[]) => (await fitReusedSteps({ model, sigmas, timeMode: 'actual' }, reuse, 'output', profile, 'paper')).phi;
+    expect(moved!.phiPaper).toEqual(await paperOn(moved!.reuse));
+    expect(ramp!.phiPaper).toEqual(await paperOn(ramp!.reuse));
+  });
+
   it('on held-out seeds the calibrated schedule beats uniform caching at the same budget', async () => {
     const held = makeBatch([2000, 2001, 2002], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 10, xDims, guidance);
     const reference = await sampleAll(held, createPolicy('none'));

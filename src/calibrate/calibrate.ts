@@ -232,7 +232,8 @@ async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCacheP
   ctx.log(`ertacache budget ${budget}: λ = ${trace.lambda.toPrecision(4)} → ${trace.computed} computed, S = [${trace.reuse}]`);
   const draft = draftPlan(ctx, budget, trace.reuse, trace.lambda);
   // The paper's φ (ertacache.md (b)) on its own trajectory: a diagnostic, and an ablation row.
-  const paper = await fitReusedSteps(ctx.setup, trace.reuse, 'output', ctx.profile, 'paper');
+  let paper = await fitReusedSteps(ctx.setup, trace.reuse, 'output', ctx.profile, 'paper');
+  const paperSet = trace.reuse.join();
   const phiMode = ctx.options.phiMode ?? 'search';
   let adjustment: { phi: number[]; timeRule: StepAdjustment['timeRule'] };
   const cache = new PrefixCache();
@@ -275,6 +276,8 @@ async function ertaPlans<T>(ctx: Context<T>, budget: number): Promise<ErtaCacheP
       }
     }
     ctx.log(`ertacache budget ${budget}: search simulated ${cache.simulated} steps, resumed ${cache.skipped} from recorded prefixes`);
+    // the paper's φ (diagnostic and ablation row) belongs to the set the plan ships with
+    if (trace.reuse.join() !== paperSet) paper = await fitReusedSteps(ctx.setup, trace.reuse, 'output', ctx.profile, 'paper');
   } else {
     const fitted = phiMode === 'paper' ? paper : await fitReusedSteps(ctx.setup, trace.reuse, 'output', ctx.profile, 'lsq');
     adjustment = { phi: fitted.phi, timeRule: 'proportional' };
