@@ -100,7 +100,8 @@ test('a sharded model downloads in chunks, survives a drop and a reload, then lo
   //    shard is retried from its stored chunks within the same load.
   const dropped = new Promise<void>((hit) => { trap = { mode: 'drop', after: 300_000, hit }; });
   const before = seen.length;
-  const info = ok(await load(harness, { provider: 'wasm', chunkBytes: CHUNK }, manifestUrl()));
+  const resumed = await load(harness, { provider: 'wasm', chunkBytes: CHUNK }, manifestUrl());
+  const info = ok(resumed);
   await dropped;
   const shardRequests = seen.slice(before).filter((s) => s.path.endsWith('.bin'));
   const resumedFrom = Number(/bytes=(\d+)-/.exec(shardRequests[0]!.range!)![1]);
@@ -111,8 +112,14 @@ test('a sharded model downloads in chunks, survives a drop and a reload, then lo
   expect(shardRequests.filter((s) => s.range !== 'bytes=0-').length).toBeGreaterThanOrEqual(2);
   expect(info.downloadedBytes).toBeGreaterThan(totalShardBytes() - 3 * CHUNK);
 
-  // Progress: byte events per shard, ending at its size.
-  // (events are checked on the next load's outcome below; here the info is enough)
+  // Progress: byte events per shard as it streams (not only at the end), never decreasing, ending at its size.
+  const progress = resumed.events.filter((e) => (e as { type: string }).type === 'download') as { file: string; loaded: number; total: number }[];
+  for (const shard of shards) {
+    const mine = progress.filter((e) => e.file.endsWith(shard.path));
+    expect(mine.length, shard.path).toBeGreaterThan(2);
+    expect(mine.every((e, k) => e.total === shard.bytes && (k === 0 || e.loaded >= mine[k - 1]!.loaded))).toBe(true);
+    expect(mine.at(-1)!.loaded).toBe(shard.bytes);
+  }
   ok(await generate(harness, { label: 3, seed: 1, steps: 2, guidance: 1 }));
 
   // 3. Reload: everything comes from storage; the model files are not requested at all.

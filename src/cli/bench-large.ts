@@ -5,18 +5,19 @@
 // request), per-step time, and memory during each phase, sampled from /proc every 200 ms:
 // - the renderer: the RSS of the Chromium renderer process that hosts the page and its worker
 //   (where ONNX Runtime's WASM heap and every JS buffer of the load live): peak, and the
-//   resident size once the load has settled (after it, 2 s idle); peak − resident is what the
-//   load costs beyond what the model keeps;
+//   resident size once the load has settled (a forced full GC in the page and the worker, then
+//   2 s idle); peak − resident is what the load costs beyond what the model keeps;
 // - all Chromium processes: the sum of their PSS (proportional set size: shared pages counted
 //   once, split between sharers), peak per phase.
 // With --generations N, N more generations of 1 step each, memory sampled every N/10 of them.
 // --ort-build asyncify runs ONNX Runtime's asyncify build (the fallback where a browser has no
-// JSPI) instead of the JSPI build Chromium gets by default. With --node, the same model in
+// JSPI) instead of the JSPI build Chromium gets by default. --reload-at 0.4 reloads the page once
+// 40 % of the model has been served during the cold load, which must then resume, not restart. With --node, the same model in
 // onnxruntime-node too. --out FILE writes the JSON report there as well.
 //
 //   npm run bench:large -- [--dir DIR | --bytes 1.2e9 [--fp32] --layers 12 --shard-mb 512]   (fp16 weights by default)
 //                          [--steps 2] [--chunk-mb 8] [--provider wasm|webgpu] [--node] [--keep] [--generations N]
-//                          [--ort-build auto|asyncify] [--out FILE]
+//                          [--ort-build auto|asyncify] [--reload-at FRACTION] [--out FILE]
 
 import { createReadStream, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -99,8 +100,14 @@ async function measured<V>(pid: number, fn: () => Promise<V>): Promise<[V, Phase
   }
 }
 
-/** Memory once a phase has settled (2 s idle), and the phase's peak above it. */
-async function settled(pid: number, phase: Phase, shardBytes: number) {
+/**
+ * Memory once a phase has settled: a full garbage collection in the page and its worker
+ * (Chromium runs with --expose-gc), then 2 s idle; and the phase's peak above it.
+ */
+async function settled(pid: number, page: Page, phase: Phase, shardBytes: number) {
+  const gc = () => (globalThis as unknown as { gc?: () => void }).gc?.();
+  await page.evaluate(gc);
+  for (const worker of page.workers()) await worker.evaluate(gc);
   await new Promise((r) => setTimeout(r, 2000));
   const m = memoryMiB(pid);
   const over = phase.peakRendererRssMiB - m.rendererRss;
@@ -129,8 +136,9 @@ function serveModel(dir: string): Promise<{ server: Server; url: string; request
     const start = m ? Number(m[1]) : 0;
     res.writeHead(m ? 206 : 200, { ...headers, 'content-length': size - start,
       ...(m ? { 'content-range': `bytes ${start}-${size - 1}/${size}` } : {}) });
-    sent += size - start;
-    createReadStream(path, { start }).pipe(res);
+    const stream = createReadStream(path, { start });
+    stream.on('data', (chunk) => { sent += chunk.length; }); // bytes read for the response (at most the socket's buffers ahead of the client)
+    stream.pipe(res);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/manifest.json`, requests, bytes: () => sent,
@@ -150,7 +158,7 @@ async function main(argv: string[]): Promise<void> {
     dir: { type: 'string' }, bytes: { type: 'string' }, fp32: { type: 'boolean' }, layers: { type: 'string' },
     'shard-mb': { type: 'string' }, steps: { type: 'string' }, 'chunk-mb': { type: 'string' },
     provider: { type: 'string' }, node: { type: 'boolean' }, keep: { type: 'boolean' }, generations: { type: 'string' },
-    'ort-build': { type: 'string' }, out: { type: 'string' },
+    'ort-build': { type: 'string' }, out: { type: 'string' }, 'reload-at': { type: 'string' },
   } });
   const ortBuild = values['ort-build'] ?? 'auto';
   if (ortBuild !== 'auto' && ortBuild !== 'asyncify') throw new Error(`--ort-build is auto or asyncify, not ${ortBuild}`);
@@ -193,7 +201,7 @@ async function main(argv: string[]): Promise<void> {
 
   const model = await serveModel(dir);
   let vite: ViteDevServer | null = null;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs({ webgpu: true }) });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...chromiumArgs({ webgpu: true }), '--js-flags=--expose-gc'] });
   try {
     vite = await createServer({ configFile: 'vite.config.ts', logLevel: 'warn', server: { port: 5197, strictPort: false, hmr: false } });
     await vite.listen();
@@ -216,10 +224,30 @@ async function main(argv: string[]): Promise<void> {
         (globalThis as unknown as H).harness.load('/models/mnist-dit/manifest.json', o), { provider, cache: false })));
       return phase;
     };
+    const reloadAt = values['reload-at'] !== undefined ? Number(values['reload-at']) : null;
+    if (reloadAt !== null) {
+      // The acceptance's "survives a reload mid-download": start the cold load, reload the page
+      // once that fraction of the model has been served, then load again: it must resume (the
+      // server sends only what was not stored), not restart.
+      const total = report['model'] as { bytes: number };
+      const t0 = performance.now();
+      void loadOnce().catch(() => undefined); // the reload ends it
+      while (model.bytes() < reloadAt * total.bytes) await new Promise((r) => setTimeout(r, 200));
+      const before = model.bytes();
+      await open();
+      report['reload'] = { atServedBytes: before, ms: Math.round(performance.now() - t0) };
+      log(`bench:large: reloaded after ${before} bytes served`);
+    }
     report['ortStart'] = await startOrt();
+    const servedBefore = model.bytes();
     const [cold, coldPhase] = await measured(rootPid, async () => unwrap(await loadOnce()));
+    if (reloadAt !== null) {
+      const r = report['reload'] as { atServedBytes: number };
+      Object.assign(r, { servedAfterReload: model.bytes() - servedBefore, downloadedAfterReload: cold.value.downloadedBytes,
+        servedInAll: model.bytes() });
+    }
     const coldProvider = cold.value.provider as { used: string; ortBuild?: string };
-    report['cold'] = { ...coldPhase, ...await settled(rootPid, coldPhase, shardBytes), downloadedBytes: cold.value.downloadedBytes,
+    report['cold'] = { ...coldPhase, ...await settled(rootPid, page, coldPhase, shardBytes), downloadedBytes: cold.value.downloadedBytes,
       servedBytes: model.bytes(), provider: coldProvider.used, ortBuild: coldProvider.ortBuild };
     log(`bench:large: cold ${JSON.stringify(report['cold'])}`);
     const request = { label: 1, seed: 1, steps, guidance: 1, policy: { kind: 'none' } };
@@ -255,7 +283,7 @@ async function main(argv: string[]): Promise<void> {
     report['ortStartWarm'] = await startOrt();
     const mark = model.requests.length;
     const [warm, warmPhase] = await measured(rootPid, async () => unwrap(await loadOnce()));
-    report['warm'] = { ...warmPhase, ...await settled(rootPid, warmPhase, shardBytes), downloadedBytes: warm.value.downloadedBytes,
+    report['warm'] = { ...warmPhase, ...await settled(rootPid, page, warmPhase, shardBytes), downloadedBytes: warm.value.downloadedBytes,
       requests: model.requests.slice(mark) };
     log(`bench:large: warm ${JSON.stringify(report['warm'])}`);
     if (!values.keep) {
