@@ -1,8 +1,8 @@
 // A model with external-data shards, served by a test server that honours Range requests and
 // can stall or drop the connection: the download streams in chunks with byte progress, survives
 // a dropped connection and a reload mid-download without fetching finished chunks again, is
-// verified, loads the second time from storage with no model request, generates (WASM), and the
-// stored model can be listed and deleted. Small model and chunks (64 KiB) for CI; the 1.2 GB run
+// verified, loads the second time from storage with no model request, generates (WASM, then
+// WebGPU from the stored shards), and the stored model can be listed and deleted. Small model and chunks (64 KiB) for CI; the 1.2 GB run
 // is `npm run bench:large` (README, "Large models").
 
 import { execFile } from 'node:child_process';
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
-import { expect, generate, load, ok, test } from './fixtures.ts';
+import { expect, generate, load, maxAbsDiff, ok, test } from './fixtures.ts';
 
 const { beforeAll, afterAll } = test;
 import type { Harness } from './harness.ts';
@@ -134,6 +134,13 @@ test('a sharded model downloads in chunks, survives a drop and a reload, then lo
   expect(fromCache.length).toBeGreaterThanOrEqual(shards.length);
   const result = ok(await generate(harness, { label: 3, seed: 1, steps: 2, guidance: 1 }));
   expect(result.image.every(Number.isFinite)).toBe(true);
+
+  // The stored shards on WebGPU (SwiftShader): the JSPI build uploads each weight from the stored
+  // Blob to the GPU. Same image as WASM, within generate.spec's WebGPU tolerance.
+  const gpu = ok(await load(harness, { provider: 'webgpu' }, manifestUrl()));
+  expect(gpu.provider).toMatchObject({ used: 'webgpu', ortBuild: 'jspi' });
+  const onGpu = ok(await generate(harness, { label: 3, seed: 1, steps: 2, guidance: 1 }));
+  expect(maxAbsDiff(onGpu.image, result.image)).toBeLessThan(2.5e-2);
 
   // 4. Listed, then deleted: the next load downloads again.
   const list = ok(await harness.evaluate(() => (globalThis as unknown as W).harness.cachedModels()));

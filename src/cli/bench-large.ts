@@ -107,7 +107,10 @@ async function measured<V>(pid: number, fn: () => Promise<V>): Promise<[V, Phase
 async function settled(pid: number, page: Page, phase: Phase, shardBytes: number) {
   const gc = () => (globalThis as unknown as { gc?: () => void }).gc?.();
   await page.evaluate(gc);
-  for (const worker of page.workers()) await worker.evaluate(gc);
+  // The runtime's worker only: ORT's WASM threads are workers too, blocked in Atomics.wait.
+  for (const worker of page.workers().filter((w) => w.url().includes('diffusion.worker'))) {
+    await Promise.race([worker.evaluate(gc), new Promise((r) => setTimeout(r, 10_000))]);
+  }
   await new Promise((r) => setTimeout(r, 2000));
   const m = memoryMiB(pid);
   const over = phase.peakRendererRssMiB - m.rendererRss;
@@ -247,7 +250,9 @@ async function main(argv: string[]): Promise<void> {
         servedInAll: model.bytes() });
     }
     const coldProvider = cold.value.provider as { used: string; ortBuild?: string };
-    report['cold'] = { ...coldPhase, ...await settled(rootPid, page, coldPhase, shardBytes), downloadedBytes: cold.value.downloadedBytes,
+    const progress = cold.events.filter((e) => e.type === 'download').length;
+    log(`bench:large: cold load done in ${coldPhase.ms} ms (${progress} download progress events); settling`);
+    report['cold'] = { ...coldPhase, ...await settled(rootPid, page, coldPhase, shardBytes), progressEvents: progress, downloadedBytes: cold.value.downloadedBytes,
       servedBytes: model.bytes(), provider: coldProvider.used, ortBuild: coldProvider.ortBuild };
     log(`bench:large: cold ${JSON.stringify(report['cold'])}`);
     const request = { label: 1, seed: 1, steps, guidance: 1, policy: { kind: 'none' } };
