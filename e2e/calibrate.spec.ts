@@ -71,6 +71,8 @@ test('a plan calibrated in the browser equals the Node calibration\'s, is stored
   expect(r.reuse).toEqual(nodeReuse);
   expect(r).toMatchObject({ stored: true, computedSteps: 4, entry: { file: 'browser:ertacache-6-b4' } });
   expect(run.events.filter((e) => (e as { phase: string }).phase === 'profile').length).toBeGreaterThanOrEqual(6);
+  // every event reaches the page before the result does (they travel on another port)
+  expect(run.events.at(-1)).toMatchObject({ phase: 'store', message: 'stored browser:ertacache-6-b4 in IndexedDB' });
   expect(await storedKeys(harness)).toEqual([`${info.modelHash}/ertacache-6-b4`]);
 
   const before = ok(await generate(harness, { label: 2, seed: 7, steps: 6, policy: { kind: 'ertacache', budget: 4 } }));

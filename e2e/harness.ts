@@ -43,10 +43,12 @@ function record(events: unknown[]) {
 
 async function attempt<V>(fn: (onEvent: (e: LoadEvent | GenerateEvent | CalibrationEvent) => void) => Promise<V>,
   events: unknown[] = []): Promise<Outcome<V>> {
+  // The events as they stand when the call settles: one delivered after the result is missing here.
   try {
-    return { ok: true, value: await fn(record(events)), events };
+    const value = await fn(record(events));
+    return { ok: true, value, events: [...events] };
   } catch (e) {
-    return { ok: false, error: errorInfo(e), events };
+    return { ok: false, error: errorInfo(e), events: [...events] };
   }
 }
 

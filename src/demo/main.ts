@@ -187,7 +187,8 @@ async function calibrate(s: DemoSettings): Promise<void> {
   }, (e) => {
     el.runStatus.textContent = e.phase === 'profile'
       ? `Calibrating: profiling, transformer pass ${e.passes} of ${e.profileSteps}…`
-      : `Calibrating: searching (${e.passes} transformer passes)…`;
+      : e.phase === 'store' ? `Calibrating: storing the plan (${e.passes} transformer passes)…`
+        : `Calibrating: searching (${e.passes} transformer passes)…`;
   });
   // The worker lists the new plan first; this page's copy of the model info follows.
   m.plans = [r.entry, ...m.plans.filter((p) => p.file !== r.entry.file)];

@@ -125,6 +125,30 @@ describe('createRuntime', () => {
     await expect(rt.load(URL_)).rejects.toMatchObject({ code: 'INTERNAL', message: 'boom' });
   });
 
+  // A page's handler is a Comlink proxy: each event arrives on its own port, later than a call's
+  // result could. A handler that takes a while stands for that; the call must not return first.
+  it('load() and calibrate() return only after the page has taken their last event', async () => {
+    const fake = fakeBackend();
+    fake.backend.loadFile = async (spec, o) => {
+      o.onProgress?.(spec.bytes, spec.bytes);
+      return { bytes: new Uint8Array(spec.bytes), fromCache: false, warnings: [] };
+    };
+    const rt = createRuntime(fake.backend);
+    const slow = <E>(log: string[], tag: (e: E) => string) => (e: E) =>
+      new Promise<void>((r) => setTimeout(() => { log.push(tag(e)); r(); }, 5)) as unknown as void;
+    const loadLog: string[] = [];
+    await rt.load(URL_, undefined, slow(loadLog, (e) => e.type));
+    loadLog.push('returned');
+    expect(loadLog.at(-1)).toBe('returned');
+    expect(loadLog.length).toBeGreaterThan(1);
+    const calLog: string[] = [];
+    const r = await rt.calibrate({ budget: 4, steps: 6, seeds: [0], labels: [1, 2], forecast: false, evaluate: false },
+      slow(calLog, (e) => e.phase));
+    calLog.push('returned');
+    expect(r.stored).toBe(true);
+    expect(calLog.slice(-2)).toEqual(['store', 'returned']);
+  });
+
   it('dispose releases the model; load replaces it', async () => {
     const fake = fakeBackend();
     const rt = createRuntime(fake.backend);

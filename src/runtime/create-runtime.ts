@@ -57,6 +57,8 @@ function usable(p: StoredPlan, modelHash: string): boolean {
 }
 
 let jobCounter = 0;
+/** The longest a call waits for the page to take its last progress event (eventQueue). */
+const EVENT_WAIT_MS = 2000;
 const newJobId = () => `job-${Date.now().toString(36)}-${(++jobCounter).toString(36)}`;
 
 export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps = {}): RuntimeApi & ModelStorageApi & CalibrationApi {
@@ -83,6 +85,27 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
     }
   };
 
+  /**
+   * Fire-and-forget events in call order, and a promise of their delivery. Events travel on the
+   * callback's own port (a Comlink proxy), the result on the worker's: nothing orders one against
+   * the other, so a call awaits `delivered()` before it returns, or the page could see the last
+   * progress event after the result (the demo's "Calibrated …" overwritten by "searching…").
+   * A page handler that never returns holds the call for at most EVENT_WAIT_MS.
+   */
+  const eventQueue = <E>(fn: ((e: E) => void) | undefined) => {
+    let last: Promise<void> = Promise.resolve();
+    return {
+      emit: (e: E): void => {
+        last = safeCall(fn, e);
+      },
+      delivered: async (): Promise<void> => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([last, new Promise<void>((r) => { timer = setTimeout(r, EVENT_WAIT_MS); })]);
+        clearTimeout(timer);
+      },
+    };
+  };
+
   /** ModelInfo.plans: the browser plans first, then the manifest's that none of them replaces. */
   const listPlans = (m: LoadedModel<T>) => {
     m.info.plans = mergePlanEntries(m.manifest.plans, storedPlans.map((p) => p.entry));
@@ -103,21 +126,22 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       checkCallback('onProgress', onProgress);
       if (job || loading) throw busy('load');
       loading = true;
+      const events = eventQueue<LoadEvent>(onProgress ?? undefined);
       try {
         await release(); // free the old model's GPU memory before the new one claims its own
-        const loaded = await loadModel(backend, url, opts, (e) => void safeCall(onProgress ?? undefined, e));
+        const loaded = await loadModel(backend, url, opts, events.emit);
         try {
           const records = await planStore.list(loaded.manifest.modelHash);
           storedPlans = records.filter((p) => usable(p, loaded.manifest.modelHash));
           if (storedPlans.length < records.length) {
             const message = `${records.length - storedPlans.length} stored plan(s) of this model are invalid and are ignored; calibrate() again to replace them`;
             loaded.info.warnings.push(message);
-            void safeCall(onProgress ?? undefined, { type: 'warning', message });
+            events.emit({ type: 'warning', message });
           }
         } catch (e) {
           const message = `stored plans could not be read (${e instanceof Error ? e.message : String(e)}); the manifest's plans are used`;
           loaded.info.warnings.push(message);
-          void safeCall(onProgress ?? undefined, { type: 'warning', message });
+          events.emit({ type: 'warning', message });
         }
         listPlans(loaded);
         model = loaded;
@@ -126,6 +150,7 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       } catch (e) {
         throw coded(e, null);
       } finally {
+        await events.delivered();
         loading = false;
       }
     },
@@ -167,10 +192,10 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       const current: Job = { id: request.jobId ?? newJobId(), cancelled: false, done: Promise.resolve() };
       job = current;
       const m = model;
+      const events = eventQueue<CalibrationEvent>(onEvent ?? undefined);
       const run = runCalibration({
         backend, model: m, manifestUrl: modelUrl, store: planStore, jobId: current.id,
-        isCancelled: () => current.cancelled,
-        emit: (e) => void safeCall(onEvent ?? undefined, e),
+        isCancelled: () => current.cancelled, emit: events.emit,
       }, request);
       current.done = run.catch(() => {});
       try {
@@ -184,6 +209,7 @@ export function createRuntime<T>(backend: RuntimeBackend<T>, deps: RuntimeDeps =
       } catch (e) {
         throw coded(e, model?.open.lostReason() ?? null);
       } finally {
+        await events.delivered();
         job = null;
       }
     },
