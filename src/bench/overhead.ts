@@ -14,7 +14,7 @@ import { flowMatchSigmas } from '../core/schedules.ts';
 import type { Conditioning, Denoiser, TensorOps } from '../core/types.ts';
 import type { GraphSessions } from '../backend/sessions.ts';
 import type { OrtNamespace, OrtTensorLike } from '../backend/ort-types.ts';
-import type { ModelManifest } from '../manifest/types.ts';
+import { latentDims, type ModelManifest } from '../manifest/types.ts';
 import { median } from './speed.ts';
 
 /** One step's graph feeds, by conditioning type: what the bare loop runs, in the manifest's names. */
@@ -149,7 +149,7 @@ export interface OverheadSetup<T extends OrtTensorLike> {
 /** Interleaved pairs runtime / bare on the same seeds; one warm-up pair first. */
 export async function measureOverhead<T extends OrtTensorLike>(s: OverheadSetup<T>, repeats: number): Promise<OverheadResult> {
   const m = s.manifest;
-  const xDims = [1, m.latent.channels, m.latent.height, m.latent.width];
+  const xDims = [1, ...latentDims(m.latent)]; // [1, C, H, W], or [1, C, F, H, W] for a video model
   const n = xDims.reduce((p, d) => p * d, 1);
   const sigmas = flowMatchSigmas(s.steps, m.scheduler.shift);
   const bare: BareLoopSetup<T> = { ort: s.ort, sessions: s.sessions, sigmas, guidance: s.guidance, feeds: s.feeds, xDims };

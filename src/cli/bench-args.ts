@@ -5,8 +5,9 @@ import { ArgReader, DEFAULT_MODEL_DIR, parseOrUsage } from './args.ts';
 /** The shipped (trained) models the runtime overhead is measured on (the bench's --model besides). */
 export const SHIPPED_DENOISERS = ['public/models/mnist-dit', 'public/models/emoji-dit'];
 /** Test models (random weights, tools/) measured beside them and marked as such: tiny-t2i's 0.4 ms
- *  steps make its fixed per-step cost the largest share of any model's. */
-export const TEST_DENOISERS = ['public/models/tiny-t2i'];
+ *  steps make its fixed per-step cost the largest share of any model's; the tiny Wan model is the
+ *  demo's video entry (random weights, labelled a test model there). */
+export const TEST_DENOISERS = ['public/models/tiny-t2i', 'public/models/imported-wan-tiny'];
 
 export const BENCH_USAGE = `usage: npm run bench -- [options]
 

@@ -8,6 +8,7 @@ import { createPolicy } from '../cache/registry.ts';
 import { gaussianNoise } from '../core/rng.ts';
 import { sample } from '../core/sampler.ts';
 import { flowMatchSigmas } from '../core/schedules.ts';
+import { latentDims } from '../manifest/types.ts';
 import { encodePrompts } from '../runtime/prompts.ts';
 import { nodeOverhead, OVERHEAD_PROMPT } from './bench-overhead.ts';
 
@@ -15,7 +16,7 @@ async function bothLoops(dir: string, steps: number) {
   const model = await loadNodeModel(dir);
   try {
     const m = model.manifest;
-    const xDims = [1, m.latent.channels, m.latent.height, m.latent.width];
+    const xDims = [1, ...latentDims(m.latent)];
     const sigmas = flowMatchSigmas(steps, m.scheduler.shift);
     const text = m.conditioning.type === 'text'
       ? (await encodePrompts({ tokenizer: model.tokenizer!, graphs: model.pipeline!, modelHash: m.modelHash }, [OVERHEAD_PROMPT, ''])).rows
@@ -52,6 +53,14 @@ describe('runtime overhead bench', () => {
     const { bare, runtime } = await bothLoops('public/models/imported-flux-tiny', 4);
     expect(maxDiff(bare, runtime)).toBeLessThan(1e-5);
     expect(bare.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('bare loop = runtime sampler on a video model, and the bench measures it (imported Wan, [1, C, F, H, W] latents)', async () => {
+    const { bare, runtime } = await bothLoops('public/models/imported-wan-tiny', 3);
+    expect(maxDiff(bare, runtime)).toBeLessThan(1e-5);
+    const o = await nodeOverhead('public/models/imported-wan-tiny', 2, 1);
+    expect(o).toMatchObject({ model: 'wan-tiny', pairs: 2 });
+    expect(o.msRuntime).toBeGreaterThan(0);
   });
 
   it('measures both sides on the text test model', async () => {
