@@ -172,3 +172,70 @@ test('a download that needs more storage than the browser grants is STORAGE_QUOT
   expect(outcome.error.hint).toMatch(/deleteCachedModel/);
   expect(seen.slice(mark).filter((s) => s.path.endsWith('.bin')).length).toBeLessThanOrEqual(1);
 });
+
+/** In the page: the stored shard's OPFS file (the worker names it by the sha256 of url#sha256=…). */
+function sabotage(page: Page, shard: Shard, how: 'directory' | 'remove' | 'hold' | 'release'): Promise<void> {
+  return page.evaluate(async ([url, sha, how]) => {
+    const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${url}#sha256=${sha}`));
+    const name = Array.from(new Uint8Array(d).slice(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('erta-diffusion-models', { create: true });
+    const g = globalThis as unknown as { held?: FileSystemWritableFileStream };
+    if (how === 'release') return void (await g.held!.abort());
+    await dir.removeEntry(name, { recursive: true }).catch(() => {});
+    if (how === 'directory') await dir.getDirectoryHandle(name, { create: true }); // a file cannot be opened there
+    // An open writable holds the file's lock, as another tab writing it would: no sync access handle.
+    if (how === 'hold') g.held = await (await dir.getFileHandle(name, { create: true })).createWritable();
+  }, [`${origin}/${shard.path}`, shard.sha256, how] as const);
+}
+
+test('a stored shard that cannot be opened is STORAGE_IO with no request; one that is gone downloads again, said first', async ({ harness }) => {
+  // Real OPFS failures in Chromium (README "Large models": a warm load once re-downloaded a stored,
+  // verified shard because any read error was taken for a missing file).
+  const chunkBytes = 256 * 1024;
+  ok(await load(harness, { provider: 'wasm', chunkBytes }, manifestUrl()));
+  const shardRequests = (from: number) => seen.slice(from).filter((s) => s.path.endsWith('.bin')).map((s) => s.path);
+
+  // 1. Shard 0's stored file replaced by a directory of the same name: getFileHandle() fails with
+  //    TypeMismatchError. Typed STORAGE_IO naming the shard and the cause; nothing is downloaded.
+  await sabotage(harness, shards[0]!, 'directory');
+  await reloadHarness(harness);
+  let mark = seen.length;
+  const broken = await load(harness, { provider: 'wasm', chunkBytes }, manifestUrl());
+  expect(broken.ok).toBe(false);
+  if (broken.ok) return;
+  expect(broken.error.code, broken.error.message).toBe('STORAGE_IO');
+  expect(broken.error.message).toContain(shards[0]!.path);
+  expect(broken.error.message).toMatch(/TypeMismatchError.*nothing was downloaded again/);
+  expect(broken.error.hint).toMatch(/deleteCachedModel/);
+  expect(shardRequests(mark)).toEqual([]);
+
+  // 2. The file gone (as after an eviction): downloaded again, with a warning naming it first.
+  await sabotage(harness, shards[0]!, 'remove');
+  mark = seen.length;
+  const again = await load(harness, { provider: 'wasm', chunkBytes }, manifestUrl());
+  const info = ok(again);
+  const warnings = again.events.filter((e) => (e as { type: string }).type === 'warning').map((e) => (e as { message: string }).message);
+  expect(warnings.find((m) => m.includes(shards[0]!.path))).toMatch(/stored copy .* is no longer in this browser's storage .*downloading it again/);
+  expect(info.warnings.join('\n')).toMatch(/downloading it again/);
+  expect(shardRequests(mark)).toEqual([shards[0]!.path]);
+  expect(info.downloadedBytes).toBe(shards[0]!.bytes);
+
+  // 3. A shard's file locked by an open writable (another tab writing it): the chunk write cannot
+  //    open a sync access handle. STORAGE_IO whose hint names the other tab; nothing counts as
+  //    stored; released, the next load completes.
+  ok(await harness.evaluate((u) => (globalThis as unknown as W).harness.deleteCachedModel(u), manifestUrl()));
+  await sabotage(harness, shards[1]!, 'hold');
+  const locked = await load(harness, { provider: 'wasm', chunkBytes }, manifestUrl());
+  expect(locked.ok).toBe(false);
+  if (locked.ok) return;
+  expect(locked.error.code, locked.error.message).toBe('STORAGE_IO');
+  expect(locked.error.message).toMatch(new RegExp(`storing chunk 0 of .*${shards[1]!.path.replace(/\./g, '\\.')}.*NoModificationAllowedError`));
+  expect(locked.error.hint).toMatch(/another tab/);
+  const list = ok(await harness.evaluate(() => (globalThis as unknown as W).harness.cachedModels()));
+  expect(list.find((m) => m.model === manifestUrl())?.complete).toBe(false);
+  await sabotage(harness, shards[1]!, 'release');
+  mark = seen.length;
+  const done = ok(await load(harness, { provider: 'wasm', chunkBytes }, manifestUrl()));
+  expect(shardRequests(mark)).toEqual(shards.slice(1).map((s) => s.path)); // shard 0 was already stored
+  expect(done.downloadedBytes).toBe(totalShardBytes() - shards[0]!.bytes);
+});

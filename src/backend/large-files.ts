@@ -5,7 +5,7 @@
 import { manifestError } from '../manifest/errors.ts';
 import { sha256Hex } from '../manifest/hash.ts';
 import { defaultChunkStore, type ChunkStore } from '../storage/chunk-store.ts';
-import { bytesToDownload, checkStorage, downloadFile, type DownloadDeps, type DownloadSpec } from '../storage/download.ts';
+import { bytesToDownload, checkStorage, downloadFile, registerDownloads, type DownloadDeps, type DownloadSpec } from '../storage/download.ts';
 import { idbRecordStore, memoryRecordStore, type RecordStore } from '../storage/records.ts';
 import { fetchBytes, type FetchFn } from './http.ts';
 import type { LargeFile, LargeFileOptions } from './runtime-backend.ts';
@@ -48,6 +48,7 @@ export async function loadLargeFiles(specs: DownloadSpec[], opts: LargeFileOptio
       + 'in chunks but an interrupted download starts over after a reload');
   }
   await checkStorage(await bytesToDownload(specs, { store, records }), deps.estimate);
+  await registerDownloads(specs, { store, records, ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}) });
   for (const [k, spec] of specs.entries()) {
     const d = await downloadFile(spec, {
       store, records,
@@ -55,6 +56,7 @@ export async function loadLargeFiles(specs: DownloadSpec[], opts: LargeFileOptio
       ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}),
       ...(deps.retries !== undefined ? { retries: deps.retries } : {}),
       onProgress: (l, t) => opts.onProgress?.(k, l, t),
+      ...(opts.onWarning ? { onWarning: (m: string) => opts.onWarning!(k, m) } : {}),
     });
     out.push({ data: d.blob, fromCache: d.fromCache, downloaded: d.downloaded, warnings: k === 0 ? warnings : [] });
   }

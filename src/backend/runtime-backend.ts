@@ -16,6 +16,8 @@ export interface LargeFileOptions {
   chunkBytes?: number;
   /** Progress of file `index` of the specs. */
   onProgress?: (index: number, loaded: number, total: number) => void;
+  /** A warning to show at once (e.g. stored data gone: file `index` downloads again). */
+  onWarning?: (index: number, message: string) => void;
 }
 
 export interface LargeFile {

@@ -10,7 +10,8 @@ export type WebBackendErrorCode =
   | 'ORT_FILES_NOT_FOUND' // ONNX Runtime's .wasm/.mjs are not where the runtime looked (ortBaseUrl)
   | 'WASM_BLOCKED' // the page's Content-Security-Policy forbids compiling WebAssembly
   | 'DEVICE_LOST' // the GPU device went away
-  | 'STORAGE_QUOTA' // the origin's storage cannot hold the model's files (the message says how many bytes)
+  | 'STORAGE_QUOTA' // the origin's storage (or the disk under it) cannot hold the model's files (the message says how many bytes)
+  | 'STORAGE_IO' // a stored model file could not be read or written for another reason (names the file and the browser's cause)
   | 'ADAPTER_LIMITS' // the WebGPU adapter's limits are below what the model needs (names the limit)
   | 'SHADER_F16_UNAVAILABLE'; // an fp16 model on a WebGPU adapter without shader-f16
 

@@ -56,6 +56,7 @@ const TITLES: Record<RuntimeErrorCode, string> = {
   IMPORT_UNSUPPORTED: 'This model cannot be imported yet',
   IMPORT_PARITY: 'The split model does not match the original',
   STORAGE_QUOTA: 'Not enough storage for this model',
+  STORAGE_IO: 'The stored model could not be read or written',
   ADAPTER_LIMITS: 'This GPU cannot hold the model (adapter limits)',
   SHADER_F16_UNAVAILABLE: 'This GPU cannot run fp16 models (no shader-f16)',
 };

@@ -98,7 +98,7 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
   for (const [name, entry] of Object.entries(entries) as [GraphName, (typeof entries)[string]][]) {
     graphs[name] = await fetchFile(entry);
   }
-  const shards = await loadShards(backend, manifest, manifestUrl, entries, options, emit);
+  const shards = await loadShards(backend, manifest, manifestUrl, entries, options, emit, warn);
   for (const [name, list] of Object.entries(shards) as [GraphName, ShardData[]][]) {
     graphs[name] = { model: graphs[name] as Uint8Array, externalData: list.map((s) => ({ path: s.path, data: s.data })) };
     for (const s of list) {
@@ -159,7 +159,8 @@ interface ShardData {
  * files through loadFile where the backend has no large-file path.
  */
 async function loadShards<T>(backend: RuntimeBackend<T>, m: ModelManifest, manifestUrl: string,
-  entries: Record<string, GraphEntry>, options: LoadOptions, emit: (e: LoadEvent) => void): Promise<Record<string, ShardData[]>> {
+  entries: Record<string, GraphEntry>, options: LoadOptions, emit: (e: LoadEvent) => void,
+  warn: (message: string) => void): Promise<Record<string, ShardData[]>> {
   const jobs = Object.entries(entries).flatMap(([name, entry]) => (entry.externalData ?? []).map((s) => {
     const file = shardFile(entry.file, s);
     return { name, path: s.path, file, spec: { url: resolveModelFile(m.baseUrl, file, m.fileOrigins), sha256: s.sha256, bytes: s.bytes, model: manifestUrl } };
@@ -171,6 +172,7 @@ async function loadShards<T>(backend: RuntimeBackend<T>, m: ModelManifest, manif
   const files = backend.loadLargeFiles
     ? await backend.loadLargeFiles(jobs.map((j) => j.spec), {
       cache: options.cache ?? true, onProgress: progress, ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
+      onWarning: (_k, message) => warn(message),
     })
     : await Promise.all(jobs.map(async (j, k) => {
       const f = await backend.loadFile(j.spec, { cache: options.cache ?? true, onProgress: (l, t) => progress(k, l, t) });

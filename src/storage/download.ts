@@ -9,7 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { manifestError } from '../manifest/errors.ts';
 import type { FetchFn } from '../backend/http.ts';
 import { describe, WebBackendError } from '../backend/web-errors.ts';
-import type { ChunkStore } from './chunk-store.ts';
+import { chunkStoreOf, type ChunkStore } from './chunk-store.ts';
 import { chunkCount, storedBytes, type FileRecord, type RecordStore } from './records.ts';
 
 export interface DownloadSpec {
@@ -29,6 +29,8 @@ export interface DownloadDeps {
   /** Broken connections retried within one call (default 3); after that a NETWORK error. */
   retries?: number;
   onProgress?: (loaded: number, total: number) => void;
+  /** Told at once (before any bytes move) when stored data is gone and will be downloaded again. */
+  onWarning?: (message: string) => void;
   /** Storage estimate (default navigator.storage.estimate). */
   estimate?: () => Promise<{ quota?: number; usage?: number }>;
 }
@@ -50,18 +52,40 @@ function freshRecord(spec: DownloadSpec, chunkBytes: number, store: ChunkStore):
     verified: false, model: spec.model, store: store.kind, updated: Date.now() };
 }
 
-/** The record to continue from (a stale or foreign one is dropped with its chunks). */
+/** The record to continue from (a stale or foreign one is dropped with its chunks, and said so if it held any). */
 async function currentRecord(spec: DownloadSpec, deps: DownloadDeps): Promise<FileRecord> {
   const chunkBytes = deps.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const r = await deps.records.get(recordKey(spec));
   if (r && r.bytes === spec.bytes && r.store === deps.store.kind && r.chunkBytes > 0) return r;
-  if (r) await forget(r, deps);
+  if (r) {
+    if (r.done.length > 0) {
+      deps.onWarning?.(`${spec.url}: ${r.verified ? 'the stored copy' : `${mb(storedBytes(r))} already stored`} `
+        + `(${r.store === deps.store.kind ? `${r.bytes} bytes, not the ${spec.bytes} the manifest declares` : `in ${storeName(r.store)}, which this page uses no longer: it stores in ${storeName(deps.store.kind)}`}) `
+        + `is dropped; downloading ${mb(spec.bytes)} again`);
+    }
+    await forget(r, deps);
+  }
   return freshRecord(spec, chunkBytes, deps.store);
 }
 
+const storeName = (kind: FileRecord['store']) => (kind === 'opfs' ? 'OPFS' : kind === 'idb' ? 'IndexedDB' : 'the small-file cache');
+
 async function forget(r: FileRecord, deps: Pick<DownloadDeps, 'store' | 'records'>): Promise<void> {
-  await deps.store.remove(r.key, chunkCount(r.bytes, r.chunkBytes)).catch(() => {});
+  // The chunks go from the store that holds them (a record of another store's kind: that store).
+  const holder = r.store === deps.store.kind ? deps.store : r.store === 'kv' ? null : chunkStoreOf(r.store);
+  await holder?.remove(r.key, chunkCount(r.bytes, r.chunkBytes)).catch(() => {});
   await deps.records.remove(r.key).catch(() => {});
+}
+
+/**
+ * A record (no chunks yet) for each file that has none, before any download starts: the stored
+ * models list then knows every file of the model and cannot call a model whose later shards never
+ * arrived "complete".
+ */
+export async function registerDownloads(specs: readonly DownloadSpec[], deps: Pick<DownloadDeps, 'records' | 'store' | 'chunkBytes'>): Promise<void> {
+  for (const spec of specs) {
+    if (!(await deps.records.get(recordKey(spec)))) await deps.records.put(freshRecord(spec, deps.chunkBytes ?? DEFAULT_CHUNK_BYTES, deps.store));
+  }
 }
 
 /** Bytes still to download for these files (what storage must hold beyond what it has). */
@@ -100,21 +124,32 @@ function rangeStart(res: Response, asked: number): number {
 }
 
 function isQuotaError(e: unknown): boolean {
-  const name = (e as { name?: unknown } | null)?.name;
-  return name === 'QuotaExceededError' || /quota/i.test(describe(e));
+  const r = e as { name?: unknown; code?: unknown } | null;
+  return r?.code === 'STORAGE_QUOTA' || r?.name === 'QuotaExceededError' || (!(e instanceof WebBackendError) && /quota/i.test(describe(e)));
 }
 
-/** A chunk into the store; a full quota (which the estimate did not foresee) is STORAGE_QUOTA. */
+/**
+ * A chunk into the store; a full quota or disk (which the estimate did not foresee) is
+ * STORAGE_QUOTA, any other refusal STORAGE_IO. A chunk is recorded as stored only after this
+ * returns, so a failed write leaves nothing that counts as complete.
+ */
 async function writeChunk(store: ChunkStore, r: FileRecord, index: number, buf: Uint8Array): Promise<void> {
   try {
     await store.write(r.key, index, index * r.chunkBytes, buf);
   } catch (e) {
-    if (!isQuotaError(e)) throw e;
+    if (!isQuotaError(e)) {
+      if (e instanceof WebBackendError) throw e;
+      throw new WebBackendError('STORAGE_IO', `storing chunk ${index} of ${r.url} failed: ${describe(e)}`,
+        'load again (the download resumes from the chunks already stored); if it keeps failing, delete the stored model '
+          + '(deleteCachedModel(), or the demo\'s "Stored models" list) and load again', { cause: e });
+    }
     const rest = r.bytes - storedBytes(r);
+    const device = /disk is full/.test(describe(e));
     throw new WebBackendError('STORAGE_QUOTA',
       `storage is full: ${r.url} needs ${rest} bytes (${mb(rest)}) more, and the browser refused the next ${buf.byteLength} (${describe(e)})`,
       `free at least ${mb(rest)}: delete cached models (cachedModels() / deleteCachedModel(), or the demo's "Stored models" list) `
-        + 'or other site data, then load again (the download resumes); or load with { cache: false }', { cause: e });
+        + `or other site data${device ? ', and free disk space on this device (its disk is full)' : ''}, then load again (the download resumes); `
+        + 'or load with { cache: false }', { cause: e });
   }
 }
 
@@ -200,9 +235,13 @@ export async function downloadFile(spec: DownloadSpec, deps: DownloadDeps): Prom
   const r = await currentRecord(spec, deps);
   const n = chunkCount(r.bytes, r.chunkBytes);
   if (r.verified) {
+    // A stored file that cannot be read throws STORAGE_IO here (record and chunks kept): only a
+    // file that is not there (evicted, removed, truncated) is downloaded again, and said so first.
     const blob = await deps.store.read(r.key, r.bytes, n);
     if (blob) return { blob, fromCache: true, downloaded: 0 };
-    await forget(r, deps); // the browser evicted the data: start over
+    deps.onWarning?.(`${spec.url}: the stored copy (${mb(r.bytes)}, verified ${new Date(r.updated).toISOString()}) is no longer in `
+      + `this browser's storage (${storeName(r.store)}: cleared, evicted or truncated); downloading it again`);
+    await forget(r, deps);
     r.done = [];
     r.verified = false;
   }
@@ -226,8 +265,15 @@ export async function downloadFile(spec: DownloadSpec, deps: DownloadDeps): Prom
   }
   deps.onProgress?.(r.bytes, r.bytes);
   const blob = await deps.store.read(r.key, r.bytes, n);
-  const actual = blob ? await sha256OfBlob(blob) : '(unreadable)';
-  if (!blob || actual !== spec.sha256) {
+  if (!blob) {
+    await forget(r, deps);
+    throw new WebBackendError('STORAGE_IO',
+      `${spec.url}: the ${r.bytes} bytes just stored are no longer in this browser's storage (${storeName(r.store)}: cleared or evicted during the download)`,
+      'load again (it downloads again); if this repeats, the browser is evicting this site\'s data: free disk space, '
+        + 'or load with { cache: false } (nothing is stored)');
+  }
+  const actual = await sha256OfBlob(blob);
+  if (actual !== spec.sha256) {
     await forget(r, deps);
     throw manifestError('MODEL_FILE_HASH_MISMATCH',
       `${spec.url}: the downloaded ${r.bytes} bytes have sha256 ${actual.slice(0, 16)}…, but the manifest declares ${spec.sha256.slice(0, 16)}…`,
