@@ -27,6 +27,9 @@ graph's output on a random batch. Then: npm run calibrate -- --model <dir> --bud
                           [B] (default: the [B] float input named *guidance*); the model then runs without
                           CFG (manifest defaultGuidance 1) and generate takes --embedded-guidance
   --embedded-guidance <g> the manifest's default guidance scale for such a model (default 3.5, Flux dev's)
+  --latent-size <HxW>     packed-latent exports (diffusers' FluxTransformer2DModel: hidden_states
+                          [B, (H/2)(W/2), 4C], img_ids, txt_ids; recognised with no flags): the latent's
+                          height and width when the token count is not a square grid (default: square)
   --classes <k>           classes of a class-conditional model (default: rows of the label
                           embedding − 1; label k is the null class)
   --timestep-scale <s>    the model takes t = s·σ (e.g. 1000); default 1 (σ ∈ [0, 1])
@@ -45,6 +48,7 @@ export interface ImportArgs {
   pooledInput?: string;
   guidanceInput?: string;
   embeddedGuidance?: number;
+  latentSize?: [number, number];
   classes?: number;
   timestepScale?: number;
   name?: string;
@@ -62,6 +66,7 @@ export function parseImportArgs(argv: readonly string[]): ImportArgs | null {
         classes: { type: 'string' }, components: { type: 'string' }, prompts: { type: 'string' }, 'timestep-scale': { type: 'string' }, name: { type: 'string' },
         tolerance: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
         'pooled-input': { type: 'string' }, 'guidance-input': { type: 'string' }, 'embedded-guidance': { type: 'string' },
+        'latent-size': { type: 'string' },
       },
     });
   } catch (e) {
@@ -98,6 +103,12 @@ export function parseImportArgs(argv: readonly string[]): ImportArgs | null {
   const eg = r.num('embedded-guidance');
   if (eg !== undefined && !(eg >= 0 && eg <= 100)) r.fail(`--embedded-guidance must be in [0, 100], got ${eg}`);
   if (eg !== undefined) a.embeddedGuidance = eg;
+  const size = r.str('latent-size');
+  if (size !== undefined) {
+    const m = /^(\d+)x(\d+)$/.exec(size);
+    if (!m) r.fail(`--latent-size must be HxW (the latent's height and width, e.g. 128x128), got ${size}`);
+    a.latentSize = [Number(m![1]), Number(m![2])];
+  }
   return a;
 }
 
@@ -110,6 +121,9 @@ export function describeImport(r: ImportResult): string {
     `  c packs: ${r.sides.map((s) => `${s.name} ${JSON.stringify(s.shape)}`).join(', ') || 'nothing'}`,
     ...(r.pooled ? [`  pooled text: ${r.pooled.input} [B, ${r.pooled.dim}] ← text encoder output ${r.pooled.encoderOutput} (an input of embed)`] : []),
     ...(r.guidance ? [`  guidance: ${r.guidance.input} [B] (an input of embed; default scale ${r.guidance.default}; runs without CFG)`] : []),
+    ...(r.packedLatent ? [`  packed latents: ${r.packedLatent.input} [B, ${r.packedLatent.tokens}, ${4 * r.packedLatent.channels}] ← pack(latent [B, ${r.packedLatent.channels}, `
+      + `${r.packedLatent.height}, ${r.packedLatent.width}]), output unpacked; ${r.packedLatent.imgIds} / ${r.packedLatent.txtIds} constants; `
+      + `folded: ${r.packedLatent.folded.join(', ') || 'nothing'}`] : []),
     `  latent ${r.latent.channels}×${r.latent.frames !== undefined ? `${r.latent.frames}×` : ''}${r.latent.height}×${r.latent.width}, ${r.classes ? `${r.classes} classes` : 'text-conditioned'}, ${r.prediction}`,
     ...r.files.map((f) => `  ${f.file}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`),
     `  split vs single: ${r.parity.toExponential(2)} (relative max-abs, tolerance ${r.tolerance})`,

@@ -15,6 +15,7 @@ import { generate } from '../node/generate.ts';
 import { calibrate } from '../node/calibrate.ts';
 import { readGoldenIndex, readGoldenTensor, type GoldenIndex } from '../backend/test-model.ts';
 import { importModel } from './import-model.ts';
+import { unpackLatentSignature } from './packed.ts';
 import { decodeModel, encodeModel } from './onnx-graph.ts';
 
 let tmp: string;
@@ -436,5 +437,146 @@ describe('Wan-style video with Wan 2.1\'s VAE conventions (temporal upsampling, 
     const bad3 = structuredClone(m);
     Object.assign(bad3.components.vaeDecoder, { latentsMean: [0, 0, 0, 0], latentsStd: [1, 1, 0, 1] });
     expect(() => parseManifest(bad3, '.')).toThrow(expect.objectContaining({ code: 'MANIFEST_FIELD_INVALID' }));
+  });
+});
+
+// Flux as a user exports diffusers' FluxTransformer2DModel: packed latents hidden_states [B, (H/2)(W/2), 4C] in and out,
+// RoPE positions img_ids [L, 3] / txt_ids [T, 3] as inputs (tables computed in the graph, float64 like FluxPosEmbed),
+// σ (×1000 inside), single-stream blocks that split the streams themselves (no slice after the stack).
+describe('Flux with diffusers\' real signature (packed latents, img_ids / txt_ids, RoPE from ids in the graph)', () => {
+  const FIX = 'tools/families/fixtures/flux-packed-tiny';
+  const GOLDEN = 'tools/golden/families/flux-packed-tiny';
+  const EXPORT = `${FIX}/transformer/model.onnx`;
+  let out: string;
+  let index: GoldenIndex & { reference: { prompt: string; seed: number; steps: number; guidance: number; embeddedGuidance: number; timestepScale: number } };
+  let imported: Awaited<ReturnType<typeof importModel>>;
+  beforeAll(async () => {
+    index = (await readGoldenIndex(GOLDEN)) as typeof index;
+    out = join(tmp, 'flux-packed');
+    imported = await importModel({ model: EXPORT, out, name: 'flux-packed-tiny', components: FIX, prompts: `${FIX}/calibration-prompts.json` });
+  }, 60_000);
+  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    expect(a.length).toBe(b.length);
+    let d = 0;
+    for (let k = 0; k < b.length; k++) d = Math.max(d, Math.abs(a[k]! - b[k]!));
+    return d;
+  };
+
+  it('imports with no flags: pack / unpack added, ids made constants, the RoPE tables folded, the stack split on the image tokens', async () => {
+    // the export is the packed signature and reproduces PyTorch (≤ 1e-4)
+    const g = index.graphs['model']!;
+    expect(Object.keys(g.inputs)).toEqual(['hidden_states', 'encoder_hidden_states', 'pooled_projections', 'timestep', 'img_ids', 'txt_ids', 'guidance']);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(g.inputs)) feeds[name] = new ort.Tensor(t.dtype, await readGoldenTensor(t, GOLDEN), t.dims);
+    const raw = await ort.InferenceSession.create(EXPORT);
+    const sample = (await raw.run(feeds))['sample']!;
+    expect(sample.dims).toEqual([2, 16, 16]);
+    expect(relDiff(sample.data as Float32Array, (await readGoldenTensor(g.outputs['sample']!, GOLDEN)) as Float32Array)).toBeLessThanOrEqual(1e-4);
+    await raw.release();
+
+    const r = imported;
+    expect(r.packedLatent).toEqual({ input: 'hidden_states', latent: 'latent', imgIds: 'img_ids', txtIds: 'txt_ids', channels: 4, height: 8, width: 8,
+      tokens: 16, textTokens: 8, folded: ['/pos_embed/Concat_6_output_0', '/pos_embed/Concat_7_output_0'] });
+    expect(r.stack).toBe('node names: /transformer_blocks × 2, /single_transformer_blocks × 2'); // the blocks hand back the image tokens
+    expect(r.latent).toEqual({ channels: 4, height: 8, width: 8 });
+    expect(r.hidden).toEqual({ tokens: 16, dim: 32 }); // the residual: image tokens only
+    expect(r.parity).toBeLessThanOrEqual(1e-6);
+    expect([r.pooled?.input, r.guidance]).toEqual(['pooled_projections', { input: 'guidance', default: 3.5 }]);
+    const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    const tr = made.components.transformer;
+    expect(tr.graphs.embed.inputs.latent.shape).toEqual(['B', 4, 8, 8]);
+    expect(tr.graphs.head.outputs.velocity.shape).toEqual(['B', 4, 8, 8]);
+    expect(Object.keys(tr.graphs.model.inputs)).toEqual(['latent', 'sigma', 'context', 'pooled', 'guidance']);
+    expect(made.import.timestepScale).toBe(1); // σ: the model multiplies by 1000 itself
+    expect(made.import.packedLatent).toMatchObject({ input: 'hidden_states', imgIds: 'img_ids', txtIds: 'txt_ids' });
+    // no graph computes RoPE per step: no pos_embed node, no float64, no ids input left
+    for (const file of ['embed', 'blocks', 'head', 'model']) {
+      const m = decodeModel(await readFile(join(out, 'transformer', `${file}.onnx`)));
+      expect(m.graph!.node!.filter((n) => n.name!.startsWith('/pos_embed/')).length, file).toBe(0);
+      expect(m.graph!.node!.some((n) => n.opType === 'Cast' && n.attribute?.some((a) => a.name === 'to' && Number(a.i) === 11)), file).toBe(false);
+      expect(m.graph!.input!.map((i) => i.name).filter((n) => /_ids$/.test(n!)), file).toEqual([]);
+    }
+  });
+
+  for (const graphs of ['split', 'single'] as const) {
+    it(`prompt → image (${graphs}) equals the PyTorch loop (pack → model → unpack → Euler, guidance 4 embedded)`, async () => {
+      const ref = index.reference;
+      expect(ref.timestepScale).toBe(1);
+      const r = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, embeddedGuidance: ref.embeddedGuidance,
+        graphs, threads: 1 });
+      expect(maxDiff(r.image, await readGoldenTensor(index.graphs['reference']!.outputs['image']!, GOLDEN))).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  it('a reused step is right: uniform caching (budget 4 of 6) equals PyTorch\'s loop with the same reuse', async () => {
+    const ref = index.reference;
+    const r = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, embeddedGuidance: ref.embeddedGuidance,
+      policy: 'uniform', budget: 4, threads: 1 });
+    expect(r.report.decisions).toBe('CRCCRC');
+    const want = await readGoldenTensor(index.graphs['reference']!.outputs['uniformImage']!, GOLDEN);
+    expect(maxDiff(r.image, want)).toBeLessThanOrEqual(1e-4);
+    expect(relDiff(want, await readGoldenTensor(index.graphs['reference']!.outputs['image']!, GOLDEN))).toBeGreaterThan(1e-3);
+  });
+
+  it('shapes that do not fit are typed errors naming the fix: ids rows, a missing txt_ids, --latent-size', async () => {
+    const src = await readFile(EXPORT);
+    const variant = async (edit: (m: ReturnType<typeof decodeModel>) => void) => {
+      const m = decodeModel(src);
+      edit(m);
+      const file = join(tmp, `flux-packed-bad-${Math.random().toString(36).slice(2)}.onnx`);
+      await writeFile(file, encodeModel(m));
+      return file;
+    };
+    const failure = async (model: string, extra: Partial<Parameters<typeof importModel>[0]> = {}) =>
+      importModel({ model, out: join(tmp, 'flux-packed-bad'), components: FIX, ...extra }).then(() => null, (x: unknown) => x as Error & { code: string; hint: string });
+    // img_ids with a row too few
+    const rows = await variant((m) => { m.graph!.input!.find((i) => i.name === 'img_ids')!.type!.tensorType!.shape!.dim![0]!.dimValue = 15; });
+    const e1 = await failure(rows);
+    expect(e1).toMatchObject({ code: 'IMPORT_UNSUPPORTED' });
+    expect(e1!.message).toContain('img_ids has 15 rows but the packed latent hidden_states has 16 tokens');
+    expect(e1!.hint).toContain('_prepare_latent_image_ids');
+    // txt_ids not an input (the export baked it)
+    const noTxt = await variant((m) => { m.graph!.input = m.graph!.input!.filter((i) => i.name !== 'txt_ids'); });
+    const e2 = await failure(noTxt);
+    expect(e2).toMatchObject({ code: 'IMPORT_UNSUPPORTED' });
+    expect(e2!.message).toContain('no txt_ids input');
+    // --latent-size: odd, or not the graph's token count; and on a [B, C, H, W] model
+    const e3 = await failure(EXPORT, { latentSize: [3, 16] });
+    expect([e3!.code, e3!.hint]).toEqual(['IMPORT_UNSUPPORTED', expect.stringContaining('both even')]);
+    const e4 = await failure(EXPORT, { latentSize: [8, 16] });
+    expect(e4!.message).toContain('--latent-size 8x16 gives 32 packed tokens, but the graph has 16');
+    const e5 = await failure('tools/families/fixtures/flux-tiny/transformer/model.onnx', { latentSize: [8, 8], timestepScale: 1000 });
+    expect([e5!.code, e5!.hint]).toEqual(['IMPORT_UNSUPPORTED', 'Drop --latent-size: the latent\'s size is read from the graph.']);
+  }, 60_000);
+
+  it('the rewrite alone: latent [B, C, H, W] in, unpacked out, equals PyTorch\'s unpack(model(pack(latent), ids)); --latent-size reads a non-square grid', async () => {
+    const g = index.graphs['model']!;
+    const golden = async (n: string) => (await readGoldenTensor(g.inputs[n] ?? g.outputs[n]!, GOLDEN)) as Float32Array;
+    // FluxPipeline._unpack_latents: [B, (H/2)(W/2), 4C] → [B, C, H, W]
+    const unpack = (x: Float32Array, B: number, C: number, H: number, W: number) => {
+      const y = new Float32Array(x.length);
+      for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) {
+        const token = (i >> 1) * (W >> 1) + (j >> 1);
+        y[((b * C + c) * H + i) * W + j] = x[(b * (H * W / 4) + token) * 4 * C + c * 4 + (i & 1) * 2 + (j & 1)]!;
+      }
+      return y;
+    };
+    const m = decodeModel(await readFile(EXPORT));
+    const info = await unpackLatentSignature(ort, m, undefined);
+    expect([info!.height, info!.width]).toEqual([8, 8]);
+    const s = await ort.InferenceSession.create(encodeModel(m));
+    const feeds: Record<string, ort.Tensor> = { latent: new ort.Tensor('float32', unpack(await golden('hidden_states'), 2, 4, 8, 8), [2, 4, 8, 8]) };
+    for (const n of ['encoder_hidden_states', 'pooled_projections', 'timestep', 'guidance']) feeds[n] = new ort.Tensor('float32', await golden(n), g.inputs[n]!.dims);
+    const v = (await s.run(feeds))['sample_unpacked']!;
+    expect(v.dims).toEqual([2, 4, 8, 8]);
+    expect(relDiff(v.data as Float32Array, unpack(await golden('sample'), 2, 4, 8, 8))).toBeLessThanOrEqual(1e-4);
+    await s.release();
+    // 16 tokens as a 4 × 16 latent (2 × 8 patches): ids (0, row, col) over that grid, the latent [B, 4, 4, 16]
+    const wide = decodeModel(await readFile(EXPORT));
+    expect(await unpackLatentSignature(ort, wide, [4, 16])).toMatchObject({ height: 4, width: 16, tokens: 16 });
+    const ws = await ort.InferenceSession.create(encodeModel(wide));
+    const out = (await ws.run({ ...feeds, latent: new ort.Tensor('float32', new Float32Array(2 * 4 * 4 * 16).fill(0.5), [2, 4, 4, 16]) }))['sample_unpacked']!;
+    expect(out.dims).toEqual([2, 4, 4, 16]);
+    await ws.release();
   });
 });

@@ -106,5 +106,8 @@ describe('import-model arguments', () => {
     expect(() => parseImportArgs(['--out', 'd'])).toThrow(/exactly one/);
     expect(() => parseImportArgs(['m.onnx'])).toThrow(/--out/);
     expect(parseImportArgs(['--help'])).toBeNull();
+    // packed-latent exports (Flux): the latent's height and width when the token grid is not square
+    expect(parseImportArgs(['m.onnx', '--out', 'd', '--latent-size', '96x128'])).toMatchObject({ latentSize: [96, 128] });
+    expect(() => parseImportArgs(['m.onnx', '--out', 'd', '--latent-size', '96'])).toThrow(/--latent-size must be HxW/);
   });
 });

@@ -16,6 +16,7 @@ import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { ImportError } from './errors.ts';
 import { importText } from './text-import.ts';
+import { unpackLatentSignature, type PackedLatent } from './packed.ts';
 import { batched, fail, feedsFor, prod, probe, rename, shapesKnown, type Ort, type Probe, type Roles } from './common.ts';
 import { closure, regionBoundary, regionFromNames, regionFromTensors, STACK_NAMES, type Region } from './find-stack.ts';
 import {
@@ -61,6 +62,11 @@ export interface ImportOptions {
   guidanceInput?: string;
   /** The manifest's default guidance scale for a model with a guidance input (default 3.5, Flux dev's). */
   embeddedGuidance?: number;
+  /**
+   * Packed-latent exports (diffusers' FluxTransformer2DModel: hidden_states [B, (H/2)(W/2), 4C], img_ids, txt_ids):
+   * the latent's [height, width] when the token count is not a square grid (default: square).
+   */
+  latentSize?: [number, number];
   ort?: Ort;
 }
 
@@ -88,6 +94,8 @@ export interface ImportResult {
   pooled?: { input: string; dim: number; encoderOutput: string };
   /** Guidance-distilled models: the guidance input and the manifest's default scale. */
   guidance?: { input: string; default: number };
+  /** Packed-latent exports (Flux, diffusers' signature): what was rewritten (pack / unpack, ids as constants, RoPE folded). */
+  packedLatent?: PackedLatent;
 }
 
 
@@ -272,6 +280,8 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     throw fail('IMPORT_UNSUPPORTED', `${o.model} keeps its weights in external data files`,
       'Export a model under 2 GB as one file (torch.onnx.export without external data); larger models are not supported by the importer yet.');
   }
+  // Flux as diffusers exports it (packed latents, img_ids / txt_ids): rewritten into a [B, C, H, W] latent model first.
+  const packedLatent = await unpackLatentSignature(ort, src, o.latentSize);
   const ix = indexGraph(src);
   const roles = inputRoles(ix, o);
   const latentDecl = declaredShape(ix.inputs.get(roles.latent)!);
@@ -359,7 +369,20 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const headSides = [...headSlice.needs].filter((n) => n !== z);
   await shapesKnown(ort, src, roles, latentShape, headSides, p, scale);
   if (roles.context) {
-    return importText({ o, ort, src, ix, p, roles, region, h, z, N, D, blockSides, headSides, latentShape, scale, tolerance });
+    const r = await importText({ o, ort, src, ix, p, roles, region, h, z, N, D, blockSides, headSides, latentShape, scale, tolerance });
+    if (!packedLatent) return r;
+    // the manifest records the rewrite (the graphs' hashes, hence modelHash, are unchanged by this note)
+    const file = join(o.out, 'manifest.json');
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as { import: Record<string, unknown> };
+    const { input, imgIds, txtIds, folded } = packedLatent;
+    manifest.import['packedLatent'] = { input, imgIds, txtIds, folded };
+    parseManifest(manifest, o.out);
+    await writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    return { ...r, packedLatent };
+  }
+  if (packedLatent) {
+    throw fail('IMPORT_UNSUPPORTED', `${packedLatent.input} is a packed latent (Flux): packed exports import text-conditioned only`,
+      'Export the transformer with its text inputs (encoder_hidden_states, pooled_projections): README, "Pooled text and guidance (SD3, Flux)".');
   }
   const labelsInput = roles.labels!;
   const sides = [...new Set([...blockSides, ...headSides])];

@@ -120,8 +120,9 @@ PIXART_REFERENCE = {"prompt": "a red apple with a shiny leaf", "negative": "", "
 FLUX_REFERENCE = {**PIXART_REFERENCE, "guidance": 1.0, "embeddedGuidance": 4.0}
 EMBEDDED_GUIDANCE_DEFAULT = 3.5
 # The families whose transformer takes the pooled text embedding (SD3, Flux), and those with a guidance embedding (Flux dev).
-POOLED = ("sd3", "flux", "flux-schnell")
-GUIDANCE = ("flux",)
+POOLED = ("sd3", "flux", "flux-schnell", "flux-packed")
+GUIDANCE = ("flux", "flux-packed")
+# flux-packed: diffusers' FluxTransformer2DModel signature (packed latents, img_ids / txt_ids, sigma x 1000 inside)
 
 
 class PooledTextEncoder(torch.nn.Module):
@@ -150,8 +151,9 @@ def export_pixart(args):
     (dev) the guidance scale (`guidance` [B]); `flux-schnell` is Flux without the guidance embedding."""
     from export_t2i import build_tokenizer, token_ids, flow_match_sigmas
     from t2i import TextEncoder, VaeDecoder
-    family = {"pixart": pixart_family, "sd3": sd3_family, "flux": flux_family, "flux-schnell": flux_family, "wan": wan_family,
-              "wan21": wan_family}[args.family]
+    family = {"pixart": pixart_family, "sd3": sd3_family, "flux": flux_family, "flux-schnell": flux_family, "flux-packed": flux_family,
+              "wan": wan_family, "wan21": wan_family}[args.family]
+    packed = args.family == "flux-packed"
     # wan21: Wan 2.1's VAE conventions: 4·(F−1)+1 video frames from F latent frames, and per-channel latent
     # normalisation (config.json latents_mean / latents_std; the decoder reads latent·std + mean, no scaling_factor)
     wan21 = args.family == "wan21"
@@ -170,6 +172,7 @@ def export_pixart(args):
     latents_std = [1.5, 0.8, 2.0, 1.2][:cfg["channels"]]
     m = {"pixart": lambda: pixart_family.PixArtTransformer(**cfg), "sd3": lambda: sd3_family.SD3Transformer(**cfg),
          "flux": lambda: flux_family.FluxTransformer(**cfg), "flux-schnell": lambda: flux_family.FluxTransformer(**cfg, guidance_embeds=False),
+         "flux-packed": lambda: flux_family.FluxTransformer2DModel(axes_dims_rope=flux_family.AXES_DIMS_ROPE[args.size], **cfg),
          "wan": lambda: wan_family.WanTransformer(**cfg), "wan21": lambda: wan_family.WanTransformer(**cfg)}[args.family]()
     g = torch.Generator().manual_seed(1234)
     if pooled:
@@ -203,12 +206,23 @@ def export_pixart(args):
             extra["pooled_projections"] = torch.cat([pool, torch.randn(pool.shape, generator=g)], 0)
         if guided:
             extra["guidance"] = torch.tensor([3.5, 2.0])
-        out = m(x, t, ehs, *extra.values())
+        if packed:
+            # what a user exports of diffusers' FluxTransformer2DModel (README, "Pooled text and guidance"): keyword
+            # order hidden_states, encoder_hidden_states, pooled_projections, timestep (sigma), img_ids, txt_ids, guidance
+            inputs = {"hidden_states": flux_family.pack_latents(x), "encoder_hidden_states": ehs, "pooled_projections": extra["pooled_projections"],
+                      "timestep": t / 1000, "img_ids": flux_family.latent_image_ids(S, S), "txt_ids": torch.zeros(L, 3), "guidance": extra["guidance"]}
+        else:
+            inputs = {"latent": x, "timestep": t, "encoder_hidden_states": ehs, **extra}
+        out = m(*inputs.values())
         img = vae(lat)
-    names = ["latent", "timestep", "encoder_hidden_states", *extra.keys(), "sample"]
-    legacy_export(m, (x, t, ehs, *extra.values()), os.path.join(args.out, "transformer", "model.onnx"), opset_version=17,
-                  input_names=names[:-1], output_names=names[-1:], dynamic_axes={n: {0: "B"} for n in names},
+    names = [*inputs.keys(), "sample"]
+    legacy_export(m, tuple(inputs.values()), os.path.join(args.out, "transformer", "model.onnx"), opset_version=17,
+                  input_names=names[:-1], output_names=names[-1:], dynamic_axes={n: {0: "B"} for n in names if not n.endswith("_ids")},
                   do_constant_folding=True)
+    # the reference loops drive the model as the runtime does: [B, C, H, W] latent and t (sigma for the packed model)
+    tscale = 1.0 if packed else 1000.0
+    if packed:
+        m = flux_family.PackedAsLatent(m)
     legacy_export(enc, (ids,), os.path.join(args.out, "text_encoder", "model.onnx"), opset_version=17,
                   input_names=["input_ids"], output_names=["last_hidden_state", "text_embeds"] if pooled else ["last_hidden_state"],
                   do_constant_folding=True)
@@ -247,7 +261,7 @@ def export_pixart(args):
                     sigma = sig[0] - elapsed
                     remaining = sig[0] - sig[-1] - elapsed
                     dt = remaining if i == ref["steps"] - 1 else (sig[i] - sig[i + 1]) * remaining / (sig[i] - sig[-1])
-                    tt = torch.full((len(rows),), sigma, dtype=torch.float32) * torch.tensor(1000.0)
+                    tt = torch.full((len(rows),), sigma, dtype=torch.float32) * torch.tensor(tscale)
                     if cache is not None:
                         cache["reuse"] = i not in computed
                     v2 = m(torch.cat([xx] * len(rows), 0), tt, context, *side, **({"cache": cache} if cache is not None else {}))
@@ -264,12 +278,12 @@ def export_pixart(args):
                 computed = {math.floor(k * (ref["steps"] - 1) / (budget - 1) + 0.5) for k in range(budget)}
                 cached = {"uniformImage": vae(unscale(loop(computed)))}
         write_golden(args.golden, {
-            "model": {"inputs": {"latent": x, "timestep": t, "encoder_hidden_states": ehs, **extra}, "outputs": {"sample": out}},
+            "model": {"inputs": inputs, "outputs": {"sample": out}},
             "reference": {"inputs": {"noise": noise}, "outputs": {"latent": xx, "image": image, **cached}},
         })
         with open(os.path.join(args.golden, "golden.json")) as f:
             index = json.load(f)
-        index["reference"] = {**ref, "timestepScale": 1000, "tolerance": 1e-3}
+        index["reference"] = {**ref, "timestepScale": int(tscale), "tolerance": 1e-3}
         if guided:
             index["reference"]["embeddedGuidanceDefault"] = EMBEDDED_GUIDANCE_DEFAULT
         with open(os.path.join(args.golden, "golden.json"), "w") as f:
@@ -279,12 +293,12 @@ def export_pixart(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux", "flux-schnell", "wan", "wan21"], default="dit")
+    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux", "flux-schnell", "flux-packed", "wan", "wan21"], default="dit")
     ap.add_argument("--size", choices=["tiny", "medium"], default="tiny")
     ap.add_argument("--out", required=True)
     ap.add_argument("--golden")
     args = ap.parse_args()
-    if args.family in ("pixart", "sd3", "flux", "flux-schnell", "wan", "wan21"):
+    if args.family in ("pixart", "sd3", "flux", "flux-schnell", "flux-packed", "wan", "wan21"):
         return export_pixart(args)
     cfg = dit_family.SIZES[args.size]
     torch.manual_seed(0)

@@ -11,6 +11,14 @@ The time embedding is diffusers' CombinedTimestepGuidanceTextProjEmbeddings: tim
 + guidance_embedder(1000·guidance) (Flux dev, guidance-distilled: the guidance scale is an input,
 not a second CFG branch; `guidance_embeds=False` leaves it out, as Flux schnell) + text_embedder
 (the pooled CLIP embedding `pooled_projections` [B, P]). Flow matching (velocity), t = 1000 sigma.
+
+FluxTransformer2DModel (below) is the same model with diffusers' real signature, what a user's export of
+the published model looks like: forward(hidden_states [B, L, 4C] PACKED latents (the pipeline's
+_pack_latents, outside the model), encoder_hidden_states, pooled_projections, timestep = sigma (x 1000
+inside), img_ids [L, 3], txt_ids [T, 3], guidance) -> packed [B, L, 4C] (the pipeline unpacks). The RoPE
+tables are computed in the graph from the ids (FluxPosEmbed: per axis, cos/sin of id x theta^(-2i/d)),
+and the single-stream blocks take (hidden_states, encoder_hidden_states) and concatenate / split inside
+each block, as current diffusers does (no slice after the stack).
 """
 import math
 
@@ -26,6 +34,8 @@ SIZES = {
     "tiny": {"channels": 4, "size": 8, "dim": 32, "double": 2, "single": 2, "heads": 2, "text_dim": 32, "text_len": 8, "pooled_dim": 32},
     "medium": {"channels": 4, "size": 16, "dim": 384, "double": 6, "single": 12, "heads": 6, "text_dim": 256, "text_len": 8, "pooled_dim": 256},
 }
+# FluxTransformer2DModel: per-axis RoPE widths (diffusers' axes_dims_rope, (16, 56, 56) for head dim 128 at full size)
+AXES_DIMS_ROPE = {"tiny": (4, 6, 6), "medium": (16, 24, 24)}
 
 
 class RMSNorm(nn.Module):
@@ -196,3 +206,103 @@ class FluxTransformer(nn.Module):
         out = self.proj_out(self.norm_out(h, temb))  # [B, N, 4C]
         # unpack with the batch of the tensor at hand (diffusers unpacks in the pipeline, outside the graph)
         return out.reshape(out.shape[0], g, g, c, 2, 2).permute(0, 3, 1, 4, 2, 5).reshape(out.shape[0], c, g * 2, g * 2)
+
+
+# ---- diffusers' real signature: packed latents in and out, RoPE from ids in the graph ----
+
+def pack_latents(latent):
+    """diffusers' FluxPipeline._pack_latents: [B, C, H, W] -> [B, (H/2)(W/2), 4C] (2x2 patches, channel-major inside a patch)."""
+    b, c, h, w = latent.shape
+    return latent.reshape(b, c, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3, 5).reshape(b, (h // 2) * (w // 2), c * 4)
+
+
+def unpack_latents(packed, height, width):
+    """diffusers' FluxPipeline._unpack_latents: [B, L, 4C] -> [B, C, H, W]."""
+    b, _, d = packed.shape
+    c = d // 4
+    return packed.reshape(b, height // 2, width // 2, c, 2, 2).permute(0, 3, 1, 4, 2, 5).reshape(b, c, height, width)
+
+
+def latent_image_ids(height, width):
+    """diffusers' FluxPipeline._prepare_latent_image_ids for a latent of H x W: [(H/2)(W/2), 3] = (0, row, col)."""
+    ids = torch.zeros(height // 2, width // 2, 3)
+    ids[..., 1] += torch.arange(height // 2)[:, None]
+    ids[..., 2] += torch.arange(width // 2)[None, :]
+    return ids.reshape(-1, 3)
+
+
+class FluxPosEmbed(nn.Module):
+    """RoPE tables from position ids [S, n_axes]: for axis i of width d_i, angles id_i x theta^(-2k/d_i) in float64,
+    cos / sin each repeated twice (pairs (2k, 2k+1) share an angle), concatenated over axes -> [S, sum d_i]."""
+
+    def __init__(self, theta, axes_dim):
+        super().__init__()
+        self.theta, self.axes_dim = theta, tuple(axes_dim)
+
+    def forward(self, ids):
+        pos = ids.float()
+        cos, sin = [], []
+        for i, d in enumerate(self.axes_dim):
+            freqs = 1.0 / self.theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d)
+            ang = pos[:, i].to(torch.float64)[:, None] * freqs[None]  # [S, d/2]
+            cos.append(torch.stack([ang.cos(), ang.cos()], -1).flatten(1).float())
+            sin.append(torch.stack([ang.sin(), ang.sin()], -1).flatten(1).float())
+        return torch.cat(cos, -1), torch.cat(sin, -1)
+
+
+class FluxSingleTransformerBlockSplit(FluxSingleTransformerBlock):
+    """Current diffusers' single block: takes the two streams, runs on [text, image], hands them back split."""
+
+    def forward(self, h, ctx, temb, cos, sin):
+        m = ctx.shape[1]
+        x = super().forward(torch.cat([ctx, h], dim=1), temb, cos, sin)
+        return x[:, :m], x[:, m:]
+
+
+class FluxTransformer2DModel(FluxTransformer):
+    def __init__(self, axes_dims_rope=(4, 6, 6), **cfg):
+        super().__init__(**cfg)
+        dim, heads = cfg.get("dim", 32), cfg.get("heads", 2)
+        assert sum(axes_dims_rope) == dim // heads, "axes_dims_rope must add up to the head width"
+        del self.rope_cos, self.rope_sin
+        self.pos_embed = FluxPosEmbed(theta=10000, axes_dim=axes_dims_rope)
+        single = len(self.single_transformer_blocks)
+        self.single_transformer_blocks = nn.ModuleList([FluxSingleTransformerBlockSplit(dim, heads) for _ in range(single)])
+
+    def forward(self, hidden_states, encoder_hidden_states, pooled_projections, timestep, img_ids, txt_ids, guidance=None, cache=None):
+        """Packed latents [B, L, 4C] in, packed velocity out; timestep is sigma (x 1000 here, as diffusers).
+        `cache`: as FluxTransformer's (reference loops only, never exported)."""
+        h = self.x_embedder(hidden_states)
+        temb = self.time_text_embed.timestep_embedder(timestep * 1000)
+        if self.guidance_embeds:
+            temb = temb + self.time_text_embed.guidance_embedder(guidance * 1000)
+        temb = temb + self.time_text_embed.text_embedder(pooled_projections)
+        ctx = self.context_embedder(encoder_hidden_states)
+        cos, sin = self.pos_embed(torch.cat([txt_ids, img_ids], dim=0))
+        h0 = h
+        if cache is not None and cache["reuse"]:
+            h = h0 + cache["r"]
+        else:
+            for block in self.transformer_blocks:
+                ctx, h = block(h, ctx, temb, cos, sin)
+            for block in self.single_transformer_blocks:
+                ctx, h = block(h, ctx, temb, cos, sin)
+            if cache is not None:
+                cache["r"] = h - h0
+        return self.proj_out(self.norm_out(h, temb))
+
+
+class PackedAsLatent(nn.Module):
+    """A FluxTransformer2DModel as the pipeline drives it: [B, C, H, W] latent and sigma in, pack, ids for
+    this latent grid and text length, the model, unpack. For the reference loops (the runtime's contract)."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, latent, timestep, encoder_hidden_states, pooled_projections, guidance=None, cache=None):
+        _, _, height, width = latent.shape
+        img_ids = latent_image_ids(height, width)
+        txt_ids = torch.zeros(encoder_hidden_states.shape[1], 3)
+        out = self.m(pack_latents(latent), encoder_hidden_states, pooled_projections, timestep, img_ids, txt_ids, guidance, cache=cache)
+        return unpack_latents(out, height, width)
