@@ -489,6 +489,10 @@ describe('Flux with diffusers\' real signature (packed latents, img_ids / txt_id
     expect(Object.keys(tr.graphs.model.inputs)).toEqual(['latent', 'sigma', 'context', 'pooled', 'guidance']);
     expect(made.import.timestepScale).toBe(1); // σ: the model multiplies by 1000 itself
     expect(made.import.packedLatent).toMatchObject({ input: 'hidden_states', imgIds: 'img_ids', txtIds: 'txt_ids' });
+    // the tables are stored once ([T + L, head dim] cos and sin), the per-block broadcasts of them stay ops of the blocks
+    const blocks = decodeModel(await readFile(join(out, 'transformer', 'blocks.onnx')));
+    expect(blocks.graph!.initializer!.filter((t) => t.dims!.map(Number).join() === '24,16').map((t) => t.name).sort()).toEqual(r.packedLatent!.folded);
+    expect(blocks.graph!.node!.some((n) => /^\/transformer_blocks\.0\/attn\/Unsqueeze/.test(n.name!))).toBe(true);
     // no graph computes RoPE per step: no pos_embed node, no float64, no ids input left
     for (const file of ['embed', 'blocks', 'head', 'model']) {
       const m = decodeModel(await readFile(join(out, 'transformer', `${file}.onnx`)));

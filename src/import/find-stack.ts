@@ -15,6 +15,9 @@ export const STACK_NAMES = [
 
 const SCOPE = new RegExp(`(?:^|/)((?:[^/]*/)*?)(${STACK_NAMES.join('|')})\\.(\\d+)(?=/|$)`);
 
+/** Whether a node's name puts it inside a block of a stack (`…/transformer_blocks.3/…`). */
+export const inStackScope = (name: string): boolean => SCOPE.test(name);
+
 export interface StackGroup {
   /** Module path of the list, e.g. "/transformer_blocks" or "/transformer/single_transformer_blocks". */
   path: string;

@@ -8,13 +8,14 @@
 //     hidden_states;
 //   - img_ids / txt_ids become constants made at import from the latent grid and the text length, as
 //     the pipeline makes them (_prepare_latent_image_ids: (0, row, col); txt_ids: zeros), and every
-//     tensor computed from them alone (the RoPE cos / sin tables) is evaluated once here and stored
-//     as a weight: no per-step RoPE work and no float64 ops left in the graphs;
+//     tensor computed from them alone outside the blocks (the RoPE cos / sin tables) is evaluated once
+//     here and stored as a weight: no per-step RoPE work and no float64 ops left in the graphs;
 //   - the output is unpacked in the graph (Reshape, Transpose, Reshape) to [B, C, H, W].
 // The result is what the flux family exports (pack and unpack inside, RoPE tables constant), which
 // the rest of the importer splits as before.
 
 import { fail, type Ort } from './common.ts';
+import { inStackScope } from './find-stack.ts';
 import {
   backwardSlice, declaredShape, elemType, ELEM, ELEM_NAMES, encodeModel, indexGraph, int64Tensor, intsAttr, node, nodeInputs, onnx,
   valueInfo, type Model, type Tensor, type ValueInfo,
@@ -202,7 +203,9 @@ const ORT_ELEM: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int32:
 /**
  * Evaluates every tensor computed from `seeds` (constants of the graph) and other constants alone that a
  * non-constant node reads, stores each as a weight of that name, and drops the nodes nothing needs any more.
- * Returns the names folded.
+ * Nodes inside the blocks are left alone: a real export broadcasts the tables in every block (diffusers'
+ * cos[None, :, None, :]), and folding those would store one copy of the tables per block; they stay cheap
+ * reshapes of the shared tables. Returns the names folded.
  */
 async function foldConstants(ort: Ort, src: Model, seeds: string[]): Promise<string[]> {
   const g = src.graph!;
@@ -211,7 +214,7 @@ async function foldConstants(ort: Ort, src: Model, seeds: string[]): Promise<str
   const mine = new Set<number>();
   ix.nodes.forEach((n, k) => {
     const ins = nodeInputs(n);
-    if (ins.some((i) => fromSeeds.has(i)) && ins.every((i) => ix.constant.has(i))) {
+    if (ins.some((i) => fromSeeds.has(i)) && ins.every((i) => ix.constant.has(i)) && !inStackScope(n.name ?? '')) {
       mine.add(k);
       for (const o of n.output ?? []) if (o) fromSeeds.add(o);
     }

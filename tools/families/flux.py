@@ -86,7 +86,13 @@ class Attention(nn.Module):
         b, n, d = t.shape
         return t.reshape(b, n, self.heads, d // self.heads).transpose(1, 2)
 
+    # FluxTransformer2DModel: the tables are broadcast inside each block (diffusers' apply_rotary_emb indexes
+    # cos[None, :, None, :]), so a real export has per-block ops on the RoPE tables
+    rope_unsqueeze = False
+
     def attend(self, q, k, v, cos, sin):
+        if self.rope_unsqueeze:
+            cos, sin = cos[None, None], sin[None, None]
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         hd = q.shape[-1]
         out = torch.softmax((q @ k.transpose(-2, -1)) * hd ** -0.5, dim=-1) @ v
@@ -268,6 +274,9 @@ class FluxTransformer2DModel(FluxTransformer):
         self.pos_embed = FluxPosEmbed(theta=10000, axes_dim=axes_dims_rope)
         single = len(self.single_transformer_blocks)
         self.single_transformer_blocks = nn.ModuleList([FluxSingleTransformerBlockSplit(dim, heads) for _ in range(single)])
+        for mod in self.modules():
+            if isinstance(mod, Attention):
+                mod.rope_unsqueeze = True
 
     def forward(self, hidden_states, encoder_hidden_states, pooled_projections, timestep, img_ids, txt_ids, guidance=None, cache=None):
         """Packed latents [B, L, 4C] in, packed velocity out; timestep is sigma (x 1000 here, as diffusers).
