@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrate as nodeCalibrate } from '../src/node/calibrate.ts';
 import { generate as nodeGenerate } from '../src/node/generate.ts';
+import { importModel } from '../src/import/import-model.ts';
 import type { CalibrateResult } from '../src/runtime/api.ts';
 import type { Harness, Outcome } from './harness.ts';
 import { expect, generate, load, ok, test } from './fixtures.ts';
@@ -92,6 +93,45 @@ for (const family of ['pixart', 'sd3', 'flux']) {
     }
   });
 }
+
+// Flux exported as diffusers defines it (packed latents, img_ids / txt_ids in the graph's inputs): imported here in
+// Node (pack / unpack added, ids constant, RoPE tables folded) into a temporary folder served through a route, then
+// run by the worker. WASM only: the imported graphs are the flux family's kind (sd3 covers the text path on WebGPU).
+test('Flux exported with diffusers\' signature (packed latents, img_ids / txt_ids): imported, prompt → image and uniform reuse equal PyTorch', async ({ harness, provider }) => {
+  test.skip(provider !== 'wasm', 'WASM only: the imported graphs are the flux family\'s kind');
+  const FIX = 'tools/families/fixtures/flux-packed-tiny';
+  const golden = 'tools/golden/families/flux-packed-tiny';
+  const r = (JSON.parse(readFileSync(`${golden}/golden.json`, 'utf8')) as {
+    reference: { prompt: string; seed: number; steps: number; guidance: number; embeddedGuidance: number };
+  }).reference;
+  const read = (file: string) => {
+    const bytes = readFileSync(`${golden}/${file}`);
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  };
+  const maxDiff = (a: ArrayLike<number>, b: Float32Array) => {
+    expect(a.length).toBe(b.length);
+    let d = 0;
+    for (let k = 0; k < b.length; k++) d = Math.max(d, Math.abs(a[k]! - b[k]!));
+    return d;
+  };
+  const tmp = await mkdtemp(join(tmpdir(), 'erta-e2e-flux-packed-'));
+  try {
+    const made = await importModel({ model: `${FIX}/transformer/model.onnx`, out: tmp, components: FIX, name: 'flux-packed-tiny' });
+    expect(made.packedLatent).toMatchObject({ input: 'hidden_states', height: 8, width: 8 });
+    await harness.route('**/models/e2e-flux-packed/**', (route) =>
+      route.fulfill({ path: join(tmp, new URL(route.request().url()).pathname.split('/models/e2e-flux-packed/')[1]!) }));
+    const info = ok(await load(harness, { provider }, '/models/e2e-flux-packed/manifest.json'));
+    expect(info).toMatchObject({ conditioning: 'text', latent: { channels: 4, height: 8, width: 8 }, pooledDim: 32, defaultEmbeddedGuidance: 3.5 });
+    const req = { prompt: r.prompt, seed: r.seed, steps: r.steps, guidance: r.guidance, embeddedGuidance: r.embeddedGuidance };
+    const full = ok(await generate(harness, req));
+    expect(maxDiff(full.image, read('reference.output.image.bin'))).toBeLessThan(TEXT_TOLERANCE[provider]!);
+    const uniform = ok(await generate(harness, { ...req, policy: { kind: 'uniform', budget: 4 } }));
+    expect(uniform.stats).toMatchObject({ computedSteps: 4, reusedSteps: 2 });
+    expect(maxDiff(uniform.image, read('reference.output.uniformImage.bin'))).toBeLessThan(TEXT_TOLERANCE[provider]!);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
 
 // The Wan-style video model: a clip [3, F, H, W] against PyTorch's, F RGBA frames in the result.
 // WebGPU (SwiftShader) runs the 6-step reference once and nothing else: 64 tokens, CFG, 4 frames.
