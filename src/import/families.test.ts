@@ -544,6 +544,13 @@ describe('Flux with diffusers\' real signature (packed latents, img_ids / txt_id
     const e2 = await failure(noTxt);
     expect(e2).toMatchObject({ code: 'IMPORT_UNSUPPORTED' });
     expect(e2!.message).toContain('no txt_ids input');
+    // ids that are not [N, 3]; a packed latent with no ids inputs at all
+    const axes = await variant((m) => { m.graph!.input!.find((i) => i.name === 'img_ids')!.type!.tensorType!.shape!.dim![1]!.dimValue = 2; });
+    const e6 = await failure(axes);
+    expect([e6!.code, e6!.message]).toEqual(['IMPORT_UNSUPPORTED', expect.stringContaining('img_ids is float32 [16,2]: position ids are [N, 3]')]);
+    const noIds = await variant((m) => { m.graph!.input = m.graph!.input!.filter((i) => !i.name!.endsWith('_ids')); });
+    const e7 = await failure(noIds);
+    expect([e7!.code, e7!.message]).toEqual(['IMPORT_UNSUPPORTED', expect.stringContaining('looks like Flux\'s packed latents, but there are no img_ids / txt_ids inputs')]);
     // --latent-size: odd, or not the graph's token count; and on a [B, C, H, W] model
     const e3 = await failure(EXPORT, { latentSize: [3, 16] });
     expect([e3!.code, e3!.hint]).toEqual(['IMPORT_UNSUPPORTED', expect.stringContaining('both even')]);
