@@ -19,9 +19,7 @@
 //                          [--steps 2] [--chunk-mb 8] [--provider wasm|webgpu] [--node] [--keep] [--generations N]
 //                          [--ort-build auto|asyncify] [--reload-at FRACTION] [--out FILE]
 
-import { createReadStream, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +27,7 @@ import { chromium, type Page } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
 import { CHROMIUM, chromiumArgs } from '../../e2e/browser.ts';
 import { writeRandomModel } from '../model-tool/random-model.ts';
+import { serveModel } from './model-server.ts';
 
 interface Phase { ms: number; peakRendererRssMiB: number; peakTotalPssMiB: number }
 
@@ -116,36 +115,6 @@ async function settled(pid: number, page: Page, phase: Phase, shardBytes: number
   const over = phase.peakRendererRssMiB - m.rendererRss;
   return { residentRendererRssMiB: m.rendererRss, residentTotalPssMiB: m.totalPss, peakOverResidentMiB: over,
     peakOverResidentShards: Number((over / (shardBytes / 2 ** 20)).toFixed(2)) };
-}
-
-/** A static server for the model folder: Range, CORS and CORP (the page is cross-origin isolated). */
-function serveModel(dir: string): Promise<{ server: Server; url: string; requests: string[]; bytes: () => number }> {
-  const requests: string[] = [];
-  let sent = 0;
-  const server = createHttpServer((req, res) => {
-    const headers = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'range',
-      'access-control-expose-headers': 'content-range, content-length', 'cross-origin-resource-policy': 'cross-origin' };
-    if (req.method === 'OPTIONS') return void res.writeHead(204, headers).end();
-    const name = decodeURIComponent(new URL(req.url!, 'http://x').pathname).slice(1).replace(/[^\w.-]/g, '');
-    requests.push(name);
-    const path = join(dir, name);
-    let size: number;
-    try {
-      size = statSync(path).size;
-    } catch {
-      return void res.writeHead(404, headers).end();
-    }
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    const start = m ? Number(m[1]) : 0;
-    res.writeHead(m ? 206 : 200, { ...headers, 'content-length': size - start,
-      ...(m ? { 'content-range': `bytes ${start}-${size - 1}/${size}` } : {}) });
-    const stream = createReadStream(path, { start });
-    stream.on('data', (chunk) => { sent += chunk.length; }); // bytes read for the response (at most the socket's buffers ahead of the client)
-    stream.pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/manifest.json`, requests, bytes: () => sent,
-  })));
 }
 
 type Outcome<V> = { ok: true; value: V; events: { type: string; ms?: number }[] } | { ok: false; error: { code: string; message: string } };

@@ -188,6 +188,20 @@ describe('opfsChunkStore', () => {
     expect(d).toMatchObject({ fromCache: false, downloaded: FILE.byteLength });
   });
 
+  it('a download record IndexedDB refuses to save (full disk) is a typed error, and that chunk does not count', async () => {
+    const records = memoryRecordStore();
+    let puts = 0;
+    const refusing = { ...records, put: async (r: Parameters<typeof records.put>[0]) => {
+      if (++puts > 2) throw new DOMException('Internal error opening backing store for indexedDB.open.', 'UnknownError');
+      return records.put(r);
+    } };
+    const s = server();
+    await expect(downloadFile(spec, { store: opfsChunkStore(), records: refusing, fetch: s.fetch, chunkBytes: CHUNK }))
+      .rejects.toMatchObject({ code: 'STORAGE_IO', message: expect.stringMatching(/download record of .*blocks\.weights\.0\.bin could not be saved.*backing store/),
+        hint: expect.stringMatching(/free disk space/) });
+    expect((await records.get(recordKey(spec)))!.done).toEqual([0, 1]);
+  });
+
   it('opfsAvailable writes nothing: a disk that cannot take a new file still uses the OPFS chunks it has', async () => {
     faults.createFile = 'QuotaExceededError';
     vi.stubGlobal('FileSystemFileHandle', class { createSyncAccessHandle() {} });

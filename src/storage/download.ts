@@ -84,7 +84,8 @@ async function forget(r: FileRecord, deps: Pick<DownloadDeps, 'store' | 'records
  */
 export async function registerDownloads(specs: readonly DownloadSpec[], deps: Pick<DownloadDeps, 'records' | 'store' | 'chunkBytes'>): Promise<void> {
   for (const spec of specs) {
-    if (!(await deps.records.get(recordKey(spec)))) await deps.records.put(freshRecord(spec, deps.chunkBytes ?? DEFAULT_CHUNK_BYTES, deps.store));
+    // Best effort (it only serves the list): a records store that refuses writes fails the download itself, typed.
+    if (!(await deps.records.get(recordKey(spec)))) await deps.records.put(freshRecord(spec, deps.chunkBytes ?? DEFAULT_CHUNK_BYTES, deps.store)).catch(() => {});
   }
 }
 
@@ -97,6 +98,22 @@ export async function bytesToDownload(specs: readonly DownloadSpec[], deps: Pick
     need += usable ? (r.verified ? 0 : spec.bytes - storedBytes(r)) : spec.bytes;
   }
   return need;
+}
+
+/**
+ * The record saved, or a typed error: IndexedDB refuses writes on a full disk ("Internal error
+ * opening backing store", QuotaExceededError). A chunk whose record was not saved does not count.
+ */
+async function saveRecord(deps: Pick<DownloadDeps, 'records'>, r: FileRecord): Promise<void> {
+  try {
+    await deps.records.put(r);
+  } catch (e) {
+    const quota = isQuotaError(e);
+    throw new WebBackendError(quota ? 'STORAGE_QUOTA' : 'STORAGE_IO',
+      `the download record of ${r.url} could not be saved in IndexedDB (${describe(e)}); ${storedBytes(r)} of ${r.bytes} bytes were stored`,
+      'free disk space on this device (IndexedDB fails this way when the disk is full) or delete stored models '
+        + '(deleteCachedModel(), or the demo\'s "Stored models" list), then load again; or load with { cache: false }', { cause: e });
+  }
 }
 
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -148,7 +165,8 @@ async function writeChunk(store: ChunkStore, r: FileRecord, index: number, buf: 
     throw new WebBackendError('STORAGE_QUOTA',
       `storage is full: ${r.url} needs ${rest} bytes (${mb(rest)}) more, and the browser refused the next ${buf.byteLength} (${describe(e)})`,
       `free at least ${mb(rest)}: delete cached models (cachedModels() / deleteCachedModel(), or the demo's "Stored models" list) `
-        + `or other site data${device ? ', and free disk space on this device (its disk is full)' : ''}, then load again (the download resumes); `
+        + `or other site data${device ? ', and free disk space on this device (its disk is full)' : ', or disk space if this device\'s disk is full'}, `
+        + 'then load again (the download resumes); '
         + 'or load with { cache: false }', { cause: e });
   }
 }
@@ -206,10 +224,15 @@ async function fetchRest(spec: DownloadSpec, r: FileRecord, deps: DownloadDeps):
       if (fill === buf.byteLength) {
         if (!done.has(index)) {
           await writeChunk(deps.store, r, index, buf);
-          done.add(index);
           r.done.push(index);
           r.updated = Date.now();
-          await deps.records.put(r);
+          try {
+            await saveRecord(deps, r);
+          } catch (e) {
+            r.done.pop();
+            throw e;
+          }
+          done.add(index);
         }
         index += 1;
         fill = 0;
@@ -282,6 +305,6 @@ export async function downloadFile(spec: DownloadSpec, deps: DownloadDeps): Prom
   }
   r.verified = true;
   r.updated = Date.now();
-  await deps.records.put(r);
+  await saveRecord(deps, r);
   return { blob, fromCache: false, downloaded };
 }
