@@ -16,7 +16,7 @@ import { createRunQueue, type RunQueue } from './run-queue.ts';
 import { createGraphSessions, releaseSessions, type GraphSessions, type GraphSource, type SessionOptionsFor } from './sessions.ts';
 import { createPipelineGraphs, type PipelineGraphs } from './text-pipeline.ts';
 import { pipelineGraphNames } from '../manifest/pipeline.ts';
-import { createPromptTokenizer, type PromptTokenizer } from '../runtime/prompts.ts';
+import { combineTokenizers, createPromptTokenizer, type PromptTokenizer } from '../runtime/prompts.ts';
 
 export type NodeTensor = OrtNode.Tensor;
 
@@ -111,9 +111,12 @@ export async function loadNodeModel(dir: string, options: NodeModelOptions = {})
   }
 }
 
-/** The text model's tokenizer.json, verified against the manifest's sha256. */
+/** The text model's tokenizer.json files (one per text encoder), verified against the manifest's sha256, as one tokenizer. */
 async function readTokenizer(m: ModelManifest): Promise<PromptTokenizer> {
-  const t = m.pipeline!.tokenizer;
-  const bytes = await readVerifiedGraph(m.baseUrl, t);
-  return createPromptTokenizer(JSON.parse(new TextDecoder().decode(bytes)), t.maxLength, t.padId);
+  const list: PromptTokenizer[] = [];
+  for (const { tokenizer: t } of m.pipeline!.encoders) {
+    const bytes = await readVerifiedGraph(m.baseUrl, t);
+    list.push(createPromptTokenizer(JSON.parse(new TextDecoder().decode(bytes)), t.maxLength, t.padId));
+  }
+  return combineTokenizers(list);
 }

@@ -6,7 +6,7 @@
 import { BadInputError } from '../core/errors.ts';
 import type { ChannelLayout, Denoiser, TensorOps } from '../core/types.ts';
 import { textConditioning } from '../manifest/conditioning.ts';
-import { latentSize, type GraphMode, type ModelManifest, type TextPipeline } from '../manifest/types.ts';
+import { latentSize, type EncoderOutputRef, type GraphMode, type ModelManifest, type TextPipeline } from '../manifest/types.ts';
 import { graphRunner, sameLabels } from './denoiser.ts';
 import type { OrtNamespace, OrtTensorLike } from './ort-types.ts';
 import type { RunQueue } from './run-queue.ts';
@@ -23,7 +23,7 @@ export interface BindOptions {
 
 export interface PipelineGraphs<T> {
   /**
-   * Token ids [maxTokens] → one conditioning row on the host (one read-back): the context [maxTokens · contextDim],
+   * Token ids (each text encoder's [maxLength], one after the other) → one conditioning row on the host (one read-back): the context [maxTokens · contextDim],
    * then, for a model with a pooled text input, the encoder's pooled embedding [pooledDim].
    */
   encode(ids: Int32Array): Promise<Float32Array>;
@@ -163,14 +163,91 @@ function bindTransformer<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPip
   };
 }
 
+/**
+ * The pipeline's text encoders and the assembly of their outputs (manifest components.textEncoders / textAssembly):
+ * `run` feeds each encoder its slice of the combined ids (prompts.ts combineTokenizers: each tokenizer's padded ids in
+ * encoder order) and fetches the outputs the assembly reads; the context is the segments one after the other along the
+ * tokens, each the features of its outputs side by side, zero-padded to its width (SD3: [CLIP-L | CLIP-G | 0] then T5);
+ * the pooled vector is its outputs side by side (SD3: CLIP-L's and CLIP-G's text_embeds; Flux: CLIP's pooler_output).
+ */
+function textEncoding<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPipeline) {
+  const { ort, sessions, manifest: m, ops, queue } = d;
+  const a = p.assembly;
+  const shapeOf = (f: EncoderOutputRef) => m.graphs[p.encoders[f.encoder]!.graph]!.outputs[f.output]!.shape as number[];
+  const encoders = p.encoders.map((e, k) => ({
+    run: graphRunner(e.graph, sessionFor(sessions, m, e.graph), queue),
+    length: e.tokenizer.maxLength,
+    idsDtype: m.graphs[e.graph]!.inputs[e.io.inputIds]!.dtype as 'int32' | 'int64',
+    inputIds: e.io.inputIds,
+    outputs: [...new Set([...a.context.flatMap((s) => s.features), ...a.pooled].filter((f) => f.encoder === k).map((f) => f.output))],
+  }));
+  const segments = a.context.map((s) => {
+    const widths = s.features.map((f) => shapeOf(f)[2]!);
+    return { features: s.features, widths, tokens: shapeOf(s.features[0]!)[1]!, width: s.padTo ?? widths.reduce((x, y) => x + y, 0) };
+  });
+  const width = segments[0]!.width;
+  const tokens = segments.reduce((x, s) => x + s.tokens, 0);
+  return {
+    /** One encoder whose output is the context unchanged (every single-encoder pipeline). */
+    direct: segments.length === 1 && segments[0]!.features.length === 1 && segments[0]!.width === segments[0]!.widths[0],
+    width,
+    async run(ids: Int32Array): Promise<Record<string, T>[]> {
+      const outs: Record<string, T>[] = [];
+      let at = 0;
+      try {
+        for (const e of encoders) {
+          const slice = ids.subarray(at, at + e.length);
+          at += e.length;
+          const data = e.idsDtype === 'int64' ? BigInt64Array.from(slice, (v) => BigInt(v)) : Int32Array.from(slice);
+          const input = new ort.Tensor(e.idsDtype, data, [1, e.length]);
+          try {
+            outs.push(await e.run({ [e.inputIds]: input }, e.outputs));
+          } finally {
+            input.dispose();
+          }
+        }
+        return outs;
+      } catch (err) {
+        for (const o of outs) for (const t of Object.values(o)) ops.dispose(t);
+        throw err;
+      }
+    },
+    /** The context [tokens · width] on the host. */
+    async assembleContext(outs: Record<string, T>[]): Promise<Float32Array> {
+      const out = new Float32Array(tokens * width); // zeros: the padding
+      let row = 0;
+      for (const s of segments) {
+        let col = 0;
+        for (const [k, f] of s.features.entries()) {
+          const w = s.widths[k]!;
+          const v = await ops.read(outs[f.encoder]![f.output]!);
+          for (let t = 0; t < s.tokens; t++) out.set(v.subarray(t * w, (t + 1) * w), (row + t) * width + col);
+          col += w;
+        }
+        row += s.tokens;
+      }
+      return out;
+    },
+    /** The pooled vector on the host. */
+    async assemblePooled(outs: Record<string, T>[]): Promise<Float32Array> {
+      const parts = await Promise.all(a.pooled.map((f) => ops.read(outs[f.encoder]![f.output]!)));
+      const out = new Float32Array(parts.reduce((x, q) => x + q.length, 0));
+      let at = 0;
+      for (const q of parts) {
+        out.set(q, at);
+        at += q.length;
+      }
+      return out;
+    },
+  };
+}
+
 export function createPipelineGraphs<T extends OrtTensorLike>(d: PipelineDeps<T>): PipelineGraphs<T> {
   const { ort, sessions, manifest: m, ops, queue } = d;
   const { pipeline: p } = textConditioning(m, 'a text pipeline');
-  const encoder = graphRunner('textEncoder', sessionFor(sessions, m, 'textEncoder'), queue);
+  const encode = textEncoding(d, p);
   const projection = p.context ? graphRunner('context', sessionFor(sessions, m, 'context'), queue) : null;
   const vae = graphRunner('vaeDecoder', sessionFor(sessions, m, 'vaeDecoder'), queue);
-  const idsDtype = m.graphs.textEncoder!.inputs[p.textEncoder.io.inputIds]!.dtype;
-  const encoderOut = p.textEncoder.io.pooled ? [p.textEncoder.io.hiddenStates, p.textEncoder.io.pooled] : [p.textEncoder.io.hiddenStates];
   const C = m.latent.channels;
   const inner = latentSize(m.latent) / C; // H·W, or F·H·W for a video
   const matrix = Float32Array.from(p.preview.matrix.flat());
@@ -183,30 +260,41 @@ export function createPipelineGraphs<T extends OrtTensorLike>(d: PipelineDeps<T>
 
   return {
     async encode(ids) {
-      const data = idsDtype === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : Int32Array.from(ids);
-      const input = new ort.Tensor(idsDtype as 'int32' | 'int64', data, [1, ids.length]);
-      let hidden: T | null = null;
-      let pooled: T | null = null;
+      const outs = await encode.run(ids);
+      const held = new Set(outs.flatMap((o) => Object.values(o)));
+      let projected: T | null = null;
+      let fed: T | null = null;
       try {
-        const r = await encoder({ [p.textEncoder.io.inputIds]: input }, encoderOut);
-        hidden = r[p.textEncoder.io.hiddenStates]!;
-        if (p.textEncoder.io.pooled) pooled = r[p.textEncoder.io.pooled]!;
-        if (projection && p.context) {
-          const projected = (await projection({ [p.context.io.hiddenStates]: hidden }, [p.context.io.context]))[p.context.io.context]!;
-          ops.dispose(hidden);
-          hidden = projected;
+        let context: Float32Array;
+        if (encode.direct) { // one encoder's output is the context as it is: no host round trip before the context graph
+          const only = p.assembly.context[0]!.features[0]!;
+          const hidden = outs[only.encoder]![only.output]!;
+          if (projection && p.context) {
+            projected = (await projection({ [p.context.io.hiddenStates]: hidden }, [p.context.io.context]))[p.context.io.context]!;
+            context = await ops.read(projected);
+          } else {
+            context = await ops.read(hidden);
+          }
+        } else {
+          const assembled = await encode.assembleContext(outs);
+          if (projection && p.context) {
+            fed = new ort.Tensor('float32', assembled, [1, assembled.length / encode.width, encode.width]);
+            projected = (await projection({ [p.context.io.hiddenStates]: fed }, [p.context.io.context]))[p.context.io.context]!;
+            context = await ops.read(projected);
+          } else {
+            context = assembled;
+          }
         }
-        const context = await ops.read(hidden);
-        if (!pooled) return context;
-        const tail = await ops.read(pooled);
+        if (p.assembly.pooled.length === 0) return context;
+        const tail = await encode.assemblePooled(outs);
         const row = new Float32Array(context.length + tail.length); // [context | pooled]: one row per prompt, as the LRU keeps it
         row.set(context);
         row.set(tail, context.length);
         return row;
       } finally {
-        input.dispose();
-        if (hidden) ops.dispose(hidden);
-        if (pooled) ops.dispose(pooled);
+        for (const t of held) ops.dispose(t);
+        if (projected) ops.dispose(projected);
+        if (fed) fed.dispose();
       }
     },
     bind: (rows, options = {}) => bindTransformer(d, p, rows, options),

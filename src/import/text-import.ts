@@ -261,30 +261,38 @@ export async function importText(c: TextContext): Promise<ImportResult> {
 
   // ---- components ----
   const comp = o.components;
-  const encBytes = await component(comp, 'text_encoder/model.onnx');
-  const enc = decodeModel(encBytes);
-  const encIn = (enc.graph!.input ?? []).filter((i) => !(enc.graph!.initializer ?? []).some((t) => t.name === i.name));
-  const idsShape = encIn.length === 1 ? declaredShape(encIn[0]!) : [];
-  const idsDtype = encIn.length === 1 ? ELEM_NAMES[elemType(encIn[0]!)] : undefined;
-  if (encIn.length !== 1 || idsShape.length !== 2 || idsShape[1] !== L || (idsDtype !== 'int32' && idsDtype !== 'int64')) {
-    throw fail('IMPORT_UNSUPPORTED', `text_encoder/model.onnx must take one input_ids [1, ${L}] int32/int64 (the transformer reads ${L} tokens)`,
-      'Export the text encoder with a fixed length equal to the transformer\'s text length.');
-  }
-  const encOut = (enc.graph!.output ?? []).find((q) => q.name === 'last_hidden_state') ?? enc.graph!.output![0]!;
-  const encOutShape = declaredShape(encOut);
-  // The pooled text embedding comes from the text encoder's second output [1, P], as CLIP's
-  // (CLIPTextModel `pooler_output`, CLIPTextModelWithProjection `text_embeds`: its EOS token's state).
+  // Several text encoders (diffusers' text_encoder_2/, text_encoder_3/ beside text_encoder/: Flux, SD3), each with its tokenizer.
+  const multi = await readMultiEncoders(comp, { L, Dt, P: roles.pooled ? roles.pooledDim ?? 0 : 0 });
+  let encIn: ValueInfo[] = [];
+  let encBytes: Uint8Array = new Uint8Array(0);
+  let encOut: ValueInfo = {};
+  let encOutShape: (number | string | null)[] = [];
   let encPooled: ValueInfo | undefined;
-  if (roles.pooled) {
-    const cands = (enc.graph!.output ?? []).filter((q) => q !== encOut && JSON.stringify(declaredShape(q)) === JSON.stringify([1, P]));
-    const preferred = cands.filter((q) => /pooler_output|text_embeds|pooled/.test(q.name ?? ''));
-    encPooled = cands.length === 1 ? cands[0] : preferred.length === 1 ? preferred[0] : undefined;
-    if (!encPooled) {
-      throw fail('IMPORT_UNSUPPORTED', `the transformer takes the pooled text embedding ${roles.pooled} [B, ${P}], but text_encoder/model.onnx has `
-        + `${cands.length === 0 ? 'no' : 'more than one'} [1, ${P}] output besides ${encOut.name} `
-        + `(outputs: ${(enc.graph!.output ?? []).map((q) => `${q.name} ${JSON.stringify(declaredShape(q))}`).join(', ')})`,
-      'Export the text encoder with two outputs, last_hidden_state [1, L, D] and the pooled embedding [1, P] (CLIP: pooler_output, or text_embeds '
-        + 'with the projection), named pooler_output / text_embeds when there are several.');
+  if (!multi) {
+    encBytes = await component(comp, 'text_encoder/model.onnx');
+    const enc = decodeModel(encBytes);
+    encIn = (enc.graph!.input ?? []).filter((i) => !(enc.graph!.initializer ?? []).some((t) => t.name === i.name));
+    const idsShape = encIn.length === 1 ? declaredShape(encIn[0]!) : [];
+    const idsDtype = encIn.length === 1 ? ELEM_NAMES[elemType(encIn[0]!)] : undefined;
+    if (encIn.length !== 1 || idsShape.length !== 2 || idsShape[1] !== L || (idsDtype !== 'int32' && idsDtype !== 'int64')) {
+      throw fail('IMPORT_UNSUPPORTED', `text_encoder/model.onnx must take one input_ids [1, ${L}] int32/int64 (the transformer reads ${L} tokens)`,
+        'Export the text encoder with a fixed length equal to the transformer\'s text length.');
+    }
+    encOut = (enc.graph!.output ?? []).find((q) => q.name === 'last_hidden_state') ?? enc.graph!.output![0]!;
+    encOutShape = declaredShape(encOut);
+    // The pooled text embedding comes from the text encoder's second output [1, P], as CLIP's
+    // (CLIPTextModel `pooler_output`, CLIPTextModelWithProjection `text_embeds`: its EOS token's state).
+    if (roles.pooled) {
+      const cands = (enc.graph!.output ?? []).filter((q) => q !== encOut && JSON.stringify(declaredShape(q)) === JSON.stringify([1, P]));
+      const preferred = cands.filter((q) => /pooler_output|text_embeds|pooled/.test(q.name ?? ''));
+      encPooled = cands.length === 1 ? cands[0] : preferred.length === 1 ? preferred[0] : undefined;
+      if (!encPooled) {
+        throw fail('IMPORT_UNSUPPORTED', `the transformer takes the pooled text embedding ${roles.pooled} [B, ${P}], but text_encoder/model.onnx has `
+          + `${cands.length === 0 ? 'no' : 'more than one'} [1, ${P}] output besides ${encOut.name} `
+          + `(outputs: ${(enc.graph!.output ?? []).map((q) => `${q.name} ${JSON.stringify(declaredShape(q))}`).join(', ')})`,
+        'Export the text encoder with two outputs, last_hidden_state [1, L, D] and the pooled embedding [1, P] (CLIP: pooler_output, or text_embeds '
+          + 'with the projection), named pooler_output / text_embeds when there are several.');
+      }
     }
   }
   const vaeBytes = await component(comp, 'vae_decoder/model.onnx');
@@ -310,9 +318,8 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     throw fail('IMPORT_UNSUPPORTED', 'vae_decoder/config.json has only one of latents_mean / latents_std', 'Give both (Wan\'s VAE config has both) or neither.');
   }
   const unscale = { scaling: scalingFactor, shift: shiftFactor, mean: latentsMean, std: latentsStd };
-  const tokBytes = await component(comp, 'tokenizer/tokenizer.json');
-  const tok = JSON.parse(new TextDecoder().decode(tokBytes)) as { padding?: { pad_id?: number }; model?: { vocab?: Record<string, number> } };
-  const padId = tok.padding?.pad_id ?? tok.model?.vocab?.['[PAD]'] ?? tok.model?.vocab?.['<pad>'] ?? 0;
+  const tokBytes = multi ? new Uint8Array(0) : await component(comp, 'tokenizer/tokenizer.json');
+  const padId = multi ? 0 : padIdOf(tokBytes);
   // a video's frames stacked along the height: the same per-pixel map, fitted over every frame
   const { outDims: vaeShape, ...preview } = await fitPreview(ort, vaeBytes, vaeIn.name!, vaeOut.name!, dims, unscale);
 
@@ -334,13 +341,34 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   tr['model'] = await entry('transformer/model.onnx', encodeModel(models['model']!), [latentSpec, sigmaSpec, ctxSpec, ...condSpecs], [vSpec]);
   const context = rawContext ? null : await entry('transformer/context.onnx', encodeModel(models['context']!),
     [io(ctxIn, ELEM.float32, [1, L, Dt])], [io('context', ELEM.float32, [1, L, X])]);
-  const textEncoder = await entry('text_encoder/model.onnx', encBytes, [io(encIn[0]!.name!, elemType(encIn[0]!), [1, L])],
-    [io(encOut.name!, ELEM.float32, encOutShape.map((d) => d ?? 1)), ...(encPooled ? [io(encPooled.name!, ELEM.float32, [1, P])] : [])]);
+  const encoderGraphs: Record<string, { sha256: string }> = {};
+  let textComponents: Record<string, unknown>;
+  if (multi) {
+    const list = [];
+    for (const [k, e] of multi.encoders.entries()) {
+      const graph = await entry(`${e.dir}/model.onnx`, e.bytes, [io(e.inputIds, e.idsElem, [1, e.length])],
+        e.outputs.map((q) => io(q.name, ELEM.float32, [1, ...q.shape])));
+      encoderGraphs[['textEncoder', 'textEncoder2', 'textEncoder3'][k]!] = graph;
+      await mkdir(join(o.out, e.tokDir), { recursive: true });
+      await writeFile(join(o.out, e.tokDir, 'tokenizer.json'), e.tokBytes);
+      list.push({ tokenizer: { file: `${e.tokDir}/tokenizer.json`, sha256: await sha256Hex(e.tokBytes), bytes: e.tokBytes.length, maxLength: e.length, padId: e.padId },
+        graph, io: { inputIds: e.inputIds } });
+    }
+    textComponents = { textEncoders: list, textAssembly: multi.assembly };
+  } else {
+    const textEncoder = await entry('text_encoder/model.onnx', encBytes, [io(encIn[0]!.name!, elemType(encIn[0]!), [1, L])],
+      [io(encOut.name!, ELEM.float32, encOutShape.map((d) => d ?? 1)), ...(encPooled ? [io(encPooled.name!, ELEM.float32, [1, P])] : [])]);
+    encoderGraphs['textEncoder'] = textEncoder;
+    await mkdir(join(o.out, 'tokenizer'), { recursive: true });
+    await writeFile(join(o.out, 'tokenizer/tokenizer.json'), tokBytes);
+    textComponents = {
+      tokenizer: { file: 'tokenizer/tokenizer.json', sha256: await sha256Hex(tokBytes), bytes: tokBytes.length, maxLength: L, padId },
+      textEncoder: { graph: textEncoder, io: { inputIds: encIn[0]!.name, hiddenStates: encOut.name, ...(encPooled ? { pooled: encPooled.name } : {}) } },
+    };
+  }
   const vaeDecoder = await entry('vae_decoder/model.onnx', vaeBytes, [io(vaeIn.name!, ELEM.float32, [1, ...dims])],
     [io(vaeOut.name!, ELEM.float32, [1, ...(vaeShape.slice(1) as number[])])]);
-  await mkdir(join(o.out, 'tokenizer'), { recursive: true });
-  await writeFile(join(o.out, 'tokenizer/tokenizer.json'), tokBytes);
-  const graphs: Record<string, { sha256: string }> = { ...(tr as Record<string, { sha256: string }>), textEncoder, vaeDecoder, ...(context ? { context } : {}) };
+  const graphs: Record<string, { sha256: string }> = { ...(tr as Record<string, { sha256: string }>), ...encoderGraphs, vaeDecoder, ...(context ? { context } : {}) };
   const modelHash = await modelHashOf(graphs as Record<'embed', { sha256: string }>);
   const name = o.name ?? (o.model.split('/').slice(-2).join('-').replace(/\.onnx$/i, ''));
   const embeddedGuidance = o.embeddedGuidance ?? 3.5;
@@ -354,8 +382,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     hidden: { tokens: N, dim: D },
     conditioning: { type: 'text', maxTokens: L, contextDim: X, ...(roles.pooled ? { pooledDim: P } : {}), defaultNegativePrompt: '' },
     components: {
-      tokenizer: { file: 'tokenizer/tokenizer.json', sha256: await sha256Hex(tokBytes), bytes: tokBytes.length, maxLength: L, padId },
-      textEncoder: { graph: textEncoder, io: { inputIds: encIn[0]!.name, hiddenStates: encOut.name, ...(encPooled ? { pooled: encPooled.name } : {}) } },
+      ...textComponents,
       ...(context ? { context: { graph: context, io: { hiddenStates: ctxIn, context: 'context' } } } : {}),
       transformer: { graphs: tr, io: names },
       vaeDecoder: { graph: vaeDecoder, io: { latent: vaeIn.name, image: vaeOut.name }, scalingFactor, shiftFactor,
@@ -392,9 +419,133 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     sides: [...temb, ...ctx].map((q) => ({ name: q.name, shape: ['B', ...q.shape] })),
     latent: { channels: C, height: H, width: W, ...(frames ? { frames } : {}) }, hidden: { tokens: N, dim: D }, classes: 0,
     prediction: 'velocity', learnedVariance: false, files, parity, tolerance,
-    ...(roles.pooled ? { pooled: { input: roles.pooled, dim: P, encoderOutput: encPooled!.name! } } : {}),
+    ...(roles.pooled ? { pooled: { input: roles.pooled, dim: P,
+      encoderOutput: multi ? (multi.assembly.pooled ?? []).map((f) => `${multi.encoders[f.encoder]!.dir}:${f.output}`).join(' | ') : encPooled!.name! } } : {}),
+    ...(multi ? { textEncoders: multi.encoders.map((e) => ({ dir: e.dir, tokenizer: e.tokDir, length: e.length })), textAssembly: multi.assembly } : {}),
     ...(roles.guidance ? { guidance: { input: roles.guidance, default: embeddedGuidance } } : {}),
   };
+}
+
+/** A tokenizer.json's pad id: its padding section, else the usual pad tokens, else 0. */
+function padIdOf(bytes: Uint8Array): number {
+  const tok = JSON.parse(new TextDecoder().decode(bytes)) as { padding?: { pad_id?: number }; model?: { vocab?: Record<string, number> } };
+  return tok.padding?.pad_id ?? tok.model?.vocab?.['[PAD]'] ?? tok.model?.vocab?.['<pad>'] ?? 0;
+}
+
+interface EncoderFiles {
+  dir: string; tokDir: string; bytes: Uint8Array; tokBytes: Uint8Array; padId: number;
+  inputIds: string; idsElem: number; length: number;
+  /** The graph's outputs: [tokens, width] or [width] (batch 1 dropped). */
+  outputs: { name: string; shape: number[] }[];
+}
+
+export interface TextAssemblyJson {
+  context: { features: { encoder: number; output: string }[]; padTo?: number }[];
+  pooled?: { encoder: number; output: string }[];
+}
+
+/**
+ * text_encoder/, text_encoder_2/ (and text_encoder_3/) with tokenizer/, tokenizer_2/ (tokenizer_3/) → the encoders and the
+ * assembly of their outputs, inferred from the shapes against the transformer's text input [L, Dt] and pooled width P:
+ * - Flux (2): one encoder emits [1, L, Dt] itself (T5's last_hidden_state: the context), the other a [1, P] vector
+ *   (CLIP's pooler_output / text_embeds: the pooled);
+ * - SD3 (2 or 3): the first two (CLIP-L, CLIP-G) share a length Lc; their penultimate states (hidden_states.{n−1}, else
+ *   last_hidden_state) side by side, zero-padded to Dt, are the first Lc tokens, then (3) the third's [1, L − Lc, Dt]
+ *   (T5); pooled = their [1, Pi] outputs side by side (text_embeds), P1 + P2 = P.
+ * null when there is no text_encoder_2/ (one encoder: the single-encoder path).
+ */
+async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: number }): Promise<{ encoders: EncoderFiles[]; assembly: TextAssemblyJson } | null> {
+  const exists = (f: string) => readFile(join(comp, f)).then(() => true, () => false);
+  if (!(await exists('text_encoder_2/model.onnx'))) {
+    if (await exists('text_encoder_3/model.onnx')) {
+      throw fail('IMPORT_UNSUPPORTED', `${join(comp, 'text_encoder_3/model.onnx')} without text_encoder_2/model.onnx`,
+        'The diffusers layout numbers the encoders text_encoder/, text_encoder_2/, text_encoder_3/: add the missing one.');
+    }
+    return null;
+  }
+  const dirs = ['text_encoder', 'text_encoder_2', ...((await exists('text_encoder_3/model.onnx')) ? ['text_encoder_3'] : [])];
+  const infos: (Omit<EncoderFiles, 'outputs'> & { outs: { name: string; shape: number[] }[] })[] = [];
+  for (const [k, dir] of dirs.entries()) {
+    const tokDir = k === 0 ? 'tokenizer' : `tokenizer_${k + 1}`;
+    const bytes = await component(comp, `${dir}/model.onnx`);
+    let tokBytes: Uint8Array;
+    try {
+      tokBytes = await readFile(join(comp, tokDir, 'tokenizer.json'));
+    } catch {
+      throw fail('IMPORT_UNSUPPORTED', `${dir}/ has no tokenizer: ${join(comp, tokDir, 'tokenizer.json')} cannot be read`,
+        `Each text encoder needs its own tokenizer in the diffusers layout (${dir}/ ↔ ${tokDir}/): save it there with the Python \`tokenizers\` library (Tokenizer.save).`);
+    }
+    const g = decodeModel(bytes).graph!;
+    const ins = (g.input ?? []).filter((i) => !(g.initializer ?? []).some((q) => q.name === i.name));
+    const shape = ins.length === 1 ? declaredShape(ins[0]!) : [];
+    const dtype = ins.length === 1 ? ELEM_NAMES[elemType(ins[0]!)] : undefined;
+    if (ins.length !== 1 || shape.length !== 2 || typeof shape[1] !== 'number' || (dtype !== 'int32' && dtype !== 'int64')) {
+      throw fail('IMPORT_UNSUPPORTED', `${dir}/model.onnx must take one input_ids [1, length] int32/int64 (got ${ins.map((i) => `${i.name} ${JSON.stringify(declaredShape(i))}`).join(', ')})`,
+        'Export each text encoder at batch 1 with a fixed length (its tokenizer pads to it).');
+    }
+    const outs = (g.output ?? []).map((q) => ({ name: q.name!, shape: declaredShape(q).slice(1) }))
+      .filter((q) => q.shape.every((d) => typeof d === 'number' && d > 0)) as { name: string; shape: number[] }[];
+    infos.push({ dir, tokDir, bytes, tokBytes, padId: padIdOf(tokBytes), inputIds: ins[0]!.name!, idsElem: elemType(ins[0]!), length: shape[1] as number, outs });
+  }
+  const states = (k: number) => infos[k]!.outs.filter((q) => q.shape.length === 2 && q.shape[0] === infos[k]!.length);
+  const vectors = (k: number) => infos[k]!.outs.filter((q) => q.shape.length === 1);
+  const named = <Q extends { name: string }>(list: Q[], re: RegExp) => (list.length === 1 ? list[0] : list.filter((q) => re.test(q.name))[0]);
+  const last = (k: number) => states(k).find((q) => q.name === 'last_hidden_state') ?? (states(k).length === 1 ? states(k)[0] : undefined);
+  const penultimate = (k: number) => {
+    const hs = states(k).map((q) => ({ q, n: /^hidden_states\.(\d+)$/.exec(q.name) })).filter((x) => x.n).sort((a, b) => Number(a.n![1]) - Number(b.n![1]));
+    return hs.length >= 2 ? hs[hs.length - 2]!.q : last(k);
+  };
+  const pooledOf = (k: number, P: number) => named(vectors(k).filter((q) => q.shape[0] === P), /pooler_output|text_embeds|pooled/);
+  const described = infos.map((e) => `${e.dir} (input [1, ${e.length}]; outputs ${e.outs.map((q) => `${q.name} [1, ${q.shape.join(', ')}]`).join(', ')})`).join('; ');
+  const unsupported = (why: string): never => {
+    throw fail('IMPORT_UNSUPPORTED', `the text encoders do not fit the transformer's text input [B, ${t.L}, ${t.Dt}]${t.P ? ` and pooled input [B, ${t.P}]` : ''}: ${why} — ${described}`,
+      'Flux layout: one encoder (T5) emits [1, L, D] exactly as the transformer reads it and the other (CLIP) a [1, P] pooled vector; '
+      + 'SD3 layout: text_encoder/ and text_encoder_2/ (CLIP-L, CLIP-G) of one length with hidden_states.N (or last_hidden_state) whose widths '
+      + 'sum to ≤ D and text_embeds whose widths sum to P, then text_encoder_3/ (T5) [1, L − their length, D].');
+  };
+  let assembly: TextAssemblyJson | null = null;
+  // Flux: one encoder's own states are the context, the other gives the pooled vector
+  if (infos.length === 2) {
+    for (const [c, q] of [[1, 0], [0, 1]] as const) {
+      const ctx = states(c).filter((s) => s.shape[0] === t.L && s.shape[1] === t.Dt);
+      const out = ctx.find((s) => s.name === 'last_hidden_state') ?? ctx[0];
+      const pooled = t.P ? pooledOf(q, t.P) : undefined;
+      if (out && pooled) {
+        assembly = { context: [{ features: [{ encoder: c, output: out.name }] }], pooled: [{ encoder: q, output: pooled.name }] };
+        break;
+      }
+    }
+  }
+  if (!assembly) {
+    // SD3: CLIP-L | CLIP-G (penultimate states), padded to the transformer's width, (+ T5 along the tokens)
+    const [a, b] = [penultimate(0), penultimate(1)];
+    if (!a || !b) unsupported('text_encoder/ and text_encoder_2/ need a [1, length, width] output each (hidden_states.N or last_hidden_state)');
+    if (infos[0]!.length !== infos[1]!.length) unsupported(`text_encoder/ and text_encoder_2/ read ${infos[0]!.length} and ${infos[1]!.length} tokens (SD3's CLIP pair shares one length)`);
+    const width = a!.shape[1]! + b!.shape[1]!;
+    if (width > t.Dt) unsupported(`the CLIP pair's widths ${a!.shape[1]} + ${b!.shape[1]} = ${width} exceed the transformer's text width ${t.Dt}`);
+    const context: TextAssemblyJson['context'] = [{ features: [{ encoder: 0, output: a!.name }, { encoder: 1, output: b!.name }], ...(width < t.Dt ? { padTo: t.Dt } : {}) }];
+    const Lc = infos[0]!.length;
+    if (infos.length === 3) {
+      const t5 = states(2).filter((s) => s.shape[0] === t.L - Lc && s.shape[1] === t.Dt);
+      const out = t5.find((s) => s.name === 'last_hidden_state') ?? t5[0];
+      if (!out) unsupported(`text_encoder_3/ needs a [1, ${t.L - Lc}, ${t.Dt}] output (the transformer reads ${t.L} tokens, the CLIP pair ${Lc})`);
+      context.push({ features: [{ encoder: 2, output: out!.name }] });
+    } else if (Lc !== t.L) {
+      unsupported(`the CLIP pair reads ${Lc} tokens, the transformer ${t.L}`);
+    }
+    let pooled: TextAssemblyJson['pooled'];
+    if (t.P) {
+      const pa = vectors(0).filter((q) => /text_embeds|pooler_output|pooled/.test(q.name) || vectors(0).length === 1);
+      const pb = vectors(1).filter((q) => /text_embeds|pooler_output|pooled/.test(q.name) || vectors(1).length === 1);
+      const pick = pa.flatMap((x) => pb.filter((y) => x.shape[0]! + y.shape[0]! === t.P).map((y) => [x, y] as const))
+        .sort((u, v) => Number(/text_embeds/.test(v[0].name)) - Number(/text_embeds/.test(u[0].name)))[0];
+      if (!pick) unsupported(`no pooled outputs of text_encoder/ and text_encoder_2/ (text_embeds / pooler_output) whose widths add up to ${t.P}`);
+      pooled = [{ encoder: 0, output: pick![0].name }, { encoder: 1, output: pick![1].name }];
+    }
+    assembly = { context, ...(pooled ? { pooled } : {}) };
+  }
+  // the manifest declares every output (the session's names must be the manifest's); the assembly names the ones read
+  return { encoders: infos.map((e) => ({ ...e, outputs: e.outs })), assembly };
 }
 
 /** What the VAE decoder reads: (latent / scaling + shift) · std_c + mean_c per channel (std 1, mean 0 when absent). */

@@ -2,10 +2,10 @@
 // sessions and the denoisers are all checked against one table.
 
 import { manifestError } from './errors.ts';
-import type { GraphEntry, GraphName, LabelDtype, TensorSpec } from './types.ts';
+import type { GraphEntry, GraphName, LabelDtype, PipelineGraphName, TensorSpec } from './types.ts';
 
 /** The graphs of a class-conditional model (model.md); pipeline graphs are checked in pipeline.ts. */
-export type ClassGraphName = Exclude<GraphName, 'textEncoder' | 'context' | 'vaeDecoder'>;
+export type ClassGraphName = Exclude<GraphName, PipelineGraphName>;
 
 /**
  * Dimension symbols: B = batch (dynamic), C/H/W = latent, N/D = hidden tokens/dim,

@@ -24,7 +24,10 @@ export interface TensorSpec {
 
 /** Transformer graphs (embed | blocks | head, or model), the classifier, and a pipeline's other graphs. */
 export type GraphName = 'embed' | 'blocks' | 'head' | 'model' | 'classifier' | PipelineGraphName;
-export type PipelineGraphName = 'textEncoder' | 'context' | 'vaeDecoder';
+export type PipelineGraphName = TextEncoderGraphName | 'context' | 'vaeDecoder';
+/** The text encoders' graphs: the first, and the second / third of a multi-encoder pipeline (Flux: T5 + CLIP; SD3: CLIP-L, CLIP-G, T5). */
+export type TextEncoderGraphName = 'textEncoder' | 'textEncoder2' | 'textEncoder3';
+export const TEXT_ENCODER_GRAPHS: readonly TextEncoderGraphName[] = ['textEncoder', 'textEncoder2', 'textEncoder3'];
 
 export interface GraphEntry {
   /** File name relative to the manifest's directory. */
@@ -92,15 +95,46 @@ export interface FileEntry {
   bytes: number;
 }
 
+/** A tokenizer.json the manifest lists, with the length its encoder reads and the id it pads with. */
+export type TokenizerEntry = FileEntry & { maxLength: number; padId: number };
+
+/**
+ * One text encoder with its own tokenizer. `io.inputIds` names the graph's one input [1, tokenizer.maxLength];
+ * which outputs are read, and where they go, is the pipeline's `assembly`. (The single-encoder form of the
+ * manifest also names them here: `hiddenStates`, `pooled`.)
+ */
+export interface TextEncoderSpec {
+  graph: TextEncoderGraphName;
+  tokenizer: TokenizerEntry;
+  io: { inputIds: string; hiddenStates?: string; pooled?: string };
+}
+
+/** An output of one of the pipeline's text encoders: `encoder` indexes `encoders`, `output` is the graph's output name. */
+export interface EncoderOutputRef { encoder: number; output: string }
+
+/**
+ * How the conditioning row is assembled from the encoders' outputs (data, not code):
+ * - `context`: the segments concatenated along the sequence, in order; a segment is its outputs ([1, Lk, Wi], one
+ *   token count) concatenated along the features and zero-padded to `padTo` (default: the sum of the widths).
+ *   Flux: [[T5]]; SD3: [[CLIP-L, CLIP-G] padded to T5's width, [T5]].
+ * - `pooled`: outputs [1, Pi] concatenated along the features (SD3: CLIP-L's and CLIP-G's text_embeds; Flux: CLIP's
+ *   pooler_output); empty for a model without a pooled text input.
+ */
+export interface TextAssembly {
+  context: { features: EncoderOutputRef[]; padTo?: number }[];
+  pooled: EncoderOutputRef[];
+}
+
 /**
  * The components of a text-to-image pipeline beyond the transformer (manifest version 2,
  * shared/design/pipelines.md). Graph I/O names are data: each `io` maps the role the runtime
  * feeds or reads onto the graph's own input/output name.
  */
 export interface TextPipeline {
-  tokenizer: FileEntry & { maxLength: number; padId: number };
-  /** `io.pooled`: the encoder's pooled output [1, P] (CLIP's pooler_output / text_embeds), with conditioning.pooledDim. */
-  textEncoder: { graph: 'textEncoder'; io: { inputIds: string; hiddenStates: string; pooled?: string } };
+  /** One or more (≤ 3) text encoders, each with its tokenizer; every prompt is encoded by all of them once. */
+  encoders: TextEncoderSpec[];
+  /** How the context rows and the pooled vector are made from the encoders' outputs. */
+  assembly: TextAssembly;
   /** Optional per-prompt projection (PixArt's caption_projection) between encoder and blocks. */
   context: { graph: 'context'; io: { hiddenStates: string; context: string } } | null;
   /** Names of the transformer graphs' inputs and outputs, by role. */

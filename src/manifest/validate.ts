@@ -9,7 +9,7 @@ import { PLAN_KINDS } from './plans.ts';
 import { checkFileRef, parseFileOrigins } from './urls.ts';
 import { graphTotalBytes, parseExternalData, parseWeightFields } from './shards.ts';
 import { latentSize } from './types.ts';
-import { boundedInt, checkPipelineContract, PIPELINE_LIMITS, parseTextComponents, parseTextConditioning, transformerGraphs } from './pipeline.ts';
+import { boundedInt, checkPipelineContract, checkTextAssembly, PIPELINE_LIMITS, parseTextComponents, parseTextConditioning, transformerGraphs } from './pipeline.ts';
 import {
   GRAPHS_FOR_MODE,
   MANIFEST_FORMAT,
@@ -169,7 +169,8 @@ function parsePlans(r: FieldReader, fileOrigins: readonly string[]): PlanEntry[]
 function parseTextModel(r: FieldReader, latentChannels: number, fileOrigins: readonly string[]) {
   const graphs = parseGraphs(transformerGraphs(r), fileOrigins);
   const { pipeline, graphs: extra } = parseTextComponents(r, (g) => parseGraph(g, fileOrigins), latentChannels);
-  checkFileRef('components.tokenizer.file', pipeline.tokenizer.file, fileOrigins);
+  pipeline.encoders.forEach((e, k) => checkFileRef(pipeline.encoders.length === 1 && e.io.hiddenStates !== undefined
+    ? 'components.tokenizer.file' : `components.textEncoders[${k}].tokenizer.file`, e.tokenizer.file, fileOrigins));
   return { conditioning: parseTextConditioning(r), graphs: { ...graphs, ...extra }, pipeline };
 }
 
@@ -324,24 +325,28 @@ export function parseManifest(json: unknown, baseUrl: string): ModelManifest {
 function checkTextModel(m: ModelManifest): ModelManifest {
   const p = m.pipeline!;
   const c = m.conditioning as Extract<ModelManifest['conditioning'], { type: 'text' }>;
-  if (p.tokenizer.maxLength !== c.maxTokens) {
-    invalidField(WHERE, 'components.tokenizer.maxLength', `conditioning.maxTokens (${c.maxTokens})`, p.tokenizer.maxLength);
+  const single = p.encoders[0]!.io.hiddenStates !== undefined; // the single-encoder form (components.tokenizer + textEncoder)
+  if (single && p.encoders[0]!.tokenizer.maxLength !== c.maxTokens) {
+    invalidField(WHERE, 'components.tokenizer.maxLength', `conditioning.maxTokens (${c.maxTokens})`, p.encoders[0]!.tokenizer.maxLength);
   }
   const F = m.latent.frames;
   // The pooled text embedding: the width, the encoder's output and the transformer's input go together.
-  const pooledParts = [c.pooledDim !== undefined, p.textEncoder.io.pooled !== undefined, p.transformerIo.pooled !== undefined];
+  const source = single ? 'components.textEncoder.io.pooled' : 'components.textAssembly.pooled';
+  const pooledParts = [c.pooledDim !== undefined, p.assembly.pooled.length > 0, p.transformerIo.pooled !== undefined];
   if (pooledParts.some(Boolean) && !pooledParts.every(Boolean)) {
-    invalidField(WHERE, 'conditioning.pooledDim', 'present together with components.textEncoder.io.pooled and components.transformer.io.pooled '
-      + '(a pooled text embedding needs its width, its source and its input)', { pooledDim: c.pooledDim, encoder: p.textEncoder.io.pooled, transformer: p.transformerIo.pooled });
+    invalidField(WHERE, 'conditioning.pooledDim', `present together with ${source} and components.transformer.io.pooled `
+      + '(a pooled text embedding needs its width, its source and its input)', { pooledDim: c.pooledDim, encoder: p.assembly.pooled.map((f) => f.output), transformer: p.transformerIo.pooled });
   }
   if ((p.transformerIo.guidance !== undefined) !== (m.scheduler.defaultEmbeddedGuidance !== undefined)) {
     invalidField(WHERE, 'scheduler.defaultEmbeddedGuidance', 'a number exactly when components.transformer.io names a guidance input',
       m.scheduler.defaultEmbeddedGuidance);
   }
-  checkPipelineContract(p, m.graphs, {
+  const sizes = {
     C: m.latent.channels, H: m.latent.height, W: m.latent.width, N: m.hidden.tokens, D: m.hidden.dim,
     L: c.maxTokens, X: c.contextDim, ...(F !== undefined ? { F } : {}), ...(c.pooledDim !== undefined ? { P: c.pooledDim } : {}),
-  });
+  };
+  checkPipelineContract(p, m.graphs, sizes);
+  checkTextAssembly(p, m.graphs, sizes);
   // An image [1, 3, H', W'], or a video's frames [1, 3, T, H', W']: one frame per latent frame (T = F), or a causal
   // VAE's temporal upsampling by s, T = s·(F−1)+1 (Wan: 4·(F−1)+1: the first latent frame gives one frame, each later one s).
   const out = m.graphs.vaeDecoder!.outputs[p.vaeDecoder.io.image]!.shape as number[];

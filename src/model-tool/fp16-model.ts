@@ -10,7 +10,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { modelHashOf } from '../manifest/hash.ts';
-import type { GraphEntry, GraphName } from '../manifest/types.ts';
+import { TEXT_ENCODER_GRAPHS, type GraphEntry, type GraphName } from '../manifest/types.ts';
 import { writeModelProto } from './external-data.ts';
 import { convertToFp16, readModel, type Fp16Report } from './fp16.ts';
 
@@ -29,12 +29,17 @@ function graphSlots(m: Json): { name: GraphName; holder: Json; key: string }[] {
   for (const [name, part] of [['textEncoder', 'textEncoder'], ['context', 'context'], ['vaeDecoder', 'vaeDecoder']] as const) {
     if (c[part]?.['graph']) slots.push({ name, holder: c[part], key: 'graph' });
   }
+  // several text encoders (components.textEncoders: Flux, SD3): graphs textEncoder, textEncoder2, textEncoder3
+  (c['textEncoders'] ?? []).forEach((e: Json, k: number) => {
+    if (e?.['graph']) slots.push({ name: TEXT_ENCODER_GRAPHS[k]!, holder: e, key: 'graph' });
+  });
   return slots;
 }
 
 /** Manifest-relative files that are not graphs: the tokenizer and the prompt lists. */
 function otherFiles(m: Json): string[] {
-  const files = [m['components']?.['tokenizer']?.['file'], m['calibrationPrompts'], m['evaluationPrompts']];
+  const files = [m['components']?.['tokenizer']?.['file'], ...(m['components']?.['textEncoders'] ?? []).map((e: Json) => e?.['tokenizer']?.['file']),
+    m['calibrationPrompts'], m['evaluationPrompts']];
   return files.filter((f): f is string => typeof f === 'string');
 }
 

@@ -3,14 +3,14 @@
 
 import type { OpenModel, RuntimeBackend } from '../backend/runtime-backend.ts';
 import { manifestError } from '../manifest/errors.ts';
-import type { GraphEntry, GraphMode, GraphName, ModelManifest } from '../manifest/types.ts';
+import type { GraphEntry, GraphMode, GraphName, ModelManifest, TokenizerEntry } from '../manifest/types.ts';
 import { shardFile } from '../manifest/shards.ts';
 import type { GraphSource } from '../backend/sessions.ts';
 import { verifyModelHash } from '../manifest/hash.ts';
 import { parseManifest, requireGraphs, resolveModelFile } from '../manifest/validate.ts';
 import { pipelineGraphNames } from '../manifest/pipeline.ts';
 import type { LoadEvent, LoadOptions, ModelInfo } from './api.ts';
-import { createPromptTokenizer, type PromptTokenizer } from './prompts.ts';
+import { combineTokenizers, createPromptTokenizer, type PromptTokenizer } from './prompts.ts';
 
 export interface LoadedModel<T> {
   manifest: ModelManifest;
@@ -107,7 +107,10 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
       downloadedBytes += s.downloaded;
     }
   }
-  const tokenizer = manifest.pipeline ? tokenizerFrom(await fetchFile(manifest.pipeline.tokenizer), manifest) : null;
+  // every encoder's tokenizer.json (Flux: CLIP's and T5's), as one tokenizer whose ids are theirs one after the other
+  const tokenizers: PromptTokenizer[] = [];
+  for (const e of manifest.pipeline?.encoders ?? []) tokenizers.push(tokenizerFrom(await fetchFile(e.tokenizer), e.tokenizer));
+  const tokenizer = manifest.pipeline ? combineTokenizers(tokenizers) : null;
 
   const open = await backend.openModel(manifest, mode, graphs, options.provider ?? 'auto');
   try {
@@ -186,8 +189,7 @@ async function loadShards<T>(backend: RuntimeBackend<T>, m: ModelManifest, manif
   return out;
 }
 
-function tokenizerFrom(bytes: Uint8Array, m: ModelManifest): PromptTokenizer {
-  const t = m.pipeline!.tokenizer;
+function tokenizerFrom(bytes: Uint8Array, t: TokenizerEntry): PromptTokenizer {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));

@@ -9,10 +9,12 @@ import { manifestError } from '../manifest/errors.ts';
 import type { PipelineGraphs } from '../backend/text-pipeline.ts';
 
 export interface TokenizedPrompt {
-  /** Exactly maxLength ids: the prompt's tokens, then padId. */
+  /** Exactly maxLength ids: the prompt's tokens, then padId (several tokenizers: each one's ids, one after the other). */
   ids: Int32Array;
-  /** Tokens the prompt had before truncation (> maxLength when it was cut). */
+  /** Tokens the prompt had before truncation (> maxLength when it was cut); several tokenizers: the longest overshoot's. */
   length: number;
+  /** Several tokenizers (combineTokenizers): each one's token count before truncation and length. */
+  parts?: { length: number; maxLength: number }[];
 }
 
 export interface PromptTokenizer {
@@ -41,6 +43,30 @@ export function createPromptTokenizer(json: unknown, maxLength: number, padId: n
       const ids = new Int32Array(maxLength).fill(padId);
       ids.set(all.slice(0, maxLength));
       return { ids, length: all.length };
+    },
+  };
+}
+
+/**
+ * The tokenizers of a pipeline with several text encoders (Flux: CLIP + T5; SD3: CLIP-L, CLIP-G, T5) as one: the ids
+ * are every tokenizer's padded ids one after the other (the encoder graphs split them by their lengths), so the prompt
+ * LRU's key (model hash + ids) names what every encoder reads. One tokenizer is returned as it is.
+ */
+export function combineTokenizers(list: readonly PromptTokenizer[]): PromptTokenizer {
+  if (list.length === 1) return list[0]!;
+  const maxLength = list.reduce((a, t) => a + t.maxLength, 0);
+  return {
+    maxLength,
+    tokenize(text) {
+      const each = list.map((t) => t.tokenize(text));
+      const ids = new Int32Array(maxLength);
+      let at = 0;
+      each.forEach((t) => {
+        ids.set(t.ids, at);
+        at += t.ids.length;
+      });
+      const parts = each.map((t, k) => ({ length: t.length, maxLength: list[k]!.maxLength }));
+      return { ids, length: maxLength + Math.max(0, ...parts.map((q) => q.length - q.maxLength)), parts };
     },
   };
 }
@@ -97,10 +123,16 @@ export async function encodePrompts<T>(ctx: PromptContext<T>, prompts: readonly 
   const out: EncodedPrompts = { rows: [], encoded: 0, warnings: [] };
   for (const text of prompts) {
     const t = ctx.tokenizer.tokenize(text);
-    if (t.length > ctx.tokenizer.maxLength) {
-      out.warnings.push(`prompt "${text.slice(0, 40)}${text.length > 40 ? '…' : ''}" has ${t.length} tokens; `
-        + `the text encoder reads ${ctx.tokenizer.maxLength}, the rest is ignored`);
+    const shown = `prompt "${text.slice(0, 40)}${text.length > 40 ? '…' : ''}"`;
+    if (!t.parts && t.length > ctx.tokenizer.maxLength) {
+      out.warnings.push(`${shown} has ${t.length} tokens; the text encoder reads ${ctx.tokenizer.maxLength}, the rest is ignored`);
     }
+    // several tokenizers: one warning per tokenizer that cut the prompt (CLIP's 77 tokens cut long before T5's 512)
+    t.parts?.forEach((q, k) => {
+      if (q.length > q.maxLength) {
+        out.warnings.push(`${shown} has ${q.length} tokens for text encoder ${k + 1} of ${t.parts!.length}; it reads ${q.maxLength}, the rest is ignored there`);
+      }
+    });
     const key = `${ctx.modelHash}\u0000${Array.from(t.ids).join(',')}`;
     let row = ctx.cache?.get(key);
     if (!row) {

@@ -291,13 +291,163 @@ def export_pixart(args):
     print(json.dumps(info))
 
 
+# Pipelines with several text encoders, in the diffusers order (text_encoder, text_encoder_2, text_encoder_3):
+# Flux: CLIP-L (pooled: pooler_output) + T5 (context); SD3: CLIP-L + CLIP-G (penultimate hidden states side by side,
+# zero-padded to T5's width; pooled: both text_embeds side by side) (+ T5, after the CLIP tokens along the sequence).
+MULTI = {
+    "flux2te": {"transformer": "flux", "encoders": [
+        {"kind": "clip", "length": 10, "dim": 24, "depth": 1, "outputs": ["last_hidden_state", "pooler_output"]},
+        {"kind": "t5", "length": 8, "dim": 32, "depth": 1, "outputs": ["last_hidden_state"]}],
+        "context": [[(1, "last_hidden_state")]], "pad": None, "pooled": [(0, "pooler_output")]},
+    "sd3-2te": {"transformer": "sd3", "encoders": [
+        {"kind": "clip", "length": 10, "dim": 16, "depth": 2, "proj": 16},
+        {"kind": "clip", "length": 10, "dim": 24, "depth": 2, "proj": 24}],
+        "context": [[(0, "hidden_states.1"), (1, "hidden_states.1")]], "pad": 48, "pooled": [(0, "text_embeds"), (1, "text_embeds")]},
+    "sd3-3te": {"transformer": "sd3", "encoders": [
+        {"kind": "clip", "length": 10, "dim": 16, "depth": 2, "proj": 16},
+        {"kind": "clip", "length": 10, "dim": 24, "depth": 2, "proj": 24},
+        {"kind": "t5", "length": 8, "dim": 48, "depth": 1, "outputs": ["last_hidden_state"]}],
+        "context": [[(0, "hidden_states.1"), (1, "hidden_states.1")], [(2, "last_hidden_state")]], "pad": 48,
+        "pooled": [(0, "text_embeds"), (1, "text_embeds")]},
+}
+
+
+def export_multi(args):
+    """A Flux- or SD3-style pipeline with two or three text encoders and their own tokenizers (MULTI), in the diffusers /
+    Optimum layout: tokenizer/, tokenizer_2/, (tokenizer_3/), text_encoder/, text_encoder_2/, (text_encoder_3/),
+    transformer/, vae_decoder/. The reference loop assembles every prompt's context and pooled vector as the diffusers
+    pipelines do (FluxPipeline: T5 states, CLIP's pooler_output; StableDiffusion3Pipeline: CLIP-L | CLIP-G penultimate
+    states padded to T5's width, then T5's states along the tokens; pooled = CLIP-L | CLIP-G text_embeds)."""
+    import text_encoders as te
+    from export_t2i import WORDS, flow_match_sigmas
+    from t2i import VaeDecoder
+    spec = MULTI[args.family]
+    guided = spec["transformer"] == "flux"
+    words = list(WORDS)
+    n = len(spec["encoders"])
+    sub = lambda base, k: base if k == 0 else f"{base}_{k + 1}"  # noqa: E731
+    for k in range(n):
+        for base in ("tokenizer", "text_encoder"):
+            os.makedirs(os.path.join(args.out, sub(base, k)), exist_ok=True)
+    for d in ("transformer", "vae_decoder"):
+        os.makedirs(os.path.join(args.out, d), exist_ok=True)
+    torch.manual_seed(0)
+    encs, toks = [], []
+    for k, e in enumerate(spec["encoders"]):
+        tok, vocab, pad_id, eos_id = te.build_tokenizer(os.path.join(args.out, sub("tokenizer", k), "tokenizer.json"), words, e["kind"])
+        toks.append((tok, pad_id))
+        m = (te.ClipLike(vocab, e["length"], e["dim"], e["depth"], 2, eos_id, e.get("proj")) if e["kind"] == "clip"
+             else te.T5Like(vocab, e["length"], e["dim"], e["depth"], 2))
+        names = e.get("outputs") or ["text_embeds", "last_hidden_state", *[f"hidden_states.{j}" for j in range(e["depth"] + 1)]]
+        encs.append(te.Outputs(m, names))
+    width = spec["pad"] or sum(spec["encoders"][i]["dim"] for i, _ in spec["context"][0])
+    L = sum(spec["encoders"][seg[0][0]]["length"] for seg in spec["context"])
+    P = sum(spec["encoders"][i].get("proj") or spec["encoders"][i]["dim"] for i, _ in spec["pooled"])
+    family = flux_family if guided else sd3_family
+    cfg = {**family.SIZES["tiny"], "text_dim": width, "pooled_dim": P}
+    if guided:
+        cfg["text_len"] = L
+    m = flux_family.FluxTransformer(**cfg) if guided else sd3_family.SD3Transformer(**cfg)
+    vae = VaeDecoder(cfg["channels"], 16)
+    g = torch.Generator().manual_seed(1234)
+    with torch.no_grad():
+        for mod, std in [*((e, 0.3) for e in encs), (vae, 0.1)]:
+            for name, p in mod.named_parameters():
+                if "norm" not in name:
+                    p.copy_(torch.randn(p.shape, generator=g) * std)
+    m.randomize(seed=4321)
+    for mod in (*encs, m, vae):
+        mod.eval()
+    scaling, shift = 0.5, 0.1
+
+    def encode(text):
+        """One prompt → (context [1, L, width], pooled [1, P]), assembled from every encoder's outputs."""
+        outs = []
+        for (tok, pad_id), e, enc in zip(toks, spec["encoders"], encs):
+            ids = torch.tensor([te.token_ids(tok, text, e["length"], pad_id)], dtype=torch.int32)
+            outs.append(dict(zip(enc.names, enc(ids))))
+        segs = []
+        for seg in spec["context"]:
+            x = torch.cat([outs[i][o] for i, o in seg], -1)
+            segs.append(torch.nn.functional.pad(x, (0, width - x.shape[-1])))
+        return torch.cat(segs, 1), torch.cat([outs[i][o] for i, o in spec["pooled"]], -1)
+
+    C, S = cfg["channels"], cfg["size"]
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, C, S, S, generator=g)
+    t = torch.tensor([700.0, 250.5])
+    lat = torch.randn(1, C, S, S, generator=g)
+    with torch.no_grad():
+        ctx, pool = encode("a red apple")
+        ehs = torch.cat([ctx, torch.randn(ctx.shape, generator=g)], 0)
+        extra = {"pooled_projections": torch.cat([pool, torch.randn(pool.shape, generator=g)], 0)}
+        if guided:
+            extra["guidance"] = torch.tensor([3.5, 2.0])
+        out = m(x, t, ehs, *extra.values())
+    names = ["latent", "timestep", "encoder_hidden_states", *extra.keys(), "sample"]
+    legacy_export(m, (x, t, ehs, *extra.values()), os.path.join(args.out, "transformer", "model.onnx"), opset_version=17,
+                  input_names=names[:-1], output_names=names[-1:], dynamic_axes={q: {0: "B"} for q in names}, do_constant_folding=True)
+    for k, (e, enc) in enumerate(zip(spec["encoders"], encs)):
+        ids = torch.tensor([te.token_ids(toks[k][0], "a red apple", e["length"], toks[k][1])], dtype=torch.int32)
+        legacy_export(enc, (ids,), os.path.join(args.out, sub("text_encoder", k), "model.onnx"), opset_version=17,
+                      input_names=["input_ids"], output_names=enc.names, do_constant_folding=True)
+    legacy_export(vae, (lat,), os.path.join(args.out, "vae_decoder", "model.onnx"), opset_version=17,
+                  input_names=["latent_sample"], output_names=["sample"], do_constant_folding=True)
+    with open(os.path.join(args.out, "vae_decoder", "config.json"), "w") as f:
+        json.dump({"scaling_factor": scaling, "shift_factor": shift}, f, indent=1)
+    with open(os.path.join(args.out, "calibration-prompts.json"), "w") as f:
+        json.dump(["a red apple", "a small blue bird", "a happy green frog", "a shiny yellow star"], f, indent=1)
+    info = {"out": args.out, "parameters": sum(p.numel() for p in m.parameters()), "config": cfg}
+    if args.golden:
+        ref = FLUX_REFERENCE if guided else PIXART_REFERENCE
+        w = ref["guidance"]
+        prompts = [ref["prompt"]] if w == 1 else [ref["prompt"], ref["negative"]]
+        with torch.no_grad():
+            rows = [encode(q) for q in prompts]
+            context = torch.cat([r[0] for r in rows], 0)
+            side = [torch.cat([r[1] for r in rows], 0)]
+            if guided:
+                side.append(torch.full((len(rows),), ref["embeddedGuidance"], dtype=torch.float32))
+            noise = gaussian_noise(ref["seed"], C * S * S).reshape(1, C, S, S)
+            sig = flow_match_sigmas(ref["steps"])
+            xx, elapsed = noise.clone(), 0.0
+            for i in range(ref["steps"]):
+                sigma = sig[0] - elapsed
+                remaining = sig[0] - sig[-1] - elapsed
+                dt = remaining if i == ref["steps"] - 1 else (sig[i] - sig[i + 1]) * remaining / (sig[i] - sig[-1])
+                tt = torch.full((len(rows),), sigma, dtype=torch.float32) * torch.tensor(1000.0)
+                v2 = m(torch.cat([xx] * len(rows), 0), tt, context, *side)
+                v = v2[0:1] if w == 1 else v2[1:2] + w * (v2[0:1] - v2[1:2])
+                xx = xx - dt * v
+                elapsed += dt
+            image = vae(xx / scaling + shift)
+        write_golden(args.golden, {
+            "model": {"inputs": {"latent": x, "timestep": t, "encoder_hidden_states": ehs, **extra}, "outputs": {"sample": out}},
+            "rows": {"inputs": {}, "outputs": {"context": context, "pooled": side[0]}},
+            "reference": {"inputs": {"noise": noise}, "outputs": {"latent": xx, "image": image}},
+        })
+        with open(os.path.join(args.golden, "golden.json")) as f:
+            index = json.load(f)
+        index["reference"] = {**ref, "timestepScale": 1000, "tolerance": 1e-3}
+        if guided:
+            index["reference"]["embeddedGuidanceDefault"] = EMBEDDED_GUIDANCE_DEFAULT
+        # every tokenizer's ids for a few prompts (runtime parity), "Red" is not in T5's case-sensitive vocabulary
+        index["tokens"] = [{"text": q, "ids": [te.token_ids(tok, q, e["length"], pad) for (tok, pad), e in zip(toks, spec["encoders"])]}
+                           for q in (ref["prompt"], "", "Red apple", "red apple", " ".join(words[:14]))]
+        with open(os.path.join(args.golden, "golden.json"), "w") as f:
+            json.dump(index, f, indent=1)
+    print(json.dumps(info))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux", "flux-schnell", "flux-packed", "wan", "wan21"], default="dit")
+    ap.add_argument("--family", choices=["dit", "pixart", "sd3", "flux", "flux-schnell", "flux-packed", "wan", "wan21", *MULTI], default="dit")
     ap.add_argument("--size", choices=["tiny", "medium"], default="tiny")
     ap.add_argument("--out", required=True)
     ap.add_argument("--golden")
     args = ap.parse_args()
+    if args.family in MULTI:
+        return export_multi(args)
     if args.family in ("pixart", "sd3", "flux", "flux-schnell", "flux-packed", "wan", "wan21"):
         return export_pixart(args)
     cfg = dit_family.SIZES[args.size]
