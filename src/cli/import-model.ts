@@ -17,7 +17,9 @@ graph's output on a random batch. Then: npm run calibrate -- --model <dir> --bud
                           stack (the importer lists candidates when it finds none)
   --blocks-output <name>  the tensor leaving the last block (pass both or neither)
   --components <dir>      text models: the folder with tokenizer/tokenizer.json, text_encoder/model.onnx,
-                          vae_decoder/model.onnx (+ config.json: scaling_factor, shift_factor)
+                          vae_decoder/model.onnx (+ config.json: scaling_factor, shift_factor); with
+                          text_encoder_2/ (+ _3/) and tokenizer_2/ (+ _3/), several text encoders (Flux:
+                          CLIP + T5; SD3: CLIP-L + CLIP-G + T5), their assembly inferred from the shapes
   --prompts <file>        text models: calibration prompts (JSON array or one a line), for npm run calibrate
   --pooled-input <name>   text models (SD3 / Flux style): the input taking the pooled text embedding [B, P]
                           (default: the one float [B, P] input; by name, *pool* / text_embeds, when several).
