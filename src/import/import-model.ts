@@ -15,7 +15,7 @@ import { DIT_DDIM, type DdimConfig } from '../core/ddim.ts';
 import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { ImportError } from './errors.ts';
-import { importText } from './text-import.ts';
+import { importText, type TextAssemblyJson } from './text-import.ts';
 import { unpackLatentSignature, type PackedLatent } from './packed.ts';
 import { batched, fail, feedsFor, prod, probe, rename, shapesKnown, type Ort, type Probe, type Roles } from './common.ts';
 import { closure, regionBoundary, regionFromNames, regionFromTensors, STACK_NAMES, type Region } from './find-stack.ts';
@@ -94,6 +94,9 @@ export interface ImportResult {
   pooled?: { input: string; dim: number; encoderOutput: string };
   /** Guidance-distilled models: the guidance input and the manifest's default scale. */
   guidance?: { input: string; default: number };
+  /** Several text encoders (text_encoder_2/, _3/): each one's folder, tokenizer folder and length, and the assembly written to the manifest. */
+  textEncoders?: { dir: string; tokenizer: string; length: number }[];
+  textAssembly?: TextAssemblyJson;
   /** Packed-latent exports (Flux, diffusers' signature): what was rewritten (pack / unpack, ids as constants, RoPE folded). */
   packedLatent?: PackedLatent;
 }

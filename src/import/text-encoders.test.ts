@@ -14,7 +14,9 @@ import { calibrate } from '../node/calibrate.ts';
 import { generate } from '../node/generate.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { createEmbeddingCache, encodePrompts } from '../runtime/prompts.ts';
+import { writeFile } from 'node:fs/promises';
 import { importModel } from './import-model.ts';
+import { decodeModel, encodeModel } from './onnx-graph.ts';
 
 let tmp: string;
 beforeAll(async () => {
@@ -54,9 +56,10 @@ for (const F of FAMILIES) describe(`${F.family}: ${F.lengths.length} text encode
   const out = () => join(tmp, F.family);
   const model = () => (F.committed ? `public/models/imported-${F.family}-tiny` : out());
   let index: Index;
+  let result: Awaited<ReturnType<typeof importModel>>;
   beforeAll(async () => {
     index = (await readGoldenIndex(GOLDEN)) as Index;
-    await importModel({ model: `${FIX}/transformer/model.onnx`, out: out(), name: `${F.family}-tiny`, components: FIX, timestepScale: 1000,
+    result = await importModel({ model: `${FIX}/transformer/model.onnx`, out: out(), name: `${F.family}-tiny`, components: FIX, timestepScale: 1000,
       prompts: `${FIX}/calibration-prompts.json` });
   }, 60_000);
 
@@ -70,6 +73,9 @@ for (const F of FAMILIES) describe(`${F.family}: ${F.lengths.length} text encode
     // CLIP pads with <|endoftext|> (id 1 here), T5 with <pad> (0): each tokenizer's own pad id
     expect(c.textEncoders.map((e: any) => e.tokenizer.padId)).toEqual(F.lengths.map((_, k) => (F.family === 'sd3-3te' && k === 2) || (F.family === 'flux2te' && k === 1) ? 0 : 1));
     expect(c.textAssembly).toEqual(F.assembly);
+    expect(result.textAssembly).toEqual(F.assembly);
+    expect(result.textEncoders!.map((e) => e.length)).toEqual(F.lengths);
+    expect(result.parity).toBeLessThanOrEqual(1e-6);
     expect(made.conditioning).toMatchObject({ maxTokens: F.L, contextDim: F.X, pooledDim: F.P });
     if (F.committed) {
       const committed = JSON.parse(await readFile(`public/models/imported-${F.family}-tiny/manifest.json`, 'utf8'));
@@ -257,4 +263,76 @@ describe('importer: multi-encoder components that do not fit', () => {
     const f = await attempt((d) => rm(join(d, 'text_encoder_2'), { recursive: true }));
     expect(f!.message).toMatch(/text_encoder_3\/model\.onnx without text_encoder_2/);
   });
+});
+
+describe('encoders exported with dynamic axes (diffusers / Optimum: [batch_size, sequence_length])', () => {
+  /** The fixture with every text encoder's batch and length axes made symbolic, as Optimum exports them. */
+  async function dynamicCopy(family: string, config: Record<string, number>): Promise<string> {
+    const dir = await mkdtemp(join(tmp, `${family}-dyn-`));
+    await cp(`tools/families/fixtures/${family}-tiny`, dir, { recursive: true });
+    for (const sub of ['text_encoder', 'text_encoder_2', 'text_encoder_3']) {
+      const file = join(dir, sub, 'model.onnx');
+      const bytes = await readFile(file).catch(() => null);
+      if (!bytes) continue;
+      const m = decodeModel(bytes);
+      for (const v of [...m.graph!.input!, ...m.graph!.output!]) {
+        const dims = v.type!.tensorType!.shape!.dim!;
+        dims[0] = { dimParam: 'batch_size' };
+        if (dims.length === 3 || v.name === 'input_ids') dims[1] = { dimParam: 'sequence_length' };
+      }
+      await writeFile(file, encodeModel(m));
+    }
+    for (const [tok, n] of Object.entries(config)) await writeFile(join(dir, tok, 'tokenizer_config.json'), JSON.stringify({ model_max_length: n }));
+    return dir;
+  }
+
+  for (const [family, config] of [['flux2te', { tokenizer: 10 }], ['sd3-3te', { tokenizer: 10, tokenizer_2: 10 }]] as const) {
+    it(`${family}: lengths from the transformer (the context's encoder) and the tokenizers (tokenizer_config.json); the image equals PyTorch`, async () => {
+      const dir = await dynamicCopy(family, config);
+      const out = join(dir, 'out');
+      const r = await importModel({ model: `${dir}/transformer/model.onnx`, out, components: dir, timestepScale: 1000 });
+      const F = FAMILIES.find((f) => f.family === family)!;
+      expect(r.textEncoders!.map((e) => e.length)).toEqual(F.lengths);
+      expect(r.textAssembly).toEqual(F.assembly);
+      const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+      expect(made.components.textEncoders[0].graph.inputs.input_ids.shape).toEqual([1, 10]);
+      const golden = `tools/golden/families/${family}-tiny`;
+      const index = (await readGoldenIndex(golden)) as Index;
+      const ref = index.reference;
+      const g = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, threads: 1,
+        ...(ref.embeddedGuidance !== undefined ? { embeddedGuidance: ref.embeddedGuidance } : {}) });
+      expect(maxDiff(g.image, await readGoldenTensor(index.graphs['reference']!.outputs['image']!, golden))).toBeLessThanOrEqual(1e-4);
+    }, 60_000);
+  }
+
+  it('a dynamic CLIP whose tokenizer states no length: IMPORT_UNSUPPORTED saying where to state it', async () => {
+    const dir = await dynamicCopy('sd3-3te', {});
+    const e = await importModel({ model: `${dir}/transformer/model.onnx`, out: join(dir, 'out'), components: dir, timestepScale: 1000 })
+      .then(() => null, (x: unknown) => x as Error);
+    expect(e).toMatchObject({ code: 'IMPORT_UNSUPPORTED' });
+    expect(e!.message).toMatch(/text_encoder\/model\.onnx has a dynamic length and tokenizer\/ states none \(tokenizer\.json truncation\.max_length, or tokenizer_config\.json model_max_length\)/);
+  });
+
+  it('one encoder (SD3 family) with dynamic axes: run at the transformer\'s length; the image equals PyTorch', async () => {
+    const dir = await mkdtemp(join(tmp, 'sd3-dyn-'));
+    await cp('tools/families/fixtures/sd3-tiny', dir, { recursive: true });
+    const file = join(dir, 'text_encoder', 'model.onnx');
+    const m = decodeModel(await readFile(file));
+    for (const v of [...m.graph!.input!, ...m.graph!.output!]) {
+      const dims = v.type!.tensorType!.shape!.dim!;
+      dims[0] = { dimParam: 'batch_size' };
+      if (dims.length >= 2 && v.name !== 'text_embeds') dims[1] = { dimParam: 'sequence_length' };
+    }
+    await writeFile(file, encodeModel(m));
+    const out = join(dir, 'out');
+    await importModel({ model: `${dir}/transformer/model.onnx`, out, components: dir, timestepScale: 1000 });
+    const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    expect(made.components.textEncoder.graph.inputs.input_ids.shape).toEqual([1, 8]);
+    expect(made.components.textEncoder.graph.outputs).toMatchObject({ last_hidden_state: { shape: [1, 8, 32] }, text_embeds: { shape: [1, 32] } });
+    const golden = 'tools/golden/families/sd3-tiny';
+    const index = (await readGoldenIndex(golden)) as Index;
+    const ref = index.reference;
+    const g = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, threads: 1 });
+    expect(maxDiff(g.image, await readGoldenTensor(index.graphs['reference']!.outputs['image']!, golden))).toBeLessThanOrEqual(1e-4);
+  }, 60_000);
 });

@@ -274,16 +274,18 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     encIn = (enc.graph!.input ?? []).filter((i) => !(enc.graph!.initializer ?? []).some((t) => t.name === i.name));
     const idsShape = encIn.length === 1 ? declaredShape(encIn[0]!) : [];
     const idsDtype = encIn.length === 1 ? ELEM_NAMES[elemType(encIn[0]!)] : undefined;
-    if (encIn.length !== 1 || idsShape.length !== 2 || idsShape[1] !== L || (idsDtype !== 'int32' && idsDtype !== 'int64')) {
+    // a dynamic sequence axis (diffusers / Optimum exports: [batch_size, sequence_length]) is run at the transformer's L
+    if (encIn.length !== 1 || idsShape.length !== 2 || (idsShape[1] !== L && typeof idsShape[1] === 'number') || (idsDtype !== 'int32' && idsDtype !== 'int64')) {
       throw fail('IMPORT_UNSUPPORTED', `text_encoder/model.onnx must take one input_ids [1, ${L}] int32/int64 (the transformer reads ${L} tokens)`,
         'Export the text encoder with a fixed length equal to the transformer\'s text length.');
     }
     encOut = (enc.graph!.output ?? []).find((q) => q.name === 'last_hidden_state') ?? enc.graph!.output![0]!;
-    encOutShape = declaredShape(encOut);
+    encOutShape = declaredShape(encOut).map((d, k) => (typeof d === 'number' ? d : k === 0 ? 1 : k === 1 ? L : d));
     // The pooled text embedding comes from the text encoder's second output [1, P], as CLIP's
     // (CLIPTextModel `pooler_output`, CLIPTextModelWithProjection `text_embeds`: its EOS token's state).
     if (roles.pooled) {
-      const cands = (enc.graph!.output ?? []).filter((q) => q !== encOut && JSON.stringify(declaredShape(q)) === JSON.stringify([1, P]));
+      const cands = (enc.graph!.output ?? []).filter((q) => q !== encOut && JSON.stringify(declaredShape(q).slice(1)) === JSON.stringify([P])
+        && [1, null].includes(typeof declaredShape(q)[0] === 'number' ? declaredShape(q)[0] as number : null));
       const preferred = cands.filter((q) => /pooler_output|text_embeds|pooled/.test(q.name ?? ''));
       encPooled = cands.length === 1 ? cands[0] : preferred.length === 1 ? preferred[0] : undefined;
       if (!encPooled) {
@@ -454,6 +456,16 @@ export interface TextAssemblyJson {
  *   (T5); pooled = their [1, Pi] outputs side by side (text_embeds), P1 + P2 = P.
  * null when there is no text_encoder_2/ (one encoder: the single-encoder path).
  */
+/** The length a tokenizer states: tokenizer.json's truncation / fixed padding, else tokenizer_config.json's model_max_length (≤ 4096). */
+async function tokenizerLength(comp: string, tokDir: string, tokBytes: Uint8Array): Promise<number | null> {
+  const tok = JSON.parse(new TextDecoder().decode(tokBytes)) as { truncation?: { max_length?: unknown }; padding?: { strategy?: { Fixed?: unknown } } };
+  const config = await readFile(join(comp, tokDir, 'tokenizer_config.json'), 'utf8').then((x) => JSON.parse(x) as { model_max_length?: unknown }, () => ({} as { model_max_length?: unknown }));
+  for (const v of [tok.truncation?.max_length, tok.padding?.strategy?.Fixed, config.model_max_length]) {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 4096) return v;
+  }
+  return null;
+}
+
 async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: number }): Promise<{ encoders: EncoderFiles[]; assembly: TextAssemblyJson } | null> {
   const exists = (f: string) => readFile(join(comp, f)).then(() => true, () => false);
   if (!(await exists('text_encoder_2/model.onnx'))) {
@@ -464,7 +476,7 @@ async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: nu
     return null;
   }
   const dirs = ['text_encoder', 'text_encoder_2', ...((await exists('text_encoder_3/model.onnx')) ? ['text_encoder_3'] : [])];
-  const infos: (Omit<EncoderFiles, 'outputs'> & { outs: { name: string; shape: number[] }[] })[] = [];
+  const infos: (Omit<EncoderFiles, 'outputs'> & { fixed: number | null; stated: number | null; outs: { name: string; shape: (number | string | null)[] }[] })[] = [];
   for (const [k, dir] of dirs.entries()) {
     const tokDir = k === 0 ? 'tokenizer' : `tokenizer_${k + 1}`;
     const bytes = await component(comp, `${dir}/model.onnx`);
@@ -479,16 +491,25 @@ async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: nu
     const ins = (g.input ?? []).filter((i) => !(g.initializer ?? []).some((q) => q.name === i.name));
     const shape = ins.length === 1 ? declaredShape(ins[0]!) : [];
     const dtype = ins.length === 1 ? ELEM_NAMES[elemType(ins[0]!)] : undefined;
-    if (ins.length !== 1 || shape.length !== 2 || typeof shape[1] !== 'number' || (dtype !== 'int32' && dtype !== 'int64')) {
+    if (ins.length !== 1 || shape.length !== 2 || ![1, null].includes(typeof shape[0] === 'number' ? shape[0] : null) || (dtype !== 'int32' && dtype !== 'int64')) {
       throw fail('IMPORT_UNSUPPORTED', `${dir}/model.onnx must take one input_ids [1, length] int32/int64 (got ${ins.map((i) => `${i.name} ${JSON.stringify(declaredShape(i))}`).join(', ')})`,
-        'Export each text encoder at batch 1 with a fixed length (its tokenizer pads to it).');
+        'Export each text encoder with input_ids alone (batch 1 or dynamic; a fixed length, or a dynamic one its tokenizer states).');
     }
-    const outs = (g.output ?? []).map((q) => ({ name: q.name!, shape: declaredShape(q).slice(1) }))
-      .filter((q) => q.shape.every((d) => typeof d === 'number' && d > 0)) as { name: string; shape: number[] }[];
-    infos.push({ dir, tokDir, bytes, tokBytes, padId: padIdOf(tokBytes), inputIds: ins[0]!.name!, idsElem: elemType(ins[0]!), length: shape[1] as number, outs });
+    // a dynamic length (diffusers / Optimum exports: [batch_size, sequence_length]) is resolved below: the transformer's
+    // text length for an encoder whose states are the context, else the tokenizer's own (CLIP: 77)
+    const fixed = typeof shape[1] === 'number' ? shape[1] : null;
+    const outs = (g.output ?? []).map((q) => ({ name: q.name!, shape: declaredShape(q).slice(1) }));
+    infos.push({ dir, tokDir, bytes, tokBytes, padId: padIdOf(tokBytes), inputIds: ins[0]!.name!, idsElem: elemType(ins[0]!), length: fixed ?? 0,
+      fixed, stated: fixed ?? await tokenizerLength(comp, tokDir, tokBytes), outs });
   }
-  const states = (k: number) => infos[k]!.outs.filter((q) => q.shape.length === 2 && q.shape[0] === infos[k]!.length);
-  const vectors = (k: number) => infos[k]!.outs.filter((q) => q.shape.length === 1);
+  const tokensOk = (k: number, d: number | string | null) => (infos[k]!.fixed === null ? typeof d !== 'number' : d === infos[k]!.fixed);
+  const numeric = (d: number | string | null): d is number => typeof d === 'number' && d > 0;
+  const states = (k: number) => infos[k]!.outs.filter((q) => q.shape.length === 2 && tokensOk(k, q.shape[0]!) && numeric(q.shape[1]!)) as
+    { name: string; shape: [number | string | null, number] }[];
+  const vectors = (k: number) => infos[k]!.outs.filter((q) => q.shape.length === 1 && numeric(q.shape[0]!)) as { name: string; shape: [number] }[];
+  /** An encoder's length where its export leaves it dynamic: its tokenizer's (CLIP: 77), or an error saying where to state it. */
+  const lengthOf = (k: number): number => infos[k]!.stated ?? unsupported(`${infos[k]!.dir}/model.onnx has a dynamic length and ${infos[k]!.tokDir}/ states none`
+    + ' (tokenizer.json truncation.max_length, or tokenizer_config.json model_max_length)');
   const named = <Q extends { name: string }>(list: Q[], re: RegExp) => (list.length === 1 ? list[0] : list.filter((q) => re.test(q.name))[0]);
   const last = (k: number) => states(k).find((q) => q.name === 'last_hidden_state') ?? (states(k).length === 1 ? states(k)[0] : undefined);
   const penultimate = (k: number) => {
@@ -496,7 +517,7 @@ async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: nu
     return hs.length >= 2 ? hs[hs.length - 2]!.q : last(k);
   };
   const pooledOf = (k: number, P: number) => named(vectors(k).filter((q) => q.shape[0] === P), /pooler_output|text_embeds|pooled/);
-  const described = infos.map((e) => `${e.dir} (input [1, ${e.length}]; outputs ${e.outs.map((q) => `${q.name} [1, ${q.shape.join(', ')}]`).join(', ')})`).join('; ');
+  const described = infos.map((e) => `${e.dir} (input [1, ${e.fixed ?? 'dynamic'}]; outputs ${e.outs.map((q) => `${q.name} [1, ${q.shape.join(', ')}]`).join(', ')})`).join('; ');
   const unsupported = (why: string): never => {
     throw fail('IMPORT_UNSUPPORTED', `the text encoders do not fit the transformer's text input [B, ${t.L}, ${t.Dt}]${t.P ? ` and pooled input [B, ${t.P}]` : ''}: ${why} — ${described}`,
       'Flux layout: one encoder (T5) emits [1, L, D] exactly as the transformer reads it and the other (CLIP) a [1, P] pooled vector; '
@@ -507,10 +528,12 @@ async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: nu
   // Flux: one encoder's own states are the context, the other gives the pooled vector
   if (infos.length === 2) {
     for (const [c, q] of [[1, 0], [0, 1]] as const) {
-      const ctx = states(c).filter((s) => s.shape[0] === t.L && s.shape[1] === t.Dt);
+      const ctx = states(c).filter((s) => (s.shape[0] === t.L || infos[c]!.fixed === null) && s.shape[1] === t.Dt);
       const out = ctx.find((s) => s.name === 'last_hidden_state') ?? ctx[0];
       const pooled = t.P ? pooledOf(q, t.P) : undefined;
       if (out && pooled) {
+        infos[c]!.length = t.L;
+        infos[q]!.length = lengthOf(q);
         assembly = { context: [{ features: [{ encoder: c, output: out.name }] }], pooled: [{ encoder: q, output: pooled.name }] };
         break;
       }
@@ -520,15 +543,18 @@ async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: nu
     // SD3: CLIP-L | CLIP-G (penultimate states), padded to the transformer's width, (+ T5 along the tokens)
     const [a, b] = [penultimate(0), penultimate(1)];
     if (!a || !b) unsupported('text_encoder/ and text_encoder_2/ need a [1, length, width] output each (hidden_states.N or last_hidden_state)');
+    infos[0]!.length = lengthOf(0);
+    infos[1]!.length = lengthOf(1);
     if (infos[0]!.length !== infos[1]!.length) unsupported(`text_encoder/ and text_encoder_2/ read ${infos[0]!.length} and ${infos[1]!.length} tokens (SD3's CLIP pair shares one length)`);
     const width = a!.shape[1]! + b!.shape[1]!;
     if (width > t.Dt) unsupported(`the CLIP pair's widths ${a!.shape[1]} + ${b!.shape[1]} = ${width} exceed the transformer's text width ${t.Dt}`);
     const context: TextAssemblyJson['context'] = [{ features: [{ encoder: 0, output: a!.name }, { encoder: 1, output: b!.name }], ...(width < t.Dt ? { padTo: t.Dt } : {}) }];
     const Lc = infos[0]!.length;
     if (infos.length === 3) {
-      const t5 = states(2).filter((s) => s.shape[0] === t.L - Lc && s.shape[1] === t.Dt);
+      const t5 = states(2).filter((s) => (s.shape[0] === t.L - Lc || infos[2]!.fixed === null) && s.shape[1] === t.Dt);
       const out = t5.find((s) => s.name === 'last_hidden_state') ?? t5[0];
-      if (!out) unsupported(`text_encoder_3/ needs a [1, ${t.L - Lc}, ${t.Dt}] output (the transformer reads ${t.L} tokens, the CLIP pair ${Lc})`);
+      if (!out || t.L - Lc < 1) unsupported(`text_encoder_3/ needs a [1, ${t.L - Lc}, ${t.Dt}] output (the transformer reads ${t.L} tokens, the CLIP pair ${Lc})`);
+      infos[2]!.length = t.L - Lc;
       context.push({ features: [{ encoder: 2, output: out!.name }] });
     } else if (Lc !== t.L) {
       unsupported(`the CLIP pair reads ${Lc} tokens, the transformer ${t.L}`);
@@ -544,8 +570,14 @@ async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: nu
     }
     assembly = { context, ...(pooled ? { pooled } : {}) };
   }
-  // the manifest declares every output (the session's names must be the manifest's); the assembly names the ones read
-  return { encoders: infos.map((e) => ({ ...e, outputs: e.outs })), assembly };
+  // the manifest declares every output (the session's names must be the manifest's); the assembly names the ones read.
+  // Dynamic axes become the sizes the runtime feeds: batch 1, the encoder's length.
+  const encoders = infos.map((e) => ({ ...e, outputs: e.outs.map((q) => {
+    const shape = q.shape.map((d, k) => (typeof d === 'number' ? d : q.shape.length === 2 && k === 0 ? e.length : d));
+    if (!shape.every(numeric)) unsupported(`${e.dir}/model.onnx: output ${q.name} [1, ${q.shape.join(', ')}] has an axis other than batch and length left dynamic`);
+    return { name: q.name, shape: shape as number[] };
+  }) }));
+  return { encoders, assembly };
 }
 
 /** What the VAE decoder reads: (latent / scaling + shift) · std_c + mean_c per channel (std 1, mean 0 when absent). */
