@@ -10,7 +10,7 @@ test('the bench page times ertacache and a budgeted uniform run against none on 
   await page.goto('/src/bench/browser/bench.html');
   await page.waitForFunction(() => 'ertaBench' in globalThis);
   const cfg: BrowserBenchConfig = {
-    manifestUrl: MODEL_URL, provider: 'wasm', steps: 8, repeats: 2, warmup: 'first-case',
+    manifestUrl: MODEL_URL, provider: 'wasm', steps: 8, repeats: 2, warmup: 'first-case', wasmThreads: 1,
     cases: [{ policy: 'ertacache', kind: 'ertacache', budget: 5 }, { policy: 'uniform', kind: 'uniform', budget: 5 }],
   };
   const res = await page.evaluate((c) => (globalThis as unknown as {
@@ -18,6 +18,8 @@ test('the bench page times ertacache and a budgeted uniform run against none on 
   }).ertaBench.run(c), cfg);
 
   expect(res.provider.used).toBe('wasm');
+  // the bench's one WASM thread (the client's wasmThreads), though the page is cross-origin isolated
+  expect(res.provider).toMatchObject({ threads: 1, crossOriginIsolated: true });
   expect(res.steps).toBe(8);
   expect(res.rows.map((r) => [r.policy, r.budget, r.computedSteps, r.pairs])).toEqual([['ertacache', 5, 5, 2], ['uniform', 5, 5, 2]]);
   for (const r of res.rows) {

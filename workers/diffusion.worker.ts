@@ -19,8 +19,9 @@ installRuntimeErrors(transferHandlers);
 // The package's client sends the files beside its own modules instead (useOrtFiles).
 let ortFiles: OrtFiles = new URL('../ort/', self.location.href).href;
 let ortBuild: OrtBuildRequest = 'auto';
+let wasmThreads: number | undefined;
 
-const runtime = createRuntime(createWebBackend({ wasmPaths: () => ortFiles, ortBuild: () => ortBuild }), {
+const runtime = createRuntime(createWebBackend({ wasmPaths: () => ortFiles, ortBuild: () => ortBuild, wasmThreads: () => wasmThreads }), {
   transfer, // frames and final images move to the page instead of being copied
   baseUrl: self.location.origin + '/',
   plans: idbPlanStore(), // calibrate()'s plans, kept beside the model files
@@ -28,9 +29,10 @@ const runtime = createRuntime(createWebBackend({ wasmPaths: () => ortFiles, ortB
 
 const api: WorkerApi = {
   ...runtime,
-  async useOrtFiles(files: OrtFiles | null, build: OrtBuildRequest = 'auto') {
+  async useOrtFiles(files: OrtFiles | null, build: OrtBuildRequest = 'auto', threads?: number) {
     if (files !== null) ortFiles = files;
     ortBuild = build === 'asyncify' ? 'asyncify' : 'auto';
+    wasmThreads = Number.isInteger(threads) && threads! >= 1 && threads! <= 16 ? threads : undefined; // the client checked it
   },
 };
 

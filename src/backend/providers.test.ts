@@ -22,6 +22,12 @@ describe('chooseProvider', () => {
     expect(chooseThreads(withoutGpu)).toMatchObject({ threads: 1, note: expect.stringContaining('cross-origin isolated') });
   });
 
+  it('takes the requested thread count (the client\'s wasmThreads) where threads are possible', () => {
+    expect(chooseThreads(withGpu, 1)).toEqual({ threads: 1, note: null });
+    expect(chooseThreads(withGpu, 6)).toEqual({ threads: 6, note: null });
+    expect(chooseThreads(withoutGpu, 2)).toMatchObject({ threads: 1, note: expect.stringContaining('cross-origin isolated') });
+  });
+
   it('probes a scope without navigator.gpu or without an adapter', async () => {
     const none = await probeCapabilities({ navigator: {} });
     expect(none.webgpu).toMatchObject({ ok: false, reason: expect.stringContaining('navigator.gpu') });

@@ -95,14 +95,16 @@ export interface ThreadChoice {
  * WASM threads need SharedArrayBuffer, which browsers only give cross-origin-isolated pages
  * (COOP: same-origin + COEP: require-corp). Embedding pages often are not, so single-threaded
  * is the normal case there and is said, not hidden. Capped at 4: more threads rarely help a
- * small model and they compete with the page.
+ * small model and they compete with the page. `requested` (the client's `wasmThreads`) replaces
+ * that default where threads are possible.
  */
-export function chooseThreads(caps: Capabilities): ThreadChoice {
+export function chooseThreads(caps: Capabilities, requested?: number): ThreadChoice {
   if (!caps.crossOriginIsolated) {
     return {
       threads: 1,
       note: 'the page is not cross-origin isolated (COOP/COEP headers), so WASM runs single-threaded',
     };
   }
+  if (requested !== undefined) return { threads: requested, note: null };
   return { threads: Math.max(1, Math.min(4, caps.hardwareConcurrency)), note: null };
 }

@@ -46,6 +46,8 @@ export interface WebBackendOptions {
   wasmPaths?: OrtFiles | (() => OrtFiles);
   /** 'auto' (default): ORT's JSPI build where the browser has JSPI; 'asyncify': never (or a function, read like wasmPaths). */
   ortBuild?: OrtBuildRequest | (() => OrtBuildRequest);
+  /** WASM threads (1–16) instead of min(4, cores); read when ORT starts, like wasmPaths. Default: that choice. */
+  wasmThreads?: number | (() => number | undefined);
   fetch?: FetchFn;
   store?: KeyValueStore;
   scope?: ProbeScope;
@@ -72,9 +74,10 @@ async function importOrt(build: OrtBuild): Promise<OrtModule> {
  * ORT reads env.wasm once, when its WASM module starts (the first session), so the thread count
  * is fixed for the worker's lifetime; a later load reports the same configuration.
  */
-async function startOrt(caps: Capabilities, build: OrtBuild, files: OrtFilePair, notes: string[] = []): Promise<OrtRuntime> {
+async function startOrt(caps: Capabilities, build: OrtBuild, files: OrtFilePair, notes: string[] = [],
+  wasmThreads?: number): Promise<OrtRuntime> {
   const ort = await importOrt(build);
-  const { threads, note } = chooseThreads(caps);
+  const { threads, note } = chooseThreads(caps, wasmThreads);
   ort.env.wasm.wasmPaths = files;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false; // a proxy worker cannot hand GPU tensors back
@@ -195,6 +198,7 @@ function buildModel(rt: OrtRuntime, manifest: ModelManifest, mode: GraphMode, op
 
 export function createWebBackend(options: WebBackendOptions = {}): RuntimeBackend<WebTensor> {
   const wasmPaths = options.wasmPaths ?? '/ort/';
+  const threadsWanted = () => (typeof options.wasmThreads === 'function' ? options.wasmThreads() : options.wasmThreads);
   let rt: OrtRuntime | null = null;
   let started = false; // a session was created: ORT's build is fixed for this worker
   const records = () => options.large?.records ?? idbRecordStore();
@@ -260,7 +264,7 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
       if (!rt) {
         const ask = typeof options.ortBuild === 'function' ? options.ortBuild() : options.ortBuild ?? 'auto';
         const build = chooseOrtBuild(files, ask, hasJspi());
-        rt = await startOrt(caps, build, ortFileUrls(files, base, build));
+        rt = await startOrt(caps, build, ortFileUrls(files, base, build), [], threadsWanted());
       }
       try {
         const model = await openWith(rt, caps, manifest, mode, graphs, request);
@@ -274,7 +278,7 @@ export function createWebBackend(options: WebBackendOptions = {}): RuntimeBacken
         const fallback = ortFileUrls(files, base, 'asyncify');
         if (await probeOrtFiles(fallback, options.fetch) !== null) throw e;
         rt = await startOrt(caps, 'asyncify', fallback, [`ONNX Runtime's JSPI build is not deployed (${describe(e)}); `
-          + 'the asyncify build reads whole external-data shards into memory while a session is created']);
+          + 'the asyncify build reads whole external-data shards into memory while a session is created'], threadsWanted());
         const model = await openWith(rt, caps, manifest, mode, graphs, request);
         started = true;
         return model;

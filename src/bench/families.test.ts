@@ -34,7 +34,7 @@ describe('timedRequest', () => {
 describe('familiesMarkdown', () => {
   it('one row per family and engine with step and reuse cost, measured and ideal speedup', () => {
     const speed: SpeedRow = { policy: 'ertacache', budget: 10, computedSteps: 10, msNone: 2000, msPolicy: 1250, speedup: 1.6,
-      reuseCost: 0.05, idealSpeedup: 1.9, efficiency: 0.842 };
+      reuseCost: 0.05, reuseCostMedian: 0.05, idealSpeedup: 1.9, efficiency: 0.842 };
     const md = familiesMarkdown({
       date: '2026-12-02', command: 'npm run bench:families', machine: '2 × CPU',
       rows: [{ family: 'dit', size: 'medium', engine: 'node', threads: 1, steps: 20, budget: 10, params: null, stepMs: 100, reuseMs: 5, speed }],

@@ -80,7 +80,7 @@ export interface ScalingRow extends DiTShape {
   speedup: number; // msNone / msPolicy, interleaved
   idealSpeedup: number; // steps / (computed + reused × reuseCost)
   efficiency: number; // speedup / idealSpeedup
-  reuseCost: number; // median reuse step / median compute step
+  reuseCost: number; // reuse-step / compute-step cost (src/bench/speed.ts reuseCostOf)
   calibrationMs: number; // calibrateModel on one seed × one label, no error evaluation
   exportMs: number | null; // null: a cached export was reused
 }

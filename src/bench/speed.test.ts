@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SampleStats } from '../core/types.ts';
-import { measureInterleaved, type TimedRun } from './speed.ts';
+import { measureInterleaved, reuseCostOf, speedRow, type TimedRun } from './speed.ts';
 
 const stats = (computed: number): SampleStats => ({
   steps: 10, computedSteps: computed, reusedSteps: 10 - computed, stepMs: [], totalMs: 0, readbacks: 0, decisions: [],
@@ -23,5 +23,34 @@ describe('measureInterleaved', () => {
     expect(calls).toEqual(['n0', 'p0', 'n1', 'p1', 'p2', 'n2', 'n3', 'p3', 'p4', 'n4']);
     expect(row!.msNone).toBe(row!.msPolicy);
     expect(row!.speedup).toBe(1);
+  });
+});
+
+const run = (stepMs: number[], decisions: ('compute' | 'reuse')[]): SampleStats => ({
+  steps: stepMs.length, computedSteps: decisions.filter((d) => d === 'compute').length,
+  reusedSteps: decisions.filter((d) => d === 'reuse').length, stepMs, totalMs: stepMs.reduce((a, b) => a + b, 0), readbacks: 0, decisions,
+});
+
+describe('reuseCostOf / speedRow', () => {
+  // 10 steps: 4 computed at 10 ms, 6 reused at 1 ms, one of which a GC pause made 7 ms. The wall
+  // clock pays the pause: the run takes 40 + 12 = 52 ms, so a reused step costs 2 ms on average.
+  const decisions = ['compute', 'reuse', 'compute', 'reuse', 'reuse', 'compute', 'reuse', 'reuse', 'reuse', 'compute'] as const;
+  const steps = [10, 1, 10, 7, 1, 10, 1, 1, 1, 10];
+
+  it('is the ratio of mean step costs, which the wall clock pays, where per-step medians drop the slow reused step', () => {
+    expect(reuseCostOf([run(steps, [...decisions])])).toBeCloseTo(2 / 10, 12);
+    const row = speedRow('p', 4, 10, [100], [52], [run(steps, [...decisions])]);
+    expect(row.reuseCostMedian).toBeCloseTo(1 / 10, 12); // the old estimate
+    expect(row.reuseCost).toBeCloseTo(0.2, 12);
+    // none: 10 steps at 10 ms = 100 ms; the policy's run: 52 ms → 1.923×, exactly the ideal 10 / (4 + 6·0.2)
+    expect(row.idealSpeedup).toBeCloseTo(10 / 5.2, 12);
+    expect(row.efficiency).toBeCloseTo(1, 12);
+  });
+
+  it('takes the median over runs, so one disturbed run does not move it', () => {
+    const calm = run([10, 1, 10, 1], ['compute', 'reuse', 'compute', 'reuse']);
+    const noisy = run([10, 21, 10, 1], ['compute', 'reuse', 'compute', 'reuse']);
+    expect(reuseCostOf([calm, noisy, calm])).toBeCloseTo(0.1, 12);
+    expect(reuseCostOf([run([10, 10], ['compute', 'compute'])])).toBe(0); // nothing reused
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { browserRuns, manifestUrlFor } from './browser-bench.ts';
+import { browserRuns, manifestUrlFor, QUICK_WASM_PAIRS } from './browser-bench.ts';
 
 const plan = (kind: string, steps: number, budget: number, extra: object = {}) => ({ file: `${kind}-${steps}-${budget}.json`, kind, steps, budget, ...extra });
 const manifest = {
@@ -16,6 +16,7 @@ describe('browserRuns', () => {
     const [wasm, webgpu] = browserRuns(manifest, [34, 25, 17], false, 5, 'teacache');
     expect(wasm!.provider).toBe('wasm');
     expect(wasm!.steps).toBe(50);
+    expect(wasm).toMatchObject({ repeats: 5, wasmThreads: 1 });
     expect(wasm!.cases.map((c) => `${c.kind}@${c.budget}`)).toEqual([34, 25, 17].flatMap((b) =>
       ['uniform', 'teacache', 'magcache', 'taylorseer', 'taylorseer-2', 'ertacache', 'ertacache-forecast'].map((k) => `${k}@${b}`)));
     expect(webgpu).toMatchObject({ provider: 'webgpu', steps: 8, repeats: 3, warmup: 'first-case' });
@@ -27,6 +28,11 @@ describe('browserRuns', () => {
     expect(runs[0]!.cases.map((c) => c.budget)).toEqual(new Array(7).fill(25));
     expect(runs[1]!.cases.map((c) => c.kind)).toEqual(['ertacache', 'ertacache-forecast']);
     expect(runs[1]!.repeats).toBe(1);
+    // enough WASM pairs for a median (2 scattered measured/ideal over 0.72–1.22), an even number so
+    // each order of a pair comes first equally often, on one WASM thread
+    expect(runs[0]).toMatchObject({ repeats: QUICK_WASM_PAIRS, wasmThreads: 1 });
+    expect(QUICK_WASM_PAIRS % 2).toBe(0);
+    expect(QUICK_WASM_PAIRS).toBeGreaterThanOrEqual(8);
   });
 
   it('--steps 8: WASM at 8 steps on the 8-step plans; no shorter plan, so no WebGPU run', () => {

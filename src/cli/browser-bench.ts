@@ -19,6 +19,8 @@ export interface BrowserRun {
   cases: BrowserCase[];
   repeats: number;
   warmup: 'every-case' | 'first-case';
+  /** The worker's WASM threads (default min(4, cores)). */
+  wasmThreads?: number;
 }
 
 export interface BrowserBenchOutcome {
@@ -71,13 +73,27 @@ export async function runBrowserBench(modelDir: string, runs: BrowserRun[], log:
   }
 }
 
+/**
+ * Timed pairs per case of the WASM run with --quick. Two pairs (the old setting) scattered
+ * measured/ideal over 0.72–1.22; a median needs more.
+ */
+export const QUICK_WASM_PAIRS = 10;
+
+/**
+ * WASM threads of the timed worker: one. With ORT's default (min(4, cores)) on a 2-core machine the
+ * worker's threads fight the page, Chromium's own processes, Vite and Playwright for the cores, and
+ * a run's time depends on who wins; one thread leaves a core for the rest, as the Node bench's one
+ * intra-op thread does.
+ */
+export const BENCH_WASM_THREADS = 1;
+
 /** The policy kinds timed in Chromium: ERTACache, its forecast and the peers a user would pick instead. */
 const BROWSER_KINDS = [...PEERS, 'ertacache', 'ertacache-forecast'];
 const NO_PLAN = ['uniform', 'taylorseer', 'taylorseer-2'];
 
 /**
  * What Chromium runs. WASM: `steps` (default: the model's) at the bench's budgets (only 25, or
- * the middle one, with --quick). WebGPU on SwiftShader runs ~10× slower than WASM, so it uses the
+ * the middle one, with --quick, QUICK_WASM_PAIRS pairs), on BENCH_WASM_THREADS threads. WebGPU on SwiftShader runs ~10× slower than WASM, so it uses the
  * shortest step count below `steps` the manifest has an ertacache plan for (8 steps here), warms up once, and
  * times ertacache against `bestPeer` (ertacache alone with --quick).
  */
@@ -87,7 +103,7 @@ export function browserRuns(m: Pick<ModelManifest, 'plans' | 'scheduler'>, budge
     NO_PLAN.includes(kind) || m.plans.some((p) => p.kind === planKindFor(kind) && p.steps === steps && p.budget === budget && (p.space ?? 'output') === 'output' && (p.phi ?? 'paper') === 'paper');
   const wasmBudgets = quick ? [headlineBudget(budgets)!] : budgets;
   const runs: BrowserRun[] = [{
-    provider: 'wasm', steps, repeats: quick ? 2 : repeats, warmup: 'every-case',
+    provider: 'wasm', steps, repeats: quick ? QUICK_WASM_PAIRS : repeats, warmup: 'every-case', wasmThreads: BENCH_WASM_THREADS,
     cases: wasmBudgets.flatMap((budget) => BROWSER_KINDS.filter((k) => has(k, steps, budget)).map((kind) => ({ policy: kind, kind, budget }))),
   }];
   const short = m.plans.filter((p) => p.kind === 'ertacache' && p.steps < steps && p.budget !== undefined)

@@ -11,6 +11,7 @@ import {
   type ModelStorageApi, type RuntimeApi,
 } from '../runtime/api.ts';
 import type { WorkerApi } from '../runtime/worker-api.ts';
+import { checkWasmThreads } from '../runtime/check-args.ts';
 import { createDiffusionWorker, defaultOrtFiles } from './worker-files.ts';
 
 export { createDiffusionWorker };
@@ -39,6 +40,12 @@ export interface RuntimeClientOptions {
    * memory while a session is created).
    */
   ortBuild?: 'auto' | 'asyncify';
+  /**
+   * WASM threads of the worker's ONNX Runtime, an integer 1–16 (default: min(4, cores)). Fixed for
+   * the worker's lifetime when its first model loads; only a cross-origin-isolated page gets more
+   * than 1. 1 keeps a generation off the page's other cores (the bench uses it on small machines).
+   */
+  wasmThreads?: number;
 }
 
 /**
@@ -85,13 +92,16 @@ const callback = <F>(fn: F | undefined): F | undefined => (typeof fn === 'functi
  */
 export function createRuntimeClient(options: RuntimeClientOptions | Worker = {}): RuntimeClient {
   const o: RuntimeClientOptions = 'postMessage' in options ? { worker: options } : options;
+  const wasmThreads = checkWasmThreads(o.wasmThreads);
   const worker = o.worker ?? createDiffusionWorker();
   installRuntimeErrors(transferHandlers);
   const remote: Remote<WorkerApi> = wrap<WorkerApi>(worker);
   const ortFiles = o.ortBaseUrl !== undefined ? absolute(String(o.ortBaseUrl)) : defaultOrtFiles();
   // Sent before any load (Comlink keeps the order); a failure shows up as load()'s error.
   const ortBuild = o.ortBuild === 'asyncify' ? 'asyncify' : 'auto';
-  if (ortFiles !== null || ortBuild !== 'auto') remote.useOrtFiles(ortFiles, ortBuild).catch(() => undefined);
+  if (ortFiles !== null || ortBuild !== 'auto' || wasmThreads !== undefined) {
+    remote.useOrtFiles(ortFiles, ortBuild, wasmThreads).catch(() => undefined);
+  }
   return {
     load: (url: string, options?: LoadOptions, onProgress?: (e: LoadEvent) => void): Promise<ModelInfo> =>
       cloneable(() => remote.load(absolute(url), options, callback(onProgress))),

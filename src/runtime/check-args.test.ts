@@ -2,7 +2,7 @@
 // documented no-ops stay no-ops; what the element, demo and bench send passes.
 
 import { describe, expect, it } from 'vitest';
-import { checkGenerateRequest, checkJobId, checkLoadOptions, checkManifestUrl } from './check-args.ts';
+import { checkGenerateRequest, checkJobId, checkLoadOptions, checkManifestUrl, checkWasmThreads } from './check-args.ts';
 
 const codeOf = (f: () => unknown): string => {
   try {
@@ -19,6 +19,17 @@ describe('checkManifestUrl', () => {
     expect(checkManifestUrl('models/m/manifest.json', 'https://x.test/app/')).toBe('https://x.test/app/models/m/manifest.json');
     for (const bad of [undefined, 42, '', '  ', 'data:application/json,{}', 'javascript:alert(1)', 'file:///etc/passwd']) {
       expect(codeOf(() => checkManifestUrl(bad, 'https://x.test/'))).toBe('BAD_INPUT');
+    }
+  });
+});
+
+describe('checkWasmThreads', () => {
+  it('passes 1–16 and leaving it out; anything else is BAD_INPUT with a hint', () => {
+    expect(checkWasmThreads(undefined)).toBeUndefined();
+    expect(checkWasmThreads(1)).toBe(1);
+    expect(checkWasmThreads(16)).toBe(16);
+    for (const v of [0, 17, 1.5, '2', null, NaN]) {
+      expect(() => checkWasmThreads(v)).toThrow(expect.objectContaining({ code: 'BAD_INPUT', hint: expect.stringContaining('1 to 16') }));
     }
   });
 });

@@ -81,6 +81,13 @@ export function checkManifestUrl(url: unknown, base: string | undefined): string
   return resolved.href;
 }
 
+/** The client's wasmThreads option, checked where the page passes it (a BAD_INPUT, not a worker failure). */
+export function checkWasmThreads(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 16) return v;
+  throw bad(`wasmThreads is ${shown(v)}`, 'use an integer from 1 to 16, or leave it out for min(4, cores)');
+}
+
 export const LOAD_OPTION_KEYS = ['provider', 'graphs', 'cache', 'chunkBytes'] as const;
 
 export function checkLoadOptions(options: unknown): LoadOptions {

@@ -7,8 +7,8 @@ import type { CalibrationApi, ModelStorageApi, RuntimeApi } from './api.ts';
 
 export interface WorkerApi extends RuntimeApi, ModelStorageApi, CalibrationApi {
   /**
-   * Where ORT's .wasm/.mjs are (null: where the worker looks by default), and which build to run.
-   * Takes effect if called before the first load().
+   * Where ORT's .wasm/.mjs are (null: where the worker looks by default), which build to run,
+   * and how many WASM threads (undefined: min(4, cores)). Takes effect if called before the first load().
    */
-  useOrtFiles(files: OrtFiles | null, build?: OrtBuildRequest): Promise<void>;
+  useOrtFiles(files: OrtFiles | null, build?: OrtBuildRequest, wasmThreads?: number): Promise<void>;
 }

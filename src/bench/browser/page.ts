@@ -24,6 +24,8 @@ export interface BrowserBenchConfig {
   cases: BrowserCase[];
   repeats: number;
   warmup: 'every-case' | 'first-case';
+  /** The worker's WASM threads (the client's wasmThreads); default min(4, cores). */
+  wasmThreads?: number;
 }
 
 export interface BrowserSpeedRow extends SpeedRow {
@@ -44,7 +46,7 @@ export interface BrowserBenchResult {
 }
 
 async function runBench(cfg: BrowserBenchConfig): Promise<BrowserBenchResult> {
-  const client = createRuntimeClient();
+  const client = createRuntimeClient(cfg.wasmThreads === undefined ? {} : { wasmThreads: cfg.wasmThreads });
   try {
     const info = await client.load(cfg.manifestUrl, { provider: cfg.provider });
     const { height: h, width: w } = info.image; // = the latent for models without a VAE
