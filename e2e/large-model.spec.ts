@@ -107,8 +107,16 @@ test('a sharded model downloads in chunks, survives a drop and a reload, then lo
   const resumedFrom = Number(/bytes=(\d+)-/.exec(shardRequests[0]!.range!)![1]);
   expect(shardRequests[0]!.path).toBe(shards[0]!.path);
   expect(resumedFrom).toBe(Math.floor(200_000 / CHUNK) * CHUNK); // 3 chunks were kept across the reload
-  // Every shard byte arrived once, plus at most one partial chunk per interruption.
-  expect(shardBytesSent - totalShardBytes(), JSON.stringify(seen)).toBeLessThan(2 * CHUNK);
+  // Every shard byte arrived once, plus what the interrupted responses carried beyond the chunks
+  // stored from them: at most a partial chunk of the stalled one (the worker had 500 ms to store
+  // its chunks), and of the dropped one whatever was still in the browser's buffers when the
+  // connection died (lost with it: up to all 300 KB on a loaded machine, however many chunks).
+  expect(shardBytesSent - totalShardBytes(), JSON.stringify(seen)).toBeLessThan(CHUNK + 300_000);
+  // A retried request never goes back: it starts at or after the previous one for the same shard.
+  for (const shard of shards) {
+    const starts = shardRequests.filter((s) => s.path === shard.path).map((s) => Number(/bytes=(\d+)-/.exec(s.range ?? '')?.[1] ?? 0));
+    expect(starts, shard.path).toEqual([...starts].sort((a, b) => a - b));
+  }
   expect(shardRequests.filter((s) => s.range !== 'bytes=0-').length).toBeGreaterThanOrEqual(2);
   expect(info.downloadedBytes).toBeGreaterThan(totalShardBytes() - 3 * CHUNK);
 

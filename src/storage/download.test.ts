@@ -92,7 +92,42 @@ describe('downloadFile', () => {
     // Re-fetched only the partial chunk of each drop: less than one chunk per drop.
     expect(logs['/a.bin']!.sent - FILE.byteLength).toBeLessThan(2 * CHUNK);
     expect(progress.at(-1)).toBe(FILE.byteLength);
+    // Never backwards (the partial chunk lost with a drop holds the count until passed again), and
+    // at least one event per stored chunk, however the bytes were split into reads.
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(new Set(progress).size).toBeGreaterThanOrEqual(Math.ceil(FILE.byteLength / CHUNK));
     expect((await records.get(recordKey(spec('/a.bin'))))!.verified).toBe(true);
+  });
+
+  it('byte progress never goes back across a drop, and comes per stored chunk even when one read brings many', async () => {
+    // A fetch whose bodies arrive as the test says: the first response as one 300 KB piece, then
+    // the connection fails; the retry in 10 KB pieces. Then a whole file as one piece.
+    const fetchFn = (pieces: (start: number) => number[] | 'drop') => async (_u: string, init?: RequestInit) => {
+      const start = Number(/bytes=(\d+)-/.exec(new Headers(init?.headers).get('range') ?? '')?.[1] ?? 0);
+      const plan = pieces(start);
+      const body = new ReadableStream<Uint8Array>({ start(c) {
+        if (plan === 'drop') {
+          c.enqueue(FILE.slice(start, start + 300_000));
+          c.error(new TypeError('network error'));
+          return;
+        }
+        let at = start;
+        for (const n of plan) { c.enqueue(FILE.slice(at, at + n)); at += n; }
+        c.close();
+      } });
+      return new Response(body, { status: 206, headers: { 'content-range': `bytes ${start}-${FILE.byteLength - 1}/${FILE.byteLength}` } });
+    };
+    const tens = (start: number) => Array.from({ length: Math.ceil((FILE.byteLength - start) / 10_000) }, (_, k) => Math.min(10_000, FILE.byteLength - start - k * 10_000));
+    const progress: number[] = [];
+    let first = true;
+    await downloadFile(spec('/p.bin'), { store: memoryChunkStore(), records: memoryRecordStore(), chunkBytes: CHUNK, onProgress: (l) => progress.push(l),
+      fetch: fetchFn((start) => (first ? ((first = false), 'drop') : tens(start))) });
+    expect(progress).toContain(300_000);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    const whole: number[] = [];
+    await downloadFile(spec('/q.bin'), { store: memoryChunkStore(), records: memoryRecordStore(), chunkBytes: CHUNK, onProgress: (l) => whole.push(l),
+      fetch: fetchFn((start) => [FILE.byteLength - start]) });
+    expect(new Set(whole).size).toBe(Math.ceil(FILE.byteLength / CHUNK));
   });
 
   it('resumes after a "reload" (a new call over the same storage) from the stored chunks; the third load makes no request', async () => {

@@ -172,7 +172,7 @@ async function writeChunk(store: ChunkStore, r: FileRecord, index: number, buf: 
 }
 
 /** One request from the first missing chunk; stores complete chunks; returns bytes received. */
-async function fetchRest(spec: DownloadSpec, r: FileRecord, deps: DownloadDeps): Promise<number> {
+async function fetchRest(spec: DownloadSpec, r: FileRecord, deps: DownloadDeps, progress: (loaded: number) => void): Promise<number> {
   const n = chunkCount(r.bytes, r.chunkBytes);
   const done = new Set(r.done);
   const first = [...Array(n).keys()].find((k) => !done.has(k))!;
@@ -233,13 +233,14 @@ async function fetchRest(spec: DownloadSpec, r: FileRecord, deps: DownloadDeps):
             throw e;
           }
           done.add(index);
+          progress(storedBytes(r)); // per stored chunk too: one read may bring many chunks
         }
         index += 1;
         fill = 0;
         if (index < n) buf = new Uint8Array(size(index));
       }
     }
-    deps.onProgress?.(Math.min(r.bytes, storedBytes(r) + fill), r.bytes);
+    progress(Math.min(r.bytes, storedBytes(r) + fill));
   }
   return received;
 }
@@ -268,12 +269,20 @@ export async function downloadFile(spec: DownloadSpec, deps: DownloadDeps): Prom
     r.done = [];
     r.verified = false;
   }
+  // Byte progress never goes back: the part of a chunk received before a dropped connection is
+  // fetched again, and the count holds at its mark until the new bytes pass it.
+  let mark = -1;
+  const progress = (loaded: number) => {
+    if (loaded <= mark) return;
+    mark = loaded;
+    deps.onProgress?.(loaded, r.bytes);
+  };
   let downloaded = 0;
   let failures = 0;
   const retries = deps.retries ?? 3;
   while (r.done.length < n) {
     try {
-      downloaded += await fetchRest(spec, r, deps);
+      downloaded += await fetchRest(spec, r, deps, progress);
     } catch (e) {
       const retriable = (e as { retriable?: boolean }).retriable === true;
       downloaded += (e as { received?: number }).received ?? 0;
