@@ -167,6 +167,10 @@ describe('multi-encoder prompts: the LRU, truncation, calibration', () => {
         `prompt "${long.slice(0, 40)}…" has 14 tokens for text encoder 2 of 3; it reads 10, the rest is ignored there`,
         `prompt "${long.slice(0, 40)}…" has 13 tokens for text encoder 3 of 3; it reads 8, the rest is ignored there`,
       ]);
+      // cut as diffusers' tokenizers cut (truncation=True): the words, not the template's tokens: CLIP still ends with
+      // <|endoftext|> (id 1, where it pools), T5 with </s> (id 1)
+      const ids = Array.from(m.tokenizer!.tokenize(long).ids);
+      expect([ids[0], ids[9], ids[19], ids[27]]).toEqual([0, 1, 1, 1]);
       const g = await generate({ model: MODEL, prompt: 'a big red apple with a shiny leaf', seed: 1, steps: 2, threads: 1 });
       expect(g.report.warnings.filter((w) => /text encoder 1 of 3/.test(w))).toEqual([]); // 9 CLIP tokens: fits
       expect(g.report.warnings.filter((w) => /text encoder 3 of 3/.test(w))).toHaveLength(1); // 9 T5 tokens: cut at 8

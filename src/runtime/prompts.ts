@@ -41,7 +41,7 @@ export function createPromptTokenizer(json: unknown, maxLength: number, padId: n
       checkPrompt(text, 'prompt');
       const all = tok.encode(text, { add_special_tokens: true }).ids;
       const ids = new Int32Array(maxLength).fill(padId);
-      ids.set(all.slice(0, maxLength));
+      ids.set(all.length <= maxLength ? all : truncate(all, tok.encode(text, { add_special_tokens: false }).ids, maxLength));
       return { ids, length: all.length };
     },
   };
@@ -69,6 +69,23 @@ export function combineTokenizers(list: readonly PromptTokenizer[]): PromptToken
       return { ids, length: maxLength + Math.max(0, ...parts.map((q) => q.length - q.maxLength)), parts };
     },
   };
+}
+
+/**
+ * A prompt cut to maxLength as the `tokenizers` library (and so every diffusers pipeline) cuts it: the words are
+ * truncated and the special tokens the tokenizer's template adds stay (CLIP keeps <|startoftext|> … <|endoftext|>, the
+ * token it pools at; T5 keeps </s>). `all`: the ids with the special tokens; `words`: without them. A tokenizer that
+ * adds none (WordPiece without a template) is cut at maxLength.
+ */
+function truncate(all: readonly number[], words: readonly number[], maxLength: number): number[] {
+  const added = all.length - words.length;
+  if (added <= 0 || added >= maxLength) return all.slice(0, maxLength);
+  for (let p = 0; p <= added; p++) { // where the words sit between the template's tokens
+    let k = 0;
+    while (k < words.length && all[p + k] === words[k]) k++;
+    if (k === words.length) return [...all.slice(0, p), ...words.slice(0, maxLength - added), ...all.slice(p + words.length)];
+  }
+  return all.slice(0, maxLength);
 }
 
 export function checkPrompt(text: unknown, field: string): asserts text is string {

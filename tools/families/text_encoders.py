@@ -43,8 +43,13 @@ def build_tokenizer(path, words, kind):
 
 
 def token_ids(tok, text, length, pad_id):
-    """Truncate / pad to the encoder's length exactly as the runtime does (src/runtime/prompts.ts)."""
-    ids = tok.encode(text).ids[:length]
+    """Truncate / pad to the encoder's length as diffusers' pipelines do (tokenizer(..., truncation=True, max_length=length):
+    the words are cut, the template's special tokens stay) and as the runtime does (src/runtime/prompts.ts)."""
+    tok.enable_truncation(length)
+    try:
+        ids = tok.encode(text).ids
+    finally:
+        tok.no_truncation()
     return ids + [pad_id] * (length - len(ids))
 
 
