@@ -591,3 +591,51 @@ describe('Flux with diffusers\' real signature (packed latents, img_ids / txt_id
     await ws.release();
   });
 });
+
+// Not the family's re-implementation: diffusers' own FluxTransformer2DModel (its source at commit 58eb52c0, a tiny random
+// config), exported with README's snippet by tools/families/export_diffusers_flux.py. It must import with no flags and the
+// imported graphs must compute PyTorch's unpack(model(pack(latent), ids)).
+describe('a real diffusers FluxTransformer2DModel export (diffusers\' code, tiny random config)', () => {
+  const EXPORT = 'tools/families/fixtures/flux-diffusers-tiny/transformer/model.onnx';
+  const GOLDEN = 'tools/golden/families/flux-diffusers-tiny';
+
+  it('imports with no flags; the split chain (context → embed → blocks → head) and the single graph equal PyTorch (≤ 1e-4)', async () => {
+    const index = await readGoldenIndex(GOLDEN);
+    const tensor = async (graph: string, kind: 'inputs' | 'outputs', n: string) => {
+      const t = index.graphs[graph]![kind][n]!;
+      return new ort.Tensor('float32', (await readGoldenTensor(t, GOLDEN)) as Float32Array, t.dims);
+    };
+    // the export itself reproduces PyTorch on its packed inputs
+    const raw = await ort.InferenceSession.create(EXPORT);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const n of Object.keys(index.graphs['model']!.inputs)) feeds[n] = await tensor('model', 'inputs', n);
+    const sample = (await tensor('model', 'outputs', 'sample')).data as Float32Array;
+    expect(relDiff((await raw.run(feeds))['sample']!.data as Float32Array, sample)).toBeLessThanOrEqual(1e-4);
+    await raw.release();
+
+    const out = join(tmp, 'flux-diffusers');
+    const r = await importModel({ model: EXPORT, out, components: 'tools/families/fixtures/flux-packed-tiny' });
+    expect(r.stack).toBe('node names: /m/transformer_blocks × 2, /m/single_transformer_blocks × 2');
+    expect(r.packedLatent).toMatchObject({ input: 'hidden_states', channels: 4, height: 8, width: 8, tokens: 16, textTokens: 8 });
+    expect(r.packedLatent!.folded).toHaveLength(2); // cos and sin, once
+    expect(r.hidden).toEqual({ tokens: 16, dim: 32 });
+    const want = (await tensor('unpacked', 'outputs', 'velocity')).data as Float32Array;
+    const s = async (g: string) => ort.InferenceSession.create(join(out, 'transformer', `${g}.onnx`));
+    const ehs = (await tensor('unpacked', 'inputs', 'encoder_hidden_states')).data as Float32Array;
+    const ctx = await s('context');
+    const rows: Float32Array[] = [];
+    for (let b = 0; b < 2; b++) {
+      rows.push((await ctx.run({ [ctx.inputNames[0]!]: new ort.Tensor('float32', ehs.slice(b * 256, (b + 1) * 256), [1, 8, 32]) }))['context']!.data as Float32Array);
+    }
+    const context = new ort.Tensor('float32', Float32Array.from([...rows[0]!, ...rows[1]!]), [2, 8, rows[0]!.length / 8]);
+    const cond = { latent: await tensor('unpacked', 'inputs', 'latent'), sigma: await tensor('unpacked', 'inputs', 'sigma'),
+      pooled: await tensor('unpacked', 'inputs', 'pooled'), guidance: await tensor('unpacked', 'inputs', 'guidance') };
+    const e = await (await s('embed')).run(cond);
+    const z = await (await s('blocks')).run({ hidden: e['hidden']!, temb: e['temb']!, context });
+    const split = (await (await s('head')).run({ hidden: z['hidden_out']!, temb: e['temb']! }))['velocity']!;
+    expect(split.dims).toEqual([2, 4, 8, 8]);
+    expect(relDiff(split.data as Float32Array, want)).toBeLessThanOrEqual(1e-4);
+    const single = (await (await s('model')).run({ ...cond, context }))['velocity']!.data as Float32Array;
+    expect(relDiff(single, want)).toBeLessThanOrEqual(1e-4);
+  }, 60_000);
+});
