@@ -13,17 +13,19 @@
 // --ort-build asyncify runs ONNX Runtime's asyncify build (the fallback where a browser has no
 // JSPI) instead of the JSPI build Chromium gets by default. --reload-at 0.4 reloads the page once
 // 40 % of the model has been served during the cold load, which must then resume, not restart. With --node, the same model in
-// onnxruntime-node too. --out FILE writes the JSON report there as well.
+// onnxruntime-node too. --out FILE writes the JSON report there as well. --profile DIR runs
+// Chromium with a persistent profile in DIR (OPFS on disk; by default Playwright's context keeps
+// OPFS in memory, in the browser process, where the summed PSS counts the stored model).
 //
 //   npm run bench:large -- [--dir DIR | --bytes 1.2e9 [--fp32] --layers 12 --shard-mb 512]   (fp16 weights by default)
 //                          [--steps 2] [--chunk-mb 8] [--provider wasm|webgpu] [--node] [--keep] [--generations N]
-//                          [--ort-build auto|asyncify] [--reload-at FRACTION] [--out FILE]
+//                          [--ort-build auto|asyncify] [--reload-at FRACTION] [--profile DIR] [--out FILE]
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
 import { CHROMIUM, chromiumArgs } from '../../e2e/browser.ts';
 import { writeRandomModel } from '../model-tool/random-model.ts';
@@ -130,7 +132,7 @@ async function main(argv: string[]): Promise<void> {
     dir: { type: 'string' }, bytes: { type: 'string' }, fp32: { type: 'boolean' }, layers: { type: 'string' },
     'shard-mb': { type: 'string' }, steps: { type: 'string' }, 'chunk-mb': { type: 'string' },
     provider: { type: 'string' }, node: { type: 'boolean' }, keep: { type: 'boolean' }, generations: { type: 'string' },
-    'ort-build': { type: 'string' }, out: { type: 'string' }, 'reload-at': { type: 'string' },
+    'ort-build': { type: 'string' }, out: { type: 'string' }, 'reload-at': { type: 'string' }, profile: { type: 'string' },
   } });
   const ortBuild = values['ort-build'] ?? 'auto';
   if (ortBuild !== 'auto' && ortBuild !== 'asyncify') throw new Error(`--ort-build is auto or asyncify, not ${ortBuild}`);
@@ -173,13 +175,21 @@ async function main(argv: string[]): Promise<void> {
 
   const model = await serveModel(dir);
   let vite: ViteDevServer | null = null;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...chromiumArgs({ webgpu: true }), '--js-flags=--expose-gc'] });
+  // Playwright's contexts are off the record: Chromium keeps their OPFS in memory (in its browser
+  // process). --profile DIR runs a persistent profile there instead: OPFS on disk, as users have it.
+  const launch = { executablePath: CHROMIUM, args: [...chromiumArgs({ webgpu: true }), '--js-flags=--expose-gc'] };
+  const profile = values.profile;
+  if (profile) mkdirSync(profile, { recursive: true });
+  const browser = profile ? null : await chromium.launch(launch);
+  report['storage'] = profile ? `disk (profile ${profile})` : 'memory (off-the-record context)';
+  let context: BrowserContext | null = null;
   try {
     vite = await createServer({ configFile: 'vite.config.ts', logLevel: 'warn', server: { port: 5197, strictPort: false, hmr: false } });
     await vite.listen();
     const base = vite.resolvedUrls?.local[0] ?? 'http://localhost:5197/';
     const rootPid = process.pid; // Playwright starts Chromium as a child of this process
-    const context = await browser.newContext(); // one profile: the warm load's new tab shares its storage
+    // One profile: the warm load's new tab shares its storage.
+    context = browser ? await browser.newContext() : await chromium.launchPersistentContext(profile!, launch);
     let page: Page = await context.newPage();
     page.on('pageerror', (e) => log(`chromium: ${e.message}`));
     const open = async () => {
@@ -264,7 +274,7 @@ async function main(argv: string[]): Promise<void> {
       await page.evaluate((u) => (globalThis as unknown as { harness: { deleteCachedModel(u: string): Promise<unknown> } }).harness.deleteCachedModel(u), model.url);
     }
   } finally {
-    await browser.close();
+    await (browser ?? context)?.close();
     await vite?.close();
     model.server.close();
     if (!values.dir && !values.keep) rmSync(dir, { recursive: true, force: true });
