@@ -340,3 +340,27 @@ describe('encoders exported with dynamic axes (diffusers / Optimum: [batch_size,
     expect(maxDiff(g.image, await readGoldenTensor(index.graphs['reference']!.outputs['image']!, golden))).toBeLessThanOrEqual(1e-4);
   }, 60_000);
 });
+
+describe('pad ids as transformers saves tokenizers (no padding section in tokenizer.json)', () => {
+  for (const [file, json] of [['tokenizer_config.json', { pad_token: { content: '<|endoftext|>', lstrip: false } }],
+    ['special_tokens_map.json', { pad_token: '<|endoftext|>' }]] as const) {
+    it(`CLIP's pad token from ${file}: <|endoftext|>, and the image equals PyTorch (which padded with it)`, async () => {
+      const dir = await mkdtemp(join(tmp, 'pad-'));
+      await cp('tools/families/fixtures/flux2te-tiny', dir, { recursive: true });
+      const tokFile = join(dir, 'tokenizer', 'tokenizer.json');
+      const tok = JSON.parse(await readFile(tokFile, 'utf8'));
+      delete tok.padding;
+      await writeFile(tokFile, JSON.stringify(tok));
+      await writeFile(join(dir, 'tokenizer', file), JSON.stringify(json));
+      const out = join(dir, 'out');
+      await importModel({ model: `${dir}/transformer/model.onnx`, out, components: dir, timestepScale: 1000 });
+      const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+      expect(made.components.textEncoders.map((e: any) => e.tokenizer.padId)).toEqual([1, 0]);
+      const golden = 'tools/golden/families/flux2te-tiny';
+      const index = (await readGoldenIndex(golden)) as Index;
+      const ref = index.reference;
+      const g = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, embeddedGuidance: ref.embeddedGuidance!, threads: 1 });
+      expect(maxDiff(g.image, await readGoldenTensor(index.graphs['reference']!.outputs['image']!, golden))).toBeLessThanOrEqual(1e-4);
+    }, 60_000);
+  }
+});

@@ -321,7 +321,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   }
   const unscale = { scaling: scalingFactor, shift: shiftFactor, mean: latentsMean, std: latentsStd };
   const tokBytes = multi ? new Uint8Array(0) : await component(comp, 'tokenizer/tokenizer.json');
-  const padId = multi ? 0 : padIdOf(tokBytes);
+  const padId = multi ? 0 : await padIdOf(tokBytes, join(comp, 'tokenizer'));
   // a video's frames stacked along the height: the same per-pixel map, fitted over every frame
   const { outDims: vaeShape, ...preview } = await fitPreview(ort, vaeBytes, vaeIn.name!, vaeOut.name!, dims, unscale);
 
@@ -428,10 +428,28 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   };
 }
 
-/** A tokenizer.json's pad id: its padding section, else the usual pad tokens, else 0. */
-function padIdOf(bytes: Uint8Array): number {
-  const tok = JSON.parse(new TextDecoder().decode(bytes)) as { padding?: { pad_id?: number }; model?: { vocab?: Record<string, number> } };
-  return tok.padding?.pad_id ?? tok.model?.vocab?.['[PAD]'] ?? tok.model?.vocab?.['<pad>'] ?? 0;
+/**
+ * A tokenizer's pad id: tokenizer.json's padding section; else the pad_token of tokenizer_config.json or
+ * special_tokens_map.json beside it (how transformers saves it: CLIP-L pads with <|endoftext|>, SD3's CLIP-G with "!"),
+ * looked up in the vocabulary and the added tokens; else the usual pad tokens; else 0.
+ */
+async function padIdOf(bytes: Uint8Array, dir?: string): Promise<number> {
+  const tok = JSON.parse(new TextDecoder().decode(bytes)) as {
+    padding?: { pad_id?: number }; model?: { vocab?: Record<string, number> | [string, number][] }; added_tokens?: { id: number; content: string }[];
+  };
+  if (typeof tok.padding?.pad_id === 'number') return tok.padding.pad_id;
+  const vocab = tok.model?.vocab;
+  const idOf = (t: string): number | undefined => tok.added_tokens?.find((a) => a.content === t)?.id
+    ?? (Array.isArray(vocab) ? (() => { const k = vocab.findIndex((e) => e[0] === t); return k >= 0 ? k : undefined; })() : vocab?.[t]);
+  if (dir) {
+    for (const file of ['tokenizer_config.json', 'special_tokens_map.json']) {
+      const j = await readFile(join(dir, file), 'utf8').then((x) => JSON.parse(x) as { pad_token?: unknown }, () => ({} as { pad_token?: unknown }));
+      const pad = typeof j.pad_token === 'string' ? j.pad_token : (j.pad_token as { content?: unknown } | undefined)?.content;
+      const id = typeof pad === 'string' ? idOf(pad) : undefined;
+      if (id !== undefined) return id;
+    }
+  }
+  return idOf('[PAD]') ?? idOf('<pad>') ?? 0;
 }
 
 interface EncoderFiles {
@@ -499,7 +517,7 @@ async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: nu
     // text length for an encoder whose states are the context, else the tokenizer's own (CLIP: 77)
     const fixed = typeof shape[1] === 'number' ? shape[1] : null;
     const outs = (g.output ?? []).map((q) => ({ name: q.name!, shape: declaredShape(q).slice(1) }));
-    infos.push({ dir, tokDir, bytes, tokBytes, padId: padIdOf(tokBytes), inputIds: ins[0]!.name!, idsElem: elemType(ins[0]!), length: fixed ?? 0,
+    infos.push({ dir, tokDir, bytes, tokBytes, padId: await padIdOf(tokBytes, join(comp, tokDir)), inputIds: ins[0]!.name!, idsElem: elemType(ins[0]!), length: fixed ?? 0,
       fixed, stated: fixed ?? await tokenizerLength(comp, tokDir, tokBytes), outs });
   }
   const tokensOk = (k: number, d: number | string | null) => (infos[k]!.fixed === null ? typeof d !== 'number' : d === infos[k]!.fixed);
