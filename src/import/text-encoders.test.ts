@@ -16,6 +16,7 @@ import { parseManifest } from '../manifest/validate.ts';
 import { createEmbeddingCache, encodePrompts } from '../runtime/prompts.ts';
 import { writeFile } from 'node:fs/promises';
 import { importModel } from './import-model.ts';
+import { padIdOf } from './text-import.ts';
 import { decodeModel, encodeModel } from './onnx-graph.ts';
 
 let tmp: string;
@@ -342,25 +343,32 @@ describe('encoders exported with dynamic axes (diffusers / Optimum: [batch_size,
 });
 
 describe('pad ids as transformers saves tokenizers (no padding section in tokenizer.json)', () => {
-  for (const [file, json] of [['tokenizer_config.json', { pad_token: { content: '<|endoftext|>', lstrip: false } }],
-    ['special_tokens_map.json', { pad_token: '<|endoftext|>' }]] as const) {
-    it(`CLIP's pad token from ${file}: <|endoftext|>, and the image equals PyTorch (which padded with it)`, async () => {
-      const dir = await mkdtemp(join(tmp, 'pad-'));
-      await cp('tools/families/fixtures/flux2te-tiny', dir, { recursive: true });
-      const tokFile = join(dir, 'tokenizer', 'tokenizer.json');
-      const tok = JSON.parse(await readFile(tokFile, 'utf8'));
-      delete tok.padding;
-      await writeFile(tokFile, JSON.stringify(tok));
-      await writeFile(join(dir, 'tokenizer', file), JSON.stringify(json));
-      const out = join(dir, 'out');
-      await importModel({ model: `${dir}/transformer/model.onnx`, out, components: dir, timestepScale: 1000 });
-      const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
-      expect(made.components.textEncoders.map((e: any) => e.tokenizer.padId)).toEqual([1, 0]);
-      const golden = 'tools/golden/families/flux2te-tiny';
-      const index = (await readGoldenIndex(golden)) as Index;
-      const ref = index.reference;
-      const g = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, embeddedGuidance: ref.embeddedGuidance!, threads: 1 });
-      expect(maxDiff(g.image, await readGoldenTensor(index.graphs['reference']!.outputs['image']!, golden))).toBeLessThanOrEqual(1e-4);
-    }, 60_000);
-  }
+  it('CLIP\'s pad token from tokenizer_config.json: <|endoftext|>, and the image equals PyTorch (which padded with it)', async () => {
+    const dir = await mkdtemp(join(tmp, 'pad-'));
+    await cp('tools/families/fixtures/flux2te-tiny', dir, { recursive: true });
+    const tokFile = join(dir, 'tokenizer', 'tokenizer.json');
+    const tok = JSON.parse(await readFile(tokFile, 'utf8'));
+    delete tok.padding;
+    await writeFile(tokFile, JSON.stringify(tok));
+    await writeFile(join(dir, 'tokenizer', 'tokenizer_config.json'), JSON.stringify({ pad_token: { content: '<|endoftext|>', lstrip: false } }));
+    const out = join(dir, 'out');
+    await importModel({ model: `${dir}/transformer/model.onnx`, out, components: dir, timestepScale: 1000 });
+    const made = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    expect(made.components.textEncoders.map((e: any) => e.tokenizer.padId)).toEqual([1, 0]);
+    const golden = 'tools/golden/families/flux2te-tiny';
+    const index = (await readGoldenIndex(golden)) as Index;
+    const ref = index.reference;
+    const g = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, embeddedGuidance: ref.embeddedGuidance!, threads: 1 });
+    expect(maxDiff(g.image, await readGoldenTensor(index.graphs['reference']!.outputs['image']!, golden))).toBeLessThanOrEqual(1e-4);
+  }, 60_000);
+
+  it('special_tokens_map.json (a string), added tokens and a Unigram vocabulary ([token, score] pairs)', async () => {
+    const dir = await mkdtemp(join(tmp, 'padmap-'));
+    const bytes = (o: object) => new TextEncoder().encode(JSON.stringify(o));
+    await writeFile(join(dir, 'special_tokens_map.json'), JSON.stringify({ pad_token: '!' }));
+    expect(await padIdOf(bytes({ model: { vocab: [['<unk>', 0], ['!', 0], ['a', -1]] } }), dir)).toBe(1);
+    expect(await padIdOf(bytes({ model: { vocab: { a: 0 } }, added_tokens: [{ id: 7, content: '!' }] }), dir)).toBe(7);
+    expect(await padIdOf(bytes({ padding: { pad_id: 3 }, model: { vocab: { '!': 5 } } }), dir)).toBe(3); // tokenizer.json's own first
+    expect(await padIdOf(bytes({ model: { vocab: { '<pad>': 4 } } }), join(dir, 'absent'))).toBe(4);
+  });
 });

@@ -433,7 +433,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
  * special_tokens_map.json beside it (how transformers saves it: CLIP-L pads with <|endoftext|>, SD3's CLIP-G with "!"),
  * looked up in the vocabulary and the added tokens; else the usual pad tokens; else 0.
  */
-async function padIdOf(bytes: Uint8Array, dir?: string): Promise<number> {
+export async function padIdOf(bytes: Uint8Array, dir?: string): Promise<number> {
   const tok = JSON.parse(new TextDecoder().decode(bytes)) as {
     padding?: { pad_id?: number }; model?: { vocab?: Record<string, number> | [string, number][] }; added_tokens?: { id: number; content: string }[];
   };
