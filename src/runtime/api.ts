@@ -54,7 +54,10 @@ export interface ModelInfo {
   classes: number;
   /** Class models: the unconditional class; −1 for text models. */
   nullLabel: number;
-  /** Text models: tokens the encoder reads (longer prompts are truncated, with a warning); else null. */
+  /**
+   * Text models: tokens the encoder reads (longer prompts are truncated, with a warning); with several text encoders
+   * (Flux, SD3), the most any of them reads (each truncates to its own length and warns); else null.
+   */
   maxTokens: number | null;
   /** Text models: the unconditional branch when a request names no negative prompt; else null. */
   defaultNegativePrompt: string | null;

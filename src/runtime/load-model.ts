@@ -131,7 +131,8 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
     image: { ...manifest.image },
     classes: c.type === 'class' ? c.classes : 0,
     nullLabel: c.type === 'class' ? c.nullLabel : -1,
-    maxTokens: c.type === 'text' ? c.maxTokens : null,
+    // several text encoders: the most tokens any of them reads (Flux: T5's, not the 77 of CLIP); one: its length
+    maxTokens: c.type === 'text' ? Math.max(...manifest.pipeline!.encoders.map((e) => e.tokenizer.maxLength)) : null,
     defaultNegativePrompt: c.type === 'text' ? c.defaultNegativePrompt : null,
     defaultSteps: manifest.scheduler.defaultSteps,
     defaultGuidance: manifest.scheduler.defaultGuidance,
