@@ -64,20 +64,17 @@ function summary(o: Outcome) {
     : { ok: false, code: o.error.code, message: o.error.message, hint: o.error.hint, warnings };
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { fs: { type: 'string' }, bytes: { type: 'string' }, out: { type: 'string' } } });
-  if (!values.fs) throw new Error('--fs DIR: the mount point of a small file system this check may fill (see the comment at the top)');
-  const fsDir = values.fs;
+async function check(fsDir: string, bytes: number, modelDir: string,
+  served: { server: Awaited<ReturnType<typeof serveModel>> | null }, vites: { server: Awaited<ReturnType<typeof createServer>> | null }) {
   const log = (m: string) => process.stderr.write(`check:storage-full: ${m}\n`);
   const report: Record<string, unknown> = { date: new Date().toISOString(), fs: fsDir, fsFreeBytes: free(fsDir) };
-  const modelDir = join(tmpdir(), `erta-storage-full-${Date.now()}`);
-  await writeRandomModel({ base: 'public/models/mnist-dit', out: modelDir, layers: 2, bytes: Number(values.bytes ?? 3e7),
+  await writeRandomModel({ base: 'public/models/mnist-dit', out: modelDir, layers: 2, bytes,
     weights: 'float16', shardBytes: 8 * MiB });
   const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8'));
   const shardBytes = (manifest.graphs.blocks.externalData as { bytes: number }[]).reduce((s, x) => s + x.bytes, 0);
   report['model'] = { shards: manifest.graphs.blocks.externalData.length, shardBytes };
-  const model = await serveModel(modelDir);
-  const vite = await createServer({ configFile: 'vite.config.ts', logLevel: 'warn', server: { port: 5198, strictPort: false, hmr: false } });
+  const model = (served.server = await serveModel(modelDir));
+  const vite = (vites.server = await createServer({ configFile: 'vite.config.ts', logLevel: 'warn', server: { port: 5198, strictPort: false, hmr: false } }));
   await vite.listen();
   const base = vite.resolvedUrls?.local[0] ?? 'http://localhost:5198/';
   const profile = join(fsDir, 'profile');
@@ -186,8 +183,22 @@ async function main(argv: string[]): Promise<void> {
     log(`off the record ${JSON.stringify(report['offTheRecord'])}`);
   } finally {
     await browser.close();
-    await vite.close();
-    model.server.close();
+  }
+  return report;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { fs: { type: 'string' }, bytes: { type: 'string' }, out: { type: 'string' } } });
+  if (!values.fs) throw new Error('--fs DIR: the mount point of a small file system this check may fill (see the comment at the top)');
+  const modelDir = join(tmpdir(), `erta-storage-full-${Date.now()}`);
+  const model = { server: null as Awaited<ReturnType<typeof serveModel>> | null };
+  const vite = { server: null as Awaited<ReturnType<typeof createServer>> | null };
+  let report: Record<string, unknown>;
+  try {
+    report = await check(values.fs, Number(values.bytes ?? 3e7), modelDir, model, vite);
+  } finally {
+    await vite.server?.close();
+    model.server?.server.close();
     rmSync(modelDir, { recursive: true, force: true });
   }
   if (values.out) {
