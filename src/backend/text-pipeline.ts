@@ -4,6 +4,7 @@
 // Every graph input/output name comes from the manifest's io maps, never from code.
 
 import { BadInputError } from '../core/errors.ts';
+import { manifestError } from '../manifest/errors.ts';
 import type { ChannelLayout, Denoiser, TensorOps } from '../core/types.ts';
 import { textConditioning } from '../manifest/conditioning.ts';
 import { latentSize, type EncoderOutputRef, type GraphMode, type ModelManifest, type TextPipeline } from '../manifest/types.ts';
@@ -187,6 +188,13 @@ function textEncoding<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPipeli
   });
   const width = segments[0]!.width;
   const tokens = segments.reduce((x, s) => x + s.tokens, 0);
+  // a graph with dynamic axes could return another size than the manifest declares: say so, never assemble garbage
+  const sized = (f: EncoderOutputRef, v: Float32Array, n: number): Float32Array => {
+    if (v.length === n) return v;
+    const e = p.encoders[f.encoder]!;
+    throw manifestError('SESSION_IO_MISMATCH', `${m.graphs[e.graph]!.file}: output ${f.output} has ${v.length} values, the manifest declares `
+      + `${JSON.stringify(shapeOf(f))} (${n})`, 'Re-import the model (npm run import-model) from the same text encoder export.');
+  };
   return {
     /** One encoder whose output is the context unchanged (every single-encoder pipeline). */
     direct: segments.length === 1 && segments[0]!.features.length === 1 && segments[0]!.width === segments[0]!.widths[0],
@@ -220,7 +228,7 @@ function textEncoding<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPipeli
         let col = 0;
         for (const [k, f] of s.features.entries()) {
           const w = s.widths[k]!;
-          const v = await ops.read(outs[f.encoder]![f.output]!);
+          const v = sized(f, await ops.read(outs[f.encoder]![f.output]!), s.tokens * w);
           for (let t = 0; t < s.tokens; t++) out.set(v.subarray(t * w, (t + 1) * w), (row + t) * width + col);
           col += w;
         }
@@ -230,7 +238,7 @@ function textEncoding<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPipeli
     },
     /** The pooled vector on the host. */
     async assemblePooled(outs: Record<string, T>[]): Promise<Float32Array> {
-      const parts = await Promise.all(a.pooled.map((f) => ops.read(outs[f.encoder]![f.output]!)));
+      const parts = await Promise.all(a.pooled.map(async (f) => sized(f, await ops.read(outs[f.encoder]![f.output]!), shapeOf(f)[1]!)));
       const out = new Float32Array(parts.reduce((x, q) => x + q.length, 0));
       let at = 0;
       for (const q of parts) {
