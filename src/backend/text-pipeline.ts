@@ -184,9 +184,10 @@ function textEncoding<T extends OrtTensorLike>(d: PipelineDeps<T>, p: TextPipeli
   }));
   const segments = a.context.map((s) => {
     const widths = s.features.map((f) => shapeOf(f)[2]!);
-    return { features: s.features, widths, tokens: shapeOf(s.features[0]!)[1]!, width: s.padTo ?? widths.reduce((x, y) => x + y, 0) };
+    // no features: `tokens` zero tokens (SD3 without T5)
+    return { features: s.features, widths, tokens: s.tokens ?? shapeOf(s.features[0]!)[1]!, width: s.padTo ?? widths.reduce((x, y) => x + y, 0) };
   });
-  const width = segments[0]!.width;
+  const width = segments.find((s) => s.features.length > 0)!.width;
   const tokens = segments.reduce((x, s) => x + s.tokens, 0);
   // a graph with dynamic axes could return another size than the manifest declares: say so, never assemble garbage
   const sized = (f: EncoderOutputRef, v: Float32Array, n: number): Float32Array => {

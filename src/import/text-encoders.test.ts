@@ -228,6 +228,11 @@ describe('multi-encoder manifests: every field checked at load, with what to fix
       [(j) => { j.components.textEncoders[1].tokenizer.sha256 = 'x'; }, 'MANIFEST_FIELD_INVALID', /textEncoders\[1\]\.tokenizer\.sha256.*64 hex/],
       [(j) => { j.components.textEncoders[1].tokenizer.file = '../../etc/passwd'; }, 'MODEL_FILE_URL', /textEncoders\[1\]\.tokenizer\.file/],
       [(j) => { delete j.components.textAssembly; }, 'MANIFEST_FIELD_MISSING', /components\.textAssembly/],
+      [(j) => { j.components.textAssembly.context[1].tokens = 8; }, 'MANIFEST_FIELD_INVALID', /context\[1\]\.tokens.*absent when the segment has features/],
+      [(j) => { j.components.textAssembly.context[1].features = []; }, 'MANIFEST_FIELD_INVALID', /context\[1\]\.features.*0 to 8|1 to 8 encoder outputs/],
+      [(j) => { j.components.textAssembly.context = [{ features: [], tokens: 18 }]; }, 'MANIFEST_FIELD_INVALID', /at least one segment with features/],
+      [(j) => { j.components.textAssembly.context[1] = { features: [], tokens: 8, padTo: 40 }; j.components.textAssembly.pooled.push({ encoder: 2, output: 'last_hidden_state' }); },
+        'MANIFEST_FIELD_INVALID', /context\[1\]\.padTo.*width 48 like the other segments/],
       [(j) => { delete j.components.textEncoders[0].io.inputIds; }, 'MANIFEST_FIELD_MISSING', /textEncoders\[0\]\.io\.inputIds/],
     ];
     for (const [mutate, code, message] of cases) {
@@ -259,15 +264,39 @@ describe('importer: multi-encoder components that do not fit', () => {
   });
 
   it('widths and lengths that do not add up: the shapes found and the layouts expected', async () => {
-    // no T5: the CLIP pair reads 10 tokens, the transformer 18
-    const e = await attempt((d) => rm(join(d, 'text_encoder_3'), { recursive: true }));
+    // sd3-2te's transformer reads the CLIP pair's 10 tokens only: no room for a T5
+    const dir = await mkdtemp(join(tmp, 'comp-'));
+    await cp('tools/families/fixtures/sd3-2te-tiny', dir, { recursive: true });
+    await cp(join(FIX, 'text_encoder_3'), join(dir, 'text_encoder_3'), { recursive: true });
+    await cp(join(FIX, 'tokenizer_3'), join(dir, 'tokenizer_3'), { recursive: true });
+    const e = await importModel({ model: `${dir}/transformer/model.onnx`, out: join(dir, 'out'), components: dir, timestepScale: 1000 })
+      .then(() => null, (x: unknown) => x as Error & { code: string; hint: string });
     expect(e).toMatchObject({ code: 'IMPORT_UNSUPPORTED' });
-    expect(e!.message).toMatch(/the CLIP pair reads 10 tokens, the transformer 18 — text_encoder \(input \[1, 10\]; outputs text_embeds \[1, 16\]/);
+    expect(e!.message).toMatch(/text_encoder_3\/ needs a \[1, 0, 48\] output \(the transformer reads 10 tokens, the CLIP pair 10\) — text_encoder \(input \[1, 10\]; outputs text_embeds \[1, 16\]/);
     expect(e!.hint).toMatch(/Flux layout.*SD3 layout/);
     // text_encoder_3 without text_encoder_2
     const f = await attempt((d) => rm(join(d, 'text_encoder_2'), { recursive: true }));
     expect(f!.message).toMatch(/text_encoder_3\/model\.onnx without text_encoder_2/);
   });
+});
+
+describe('SD3 without its T5 (diffusers: text_encoder_3=None)', () => {
+  it('imports from the CLIP pair alone: T5\'s 8 tokens become a segment of zeros; the image equals PyTorch\'s with zeros there', async () => {
+    const dir = await mkdtemp(join(tmp, 'no-t5-'));
+    await cp('tools/families/fixtures/sd3-3te-tiny', dir, { recursive: true });
+    await rm(join(dir, 'text_encoder_3'), { recursive: true });
+    await rm(join(dir, 'tokenizer_3'), { recursive: true });
+    const out = join(dir, 'out');
+    const r = await importModel({ model: `${dir}/transformer/model.onnx`, out, components: dir, timestepScale: 1000 });
+    expect(r.textAssembly!.context).toEqual([FAMILIES[2]!.assembly.context[0], { features: [], tokens: 8 }]);
+    const golden = 'tools/golden/families/sd3-3te-tiny';
+    const index = (await readGoldenIndex(golden)) as Index;
+    const ref = index.reference;
+    const g = await generate({ model: out, prompt: ref.prompt, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, threads: 1 });
+    const want = await readGoldenTensor(index.graphs['reference']!.outputs['imageWithoutT5']!, golden);
+    expect(maxDiff(g.image, want)).toBeLessThanOrEqual(1e-4);
+    expect(maxDiff(want, await readGoldenTensor(index.graphs['reference']!.outputs['image']!, golden))).toBeGreaterThan(1e-2); // T5 mattered
+  }, 60_000);
 });
 
 describe('encoders exported with dynamic axes (diffusers / Optimum: [batch_size, sequence_length])', () => {

@@ -460,7 +460,7 @@ interface EncoderFiles {
 }
 
 export interface TextAssemblyJson {
-  context: { features: { encoder: number; output: string }[]; padTo?: number }[];
+  context: { features: { encoder: number; output: string }[]; padTo?: number; tokens?: number }[];
   pooled?: { encoder: number; output: string }[];
 }
 
@@ -574,8 +574,10 @@ async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: nu
       if (!out || t.L - Lc < 1) unsupported(`text_encoder_3/ needs a [1, ${t.L - Lc}, ${t.Dt}] output (the transformer reads ${t.L} tokens, the CLIP pair ${Lc})`);
       infos[2]!.length = t.L - Lc;
       context.push({ features: [{ encoder: 2, output: out!.name }] });
-    } else if (Lc !== t.L) {
+    } else if (Lc > t.L) {
       unsupported(`the CLIP pair reads ${Lc} tokens, the transformer ${t.L}`);
+    } else if (Lc < t.L) { // SD3 without its T5 (diffusers: text_encoder_3=None): T5's tokens are zeros
+      context.push({ features: [], tokens: t.L - Lc });
     }
     let pooled: TextAssemblyJson['pooled'];
     if (t.P) {

@@ -158,9 +158,11 @@ function parseTextEncoders(comp: FieldReader, parseGraph: (g: FieldReader) => Gr
     const f = reader(v, WHERE, path);
     return { encoder: f.int('encoder', 0, encoders.length - 1), output: f.str('output') };
   };
-  const refs = (r: FieldReader, key: string): EncoderOutputRef[] => {
+  const refs = (r: FieldReader, key: string, min = 1): EncoderOutputRef[] => {
     const l = r.arr(key);
-    if (l.length < 1 || l.length > 8) invalidField(WHERE, `${r.path}.${key}`, '1 to 8 encoder outputs ({ "encoder": k, "output": "name" })', l);
+    if (l.length < min || l.length > 8) {
+      invalidField(WHERE, `${r.path}.${key}`, `${min} to 8 encoder outputs ({ "encoder": k, "output": "name" })${min === 0 ? ' (none: a segment of "tokens" zero tokens)' : ''}`, l);
+    }
     return l.map((v, k) => ref(v, `${r.path}.${key}[${k}]`));
   };
   const segments = a.arr('context');
@@ -169,8 +171,18 @@ function parseTextEncoders(comp: FieldReader, parseGraph: (g: FieldReader) => Gr
   }
   const context = segments.map((v, k) => {
     const s = reader(v, WHERE, `components.textAssembly.context[${k}]`);
-    return { features: refs(s, 'features'), ...(s.has('padTo') ? { padTo: boundedInt(s, 'padTo', 1, PIPELINE_LIMITS.contextDim) } : {}) };
+    // a segment of zero tokens: no features, its token count (SD3 without T5)
+    const zeros = s.has('tokens');
+    const features = refs(s, 'features', zeros ? 0 : 1);
+    if (zeros && features.length > 0) {
+      invalidField(WHERE, `components.textAssembly.context[${k}].tokens`, 'absent when the segment has features (its tokens are theirs); "tokens" makes a segment of zeros with "features": []', s.value['tokens']);
+    }
+    return { features, ...(s.has('padTo') ? { padTo: boundedInt(s, 'padTo', 1, PIPELINE_LIMITS.contextDim) } : {}),
+      ...(zeros ? { tokens: boundedInt(s, 'tokens', 1, PIPELINE_LIMITS.maxTokens) } : {}) };
   });
+  if (context.every((q) => q.features.length === 0)) {
+    invalidField(WHERE, 'components.textAssembly.context', 'at least one segment with features (a context of zeros only says nothing)', segments);
+  }
   const pooled = a.has('pooled') ? refs(a, 'pooled') : [];
   const used = new Set([...context.flatMap((s) => s.features), ...pooled].map((f) => f.encoder));
   encoders.forEach((_, k) => {
@@ -316,6 +328,10 @@ export function checkTextAssembly(p: TextPipeline, graphs: Partial<Record<GraphN
   let tokens = 0;
   let width: number | undefined;
   p.assembly.context.forEach((seg, k) => {
+    if (seg.features.length === 0) { // zeros: its width is the others' (or its padTo, checked like theirs)
+      tokens += seg.tokens!;
+      return;
+    }
     const shapes = seg.features.map((f) => declared(f, 3));
     const L = shapes[0]![1]!;
     if (shapes.some((q) => q[1] !== L)) {
@@ -332,6 +348,11 @@ export function checkTextAssembly(p: TextPipeline, graphs: Partial<Record<GraphN
     }
     width = w;
     tokens += L;
+  });
+  p.assembly.context.forEach((seg, k) => {
+    if (seg.features.length === 0 && seg.padTo !== undefined && seg.padTo !== width) {
+      invalidField(WHERE, `${at}.context[${k}].padTo`, `width ${width} like the other segments (or absent)`, seg.padTo);
+    }
   });
   if (tokens !== s.L) invalidField(WHERE, `${at}.context`, `segments whose tokens add up to conditioning.maxTokens (${s.L})`, tokens);
   const ctxIn = p.context ? graphs.context?.inputs[p.context.io.hiddenStates]?.shape[2] : undefined;

@@ -121,7 +121,8 @@ export interface EncoderOutputRef { encoder: number; output: string }
  *   pooler_output); empty for a model without a pooled text input.
  */
 export interface TextAssembly {
-  context: { features: EncoderOutputRef[]; padTo?: number }[];
+  /** `features` empty with `tokens`: that many zero tokens (SD3 without its T5: diffusers fills T5's tokens with zeros). */
+  context: { features: EncoderOutputRef[]; padTo?: number; tokens?: number }[];
   pooled: EncoderOutputRef[];
 }
 

@@ -360,8 +360,9 @@ def export_multi(args):
         mod.eval()
     scaling, shift = 0.5, 0.1
 
-    def encode(text):
-        """One prompt → (context [1, L, width], pooled [1, P]), assembled from every encoder's outputs."""
+    def encode(text, without=()):
+        """One prompt → (context [1, L, width], pooled [1, P]), assembled from every encoder's outputs. `without`: encoders
+        left out, their segments zeros (StableDiffusion3Pipeline with text_encoder_3=None: T5's tokens are zeros)."""
         outs = []
         for (tok, pad_id), e, enc in zip(toks, spec["encoders"], encs):
             ids = torch.tensor([te.token_ids(tok, text, e["length"], pad_id)], dtype=torch.int32)
@@ -369,6 +370,8 @@ def export_multi(args):
         segs = []
         for seg in spec["context"]:
             x = torch.cat([outs[i][o] for i, o in seg], -1)
+            if any(i in without for i, _ in seg):
+                x = torch.zeros_like(x)
             segs.append(torch.nn.functional.pad(x, (0, width - x.shape[-1])))
         return torch.cat(segs, 1), torch.cat([outs[i][o] for i, o in spec["pooled"]], -1)
 
@@ -403,28 +406,33 @@ def export_multi(args):
         w = ref["guidance"]
         prompts = [ref["prompt"]] if w == 1 else [ref["prompt"], ref["negative"]]
         with torch.no_grad():
-            rows = [encode(q) for q in prompts]
-            context = torch.cat([r[0] for r in rows], 0)
-            side = [torch.cat([r[1] for r in rows], 0)]
-            if guided:
-                side.append(torch.full((len(rows),), ref["embeddedGuidance"], dtype=torch.float32))
             noise = gaussian_noise(ref["seed"], C * S * S).reshape(1, C, S, S)
             sig = flow_match_sigmas(ref["steps"])
-            xx, elapsed = noise.clone(), 0.0
-            for i in range(ref["steps"]):
-                sigma = sig[0] - elapsed
-                remaining = sig[0] - sig[-1] - elapsed
-                dt = remaining if i == ref["steps"] - 1 else (sig[i] - sig[i + 1]) * remaining / (sig[i] - sig[-1])
-                tt = torch.full((len(rows),), sigma, dtype=torch.float32) * torch.tensor(1000.0)
-                v2 = m(torch.cat([xx] * len(rows), 0), tt, context, *side)
-                v = v2[0:1] if w == 1 else v2[1:2] + w * (v2[0:1] - v2[1:2])
-                xx = xx - dt * v
-                elapsed += dt
-            image = vae(xx / scaling + shift)
+
+            def loop(without=()):
+                rows = [encode(q, without) for q in prompts]
+                context = torch.cat([r[0] for r in rows], 0)
+                side = [torch.cat([r[1] for r in rows], 0)]
+                if guided:
+                    side.append(torch.full((len(rows),), ref["embeddedGuidance"], dtype=torch.float32))
+                xx, elapsed = noise.clone(), 0.0
+                for i in range(ref["steps"]):
+                    sigma = sig[0] - elapsed
+                    remaining = sig[0] - sig[-1] - elapsed
+                    dt = remaining if i == ref["steps"] - 1 else (sig[i] - sig[i + 1]) * remaining / (sig[i] - sig[-1])
+                    tt = torch.full((len(rows),), sigma, dtype=torch.float32) * torch.tensor(1000.0)
+                    v2 = m(torch.cat([xx] * len(rows), 0), tt, context, *side)
+                    v = v2[0:1] if w == 1 else v2[1:2] + w * (v2[0:1] - v2[1:2])
+                    xx = xx - dt * v
+                    elapsed += dt
+                return context, side, xx, vae(xx / scaling + shift)
+            context, side, xx, image = loop()
+            # SD3 without its T5 (diffusers: text_encoder_3=None): T5's tokens are zeros
+            extra_out = {"imageWithoutT5": loop(without=(2,))[3]} if len(spec["encoders"]) == 3 else {}
         write_golden(args.golden, {
             "model": {"inputs": {"latent": x, "timestep": t, "encoder_hidden_states": ehs, **extra}, "outputs": {"sample": out}},
             "rows": {"inputs": {}, "outputs": {"context": context, "pooled": side[0]}},
-            "reference": {"inputs": {"noise": noise}, "outputs": {"latent": xx, "image": image}},
+            "reference": {"inputs": {"noise": noise}, "outputs": {"latent": xx, "image": image, **extra_out}},
         })
         with open(os.path.join(args.golden, "golden.json")) as f:
             index = json.load(f)
