@@ -122,7 +122,8 @@ export function describeImport(r: ImportResult): string {
     `  stack: ${r.stack}; h = ${r.blocksInput} → z = ${r.blocksOutput} [B, ${r.hidden.tokens}, ${r.hidden.dim}]`,
     `  c packs: ${r.sides.map((s) => `${s.name} ${JSON.stringify(s.shape)}`).join(', ') || 'nothing'}`,
     ...(r.textEncoders && r.textAssembly ? [`  text encoders: ${r.textEncoders.map((e) => `${e.dir} (${e.length} tokens, ${e.tokenizer}/)`).join(', ')}; context = `
-      + r.textAssembly.context.map((seg) => `[${seg.features.map((f) => `${r.textEncoders![f.encoder]!.dir}:${f.output}`).join(' | ')}${seg.padTo ? `, zero-padded to ${seg.padTo}` : ''}]`).join(' then ')] : []),
+      + r.textAssembly.context.map((seg) => (seg.features.length === 0 ? `[${seg.tokens} zero tokens]`
+        : `[${seg.features.map((f) => `${r.textEncoders![f.encoder]!.dir}:${f.output}`).join(' | ')}${seg.padTo ? `, zero-padded to ${seg.padTo}` : ''}]`)).join(' then ')] : []),
     ...(r.pooled ? [`  pooled text: ${r.pooled.input} [B, ${r.pooled.dim}] ← text encoder output ${r.pooled.encoderOutput} (an input of embed)`] : []),
     ...(r.guidance ? [`  guidance: ${r.guidance.input} [B] (an input of embed; default scale ${r.guidance.default}; runs without CFG)`] : []),
     ...(r.packedLatent ? [`  packed latents: ${r.packedLatent.input} [B, ${r.packedLatent.tokens}, ${4 * r.packedLatent.channels}] ← pack(latent [B, ${r.packedLatent.channels}, `
