@@ -5,7 +5,7 @@
 import { BadInputError, CancelledError, InternalError } from './errors.ts';
 import { advanceClock, evalSigma, START_CLOCK, stepDt } from './schedules.ts';
 import type { Clock, TimeMode } from './schedules.ts';
-import { emptyCache, outputVelocity, singleVelocity, splitVelocity } from './sampler-steps.ts';
+import { disposeSlot, emptyCache, outputVelocity, singleVelocity, splitVelocity } from './sampler-steps.ts';
 import type { Run, StepCache, Velocity } from './sampler-steps.ts';
 import { MAX_DT_SCALE } from './types.ts';
 import type {
@@ -112,7 +112,8 @@ export async function sample<T>(opts: SampleOptions<T>): Promise<SampleResult<T>
     return { x, stats };
   } finally {
     const c = st.cache;
-    for (const t of [...c.residuals, c.prevMod0, c.velocity, c.transform]) if (t) ops.dispose(t);
+    for (const s of c.residuals) disposeSlot(ops, s);
+    for (const t of [c.prevMod0, c.velocity, c.transform]) if (t) ops.dispose(t);
     if (st.x !== opts.noise) ops.dispose(st.x);
   }
 }
