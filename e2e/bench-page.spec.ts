@@ -24,7 +24,7 @@ test('the bench page times ertacache and a budgeted uniform run against none on 
   expect(res.rows.map((r) => [r.policy, r.budget, r.computedSteps, r.pairs])).toEqual([['ertacache', 5, 5, 2], ['uniform', 5, 5, 2]]);
   for (const r of res.rows) {
     expect(r.msNone).toBeGreaterThan(0);
-    expect(r.speedup).toBeCloseTo(r.msNone / r.msPolicy, 9);
+    expect(r.speedup).toBeGreaterThan(0); // the median of the pairs' ratios (speed.test.ts)
     expect(r.idealSpeedup).toBeGreaterThan(1);
     expect(r.idealSpeedup).toBeLessThanOrEqual(8 / 5 + 1e-9);
     expect(r.reuseCost).toBeGreaterThan(0);

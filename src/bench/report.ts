@@ -138,7 +138,7 @@ export function benchMarkdown(r: BenchReport): string {
     `${r.cases} samples (10 classes, seeds from 1000). Fidelity and the first speed column: onnxruntime-node on this machine's CPU.\n` +
     `PSNR/SSIM against the full-compute image of the same seed; class accuracy and Fréchet distance (vs 1,000 held-out ` +
     `digits) under the evaluation classifier (${(r.classifierHeldOutAccuracy * 100).toFixed(1)} % on held-out digits). ` +
-    `Speedup: wall clock of \`none\` / the policy, interleaved A/B, median of the timed pairs ` +
+    `Speedup: wall clock of \`none\` / the policy, interleaved A/B, the median over the timed pairs of each pair's ratio ` +
     `(onnxruntime-node, ${r.threads} intra-op thread${r.threads === 1 ? '' : 's'}); ideal = T / (computed + reused × reuse cost).\n\n` +
     `${headline(r.rows)}\n\n` +
     `${overhead}Reuse-step cost relative to a compute step: ${reuse.length ? `${fmt(Math.min(...reuse), 3)}–${fmt(Math.max(...reuse), 3)}` : '–'}.\n\n` +

@@ -77,7 +77,7 @@ export interface ScalingRow extends DiTShape {
   computedSteps: number; // computed steps ERTACache actually ran (the calibrator may jump over the budget)
   msNone: number; // median generation ms, none
   msPolicy: number; // median generation ms, ertacache
-  speedup: number; // msNone / msPolicy, interleaved
+  speedup: number; // median over interleaved pairs of none ms / policy ms (src/bench/speed.ts pairedSpeedup)
   idealSpeedup: number; // steps / (computed + reused × reuseCost)
   efficiency: number; // speedup / idealSpeedup
   reuseCost: number; // reuse-step / compute-step cost (src/bench/speed.ts reuseCostOf)

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SampleStats } from '../core/types.ts';
-import { measureInterleaved, reuseCostOf, speedRow, type TimedRun } from './speed.ts';
+import { measureInterleaved, pairedSpeedup, reuseCostOf, speedRow, type TimedRun } from './speed.ts';
 
 const stats = (computed: number): SampleStats => ({
   steps: 10, computedSteps: computed, reusedSteps: 10 - computed, stepMs: [], totalMs: 0, readbacks: 0, decisions: [],
@@ -22,7 +22,7 @@ describe('measureInterleaved', () => {
     const [row] = await measureInterleaved(10, [{ policy: 'p', budget: null }], run('n'), (_c, k) => run('p')(k), 4);
     expect(calls).toEqual(['n0', 'p0', 'n1', 'p1', 'p2', 'n2', 'n3', 'p3', 'p4', 'n4']);
     expect(row!.msNone).toBe(row!.msPolicy);
-    expect(row!.speedup).toBe(1);
+    expect(row!.speedup).toBeCloseTo(1, 12);
   });
 });
 
@@ -52,5 +52,27 @@ describe('reuseCostOf / speedRow', () => {
     const noisy = run([10, 21, 10, 1], ['compute', 'reuse', 'compute', 'reuse']);
     expect(reuseCostOf([calm, noisy, calm])).toBeCloseTo(0.1, 12);
     expect(reuseCostOf([run([10, 10], ['compute', 'compute'])])).toBe(0); // nothing reused
+  });
+});
+
+describe('pairedSpeedup', () => {
+  it('takes each pair\'s ratio, so a load that drifts between pairs cancels', () => {
+    // a policy exactly 2× faster; the machine's load doubles after the third pair and the fifth pair
+    // is slowed down on both sides: every pair says 2
+    const none = [100, 100, 100, 200, 300, 200, 200];
+    const policy = [50, 50, 50, 100, 150, 100, 100];
+    expect(pairedSpeedup(none, policy)).toBeCloseTo(2, 12);
+    // the load changes between a pair's runs in pairs 4 and 5 only: the ratio of the medians
+    // (median 200 / median 50) would say 4
+    const [a, b] = [[100, 100, 100, 200, 300, 200, 200], [50, 50, 50, 50, 50, 100, 100]];
+    expect(pairedSpeedup(a, b)).toBeCloseTo(2, 12); // pairs 1–3 and 6–7 say 2, pairs 4–5 say 4 and 6
+    expect(() => pairedSpeedup([1, 2], [1])).toThrow(/one none run per policy run/);
+  });
+
+  it('is what speedRow reports', () => {
+    const st: SampleStats = { steps: 10, computedSteps: 10, reusedSteps: 0, stepMs: [], totalMs: 0, readbacks: 0, decisions: [] };
+    const row = speedRow('p', null, 10, [100, 300, 120], [100, 100, 150], [st, st, st]);
+    expect(row.speedup).toBeCloseTo(1, 12); // ratios 1, 3, 0.8 → 1; the ratio of the medians would be 120 / 100 = 1.2
+    expect([row.msNone, row.msPolicy]).toEqual([120, 100]);
   });
 });
