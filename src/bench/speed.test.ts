@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SampleStats } from '../core/types.ts';
-import { measureInterleaved, pairedSpeedup, reuseCostOf, speedRow, type TimedRun } from './speed.ts';
+import { fixedMs, measureInterleaved, pairedSpeedup, reuseCostOf, speedRow, type TimedRun } from './speed.ts';
 
 const stats = (computed: number): SampleStats => ({
   steps: 10, computedSteps: computed, reusedSteps: 10 - computed, stepMs: [], totalMs: 0, readbacks: 0, decisions: [],
@@ -74,5 +74,17 @@ describe('pairedSpeedup', () => {
     const row = speedRow('p', null, 10, [100, 300, 120], [100, 100, 150], [st, st, st]);
     expect(row.speedup).toBeCloseTo(1, 12); // ratios 1, 3, 0.8 → 1; the ratio of the medians would be 120 / 100 = 1.2
     expect([row.msNone, row.msPolicy]).toEqual([120, 100]);
+  });
+});
+
+describe('fixedMs (the time outside the steps)', () => {
+  it('is the median over runs of wall clock − Σ stepMs, for each side of measureInterleaved', async () => {
+    const one = (stepMs: number[]): SampleStats => ({ ...stats(stepMs.length), stepMs });
+    // none: 4 steps of 10 ms + 1 ms outside; the policy: 2 steps of 10 ms + 8 ms outside (a plan fetch)
+    const [row] = await measureInterleaved(4, [{ policy: 'p', budget: 2 }],
+      async () => ({ ms: 41, stats: one([10, 10, 10, 10]) }), async () => ({ ms: 28, stats: one([10, 0, 10, 0]) }), 3);
+    expect(row!.fixedMsNone).toBeCloseTo(1, 12);
+    expect(row!.fixedMsPolicy).toBeCloseTo(8, 12);
+    expect(fixedMs([10, 20, 50], [one([2, 3]), one([5, 5]), one([1])])).toBeCloseTo(10, 12); // 5, 10, 49
   });
 });

@@ -32,6 +32,13 @@ export interface SpeedRow {
   reuseCostMedian: number; // the old estimate: median reuse-step ms / median compute-step ms (for comparison)
   idealSpeedup: number; // T / (computed + reused·reuseCost)
   efficiency: number; // speedup / idealSpeedup
+  /**
+   * Median ms of a run outside its steps (wall clock − Σ stepMs): set-up, the final read, and in
+   * a browser the round trip to the worker and the image sent to the page. Caching does not
+   * shrink it, while the ideal assumes all of the time shrinks; `none`'s and the policy's runs.
+   */
+  fixedMsNone?: number;
+  fixedMsPolicy?: number;
 }
 
 export const median = (xs: number[]): number => {
@@ -121,6 +128,7 @@ export async function measureInterleaved<C extends { policy: string; budget: num
     const a: number[] = [];
     const b: number[] = [];
     const stats: SampleStats[] = [];
+    const noneStats: SampleStats[] = [];
     for (let k = 1; k <= repeats; k++) {
       // Counterbalanced order (none first on odd pairs, the policy first on even ones): the first
       // run of a back-to-back pair is measurably slower (src/bench/overhead.ts), which a fixed
@@ -131,8 +139,12 @@ export async function measureInterleaved<C extends { policy: string; budget: num
       a.push(none.ms);
       b.push(run.ms);
       stats.push(run.stats);
+      noneStats.push(none.stats);
     }
-    rows.push(speedRow(c.policy, c.budget, steps, a, b, stats));
+    rows.push({
+      ...speedRow(c.policy, c.budget, steps, a, b, stats),
+      fixedMsNone: fixedMs(a, noneStats), fixedMsPolicy: fixedMs(b, stats),
+    });
   }
   return rows;
 }
@@ -152,6 +164,11 @@ export function pairedSpeedup(msNone: readonly number[], msPolicy: readonly numb
     throw new Error(`pairedSpeedup needs one none run per policy run, got ${msNone.length} and ${msPolicy.length}`);
   }
   return Math.exp(median(msNone.map((n, k) => Math.log(n / msPolicy[k]!))));
+}
+
+/** Median over runs of wall-clock ms − the run's Σ stepMs (SpeedRow.fixedMsNone). */
+export function fixedMs(ms: readonly number[], stats: readonly SampleStats[]): number {
+  return median(ms.map((m, k) => m - stats[k]!.stepMs.reduce((p, x) => p + x, 0)));
 }
 
 /** The speed row of one case from its timed pairs (msNone[k] and msPolicy[k]: pair k). */

@@ -59,6 +59,16 @@ function settingsFor(req: GenerateRequest, model: LoadedModel<unknown>): Setting
   return { steps, guidance, previewEvery };
 }
 
+/** A plan file of the manifest, fetched once per loaded model (LoadedModel.plans); policies get a copy. */
+async function manifestPlan<T>(ctx: RunContext<T>, file: string): Promise<unknown> {
+  const m = ctx.model.manifest;
+  if (!ctx.model.plans.has(file)) {
+    const { json } = await ctx.backend.loadJson(resolveModelFile(m.baseUrl, file, m.fileOrigins), 'plan', {});
+    ctx.model.plans.set(file, json);
+  }
+  return ctx.model.plans.get(file);
+}
+
 async function policyFor<T>(ctx: RunContext<T>, req: GenerateRequest, steps: number) {
   const kind = req.policy?.kind ?? 'none';
   const m = ctx.model.manifest;
@@ -71,7 +81,7 @@ async function policyFor<T>(ctx: RunContext<T>, req: GenerateRequest, steps: num
     const stored = ctx.storedPlans ?? [];
     const entry = findPlan(stored.length ? { ...m, plans: mergePlanEntries(m.plans, stored.map((p) => p.entry)) } : m, kind, steps, query);
     const browser = stored.find((p) => p.entry.file === entry.file);
-    plan = browser ? structuredClone(browser.plan) : (await ctx.backend.loadJson(resolveModelFile(m.baseUrl, entry.file, m.fileOrigins), 'plan', {})).json;
+    plan = structuredClone(browser ? browser.plan : await manifestPlan(ctx, entry.file));
     planId = entry.file;
   }
   if ((kind === 'uniform' || kind.startsWith('taylorseer')) && req.policy?.budget !== undefined) {
