@@ -57,9 +57,8 @@ const TEXT_TOLERANCE: Record<string, number> = { wasm: 1e-3, webgpu: 2.5e-2 };
 
 for (const family of ['pixart', 'sd3', 'flux']) {
   test(`imported ${family}-style model: prompt → image equals the PyTorch reference loop`, async ({ harness, provider }) => {
-    // WebGPU (SwiftShader, ~30 s a family) runs sd3's joint attention; pixart's cross-attention and
-    // flux's RoPE blocks use the same ORT WebGPU kernels and the same runtime path, so they run on WASM.
-    test.skip(provider === 'webgpu' && family !== 'sd3', 'WASM only: sd3 covers the text families on WebGPU');
+    // Every family on WebGPU too (SwiftShader, ~30 s a family): each has its own ops on that path
+    // (pixart's cross-attention, sd3's joint attention, flux's RoPE and packed patches).
     const golden = `tools/golden/families/${family}-tiny`;
     const r = (JSON.parse(readFileSync(`${golden}/golden.json`, 'utf8')) as {
       reference: { prompt: string; negative: string; seed: number; steps: number; guidance: number; embeddedGuidance?: number };
