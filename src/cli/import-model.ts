@@ -11,6 +11,8 @@ Splits a single-graph ONNX diffusion transformer (exported from PyTorch with tor
 dynamo=False) at its block stack into embed | blocks | head, writes them with model.onnx and a
 manifest.json (sha256 and sizes) into <dir>, and checks that the split graphs give the single
 graph's output on a random batch. Then: npm run calibrate -- --model <dir> --budget <n>.
+The graph may keep its weights in external data files beside it (models over 2 GB: model.onnx +
+model.onnx.data, or one file a tensor); the written graphs then keep theirs in shards (--shard-mb).
 
   --out <dir>             folder to write (created)
   --blocks-input <name>   the tensor entering the first block, when node names do not show the
@@ -37,6 +39,10 @@ graph's output on a random batch. Then: npm run calibrate -- --model <dir> --bud
   --timestep-scale <s>    the model takes t = s·σ (e.g. 1000); default 1 (σ ∈ [0, 1])
   --name <name>           model name in the manifest (default: the file name)
   --tolerance <r>         largest split-vs-single difference, relative to the output (default 1e-4)
+  --shard-mb <m>          largest external-data shard in MiB (default 1024, at most 2047): the graphs are written
+                          with their weights (each ≥ 1 KiB) in shards <graph>.weights.<k>.bin beside them when the
+                          source keeps its weights in external data (model.onnx + data files), or when a graph
+                          would be larger than this; listed with sha256 and size in the manifest
   --json                  print one JSON object as the last stdout line
   --help                  show this message`;
 
@@ -55,6 +61,7 @@ export interface ImportArgs {
   timestepScale?: number;
   name?: string;
   tolerance?: number;
+  shardBytes?: number;
   json: boolean;
 }
 
@@ -68,7 +75,7 @@ export function parseImportArgs(argv: readonly string[]): ImportArgs | null {
         classes: { type: 'string' }, components: { type: 'string' }, prompts: { type: 'string' }, 'timestep-scale': { type: 'string' }, name: { type: 'string' },
         tolerance: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
         'pooled-input': { type: 'string' }, 'guidance-input': { type: 'string' }, 'embedded-guidance': { type: 'string' },
-        'latent-size': { type: 'string' },
+        'latent-size': { type: 'string' }, 'shard-mb': { type: 'string' },
       },
     });
   } catch (e) {
@@ -111,6 +118,9 @@ export function parseImportArgs(argv: readonly string[]): ImportArgs | null {
     if (!m) r.fail(`--latent-size must be HxW (the latent's height and width, e.g. 128x128), got ${size}`);
     a.latentSize = [Number(m![1]), Number(m![2])];
   }
+  const shardMb = r.num('shard-mb');
+  if (shardMb !== undefined && !(shardMb >= 1 / 16 && shardMb <= 2047)) r.fail(`--shard-mb must be in [0.0625, 2047] (MiB), got ${shardMb}`);
+  if (shardMb !== undefined) a.shardBytes = Math.floor(shardMb * 2 ** 20);
   return a;
 }
 

@@ -35,7 +35,8 @@ export type ErrorCode =
   | 'IMPORT_NOT_A_DIT' // the graph's inputs are not those of a diffusion transformer
   | 'IMPORT_TENSOR_UNKNOWN' // a --blocks-* flag names no tensor, or no path between them
   | 'IMPORT_UNSUPPORTED' // a DiT the importer cannot split yet (says which tensor and why)
-  | 'IMPORT_PARITY'; // the split graphs do not reproduce the single graph
+  | 'IMPORT_PARITY' // the split graphs do not reproduce the single graph
+  | 'IMPORT_EXTERNAL_DATA'; // a weight's external data file is missing, outside the graph's folder or too short
 
 export class DiffusionError extends Error {
   readonly code: ErrorCode;

@@ -55,6 +55,7 @@ const TITLES: Record<RuntimeErrorCode, string> = {
   IMPORT_TENSOR_UNKNOWN: 'The named tensor is not in the model',
   IMPORT_UNSUPPORTED: 'This model cannot be imported yet',
   IMPORT_PARITY: 'The split model does not match the original',
+  IMPORT_EXTERNAL_DATA: 'The model\'s weight files are missing or damaged',
   STORAGE_QUOTA: 'Not enough storage for this model',
   STORAGE_IO: 'The stored model could not be read or written',
   ADAPTER_LIMITS: 'This GPU cannot hold the model (adapter limits)',

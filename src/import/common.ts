@@ -3,7 +3,8 @@
 
 import { gaussianNoise } from '../core/rng.ts';
 import { ImportError } from './errors.ts';
-import { ELEM, encodeModel, node, withOutputs, type Model, type Node } from './onnx-graph.ts';
+import { createSession } from './external.ts';
+import { ELEM, node, withOutputs, type Model, type Node } from './onnx-graph.ts';
 
 export type Ort = typeof import('onnxruntime-node');
 
@@ -29,7 +30,7 @@ export interface Probe { shapes: Map<string, number[][]>; }
 /** Runs the graph at batch 1 and 2 with extra outputs: each tensor's shape at both (the batch dim is the one that changes). */
 export async function probe(ort: Ort, src: Model, roles: Roles, latentShape: number[], names: string[], scale: number): Promise<Probe> {
   const want = [...new Set(names)].filter((n) => !src.graph!.output!.some((o) => o.name === n));
-  const session = await ort.InferenceSession.create(encodeModel(withOutputs(src, want)));
+  const session = await createSession(ort, withOutputs(src, want));
   const shapes = new Map<string, number[][]>();
   try {
     for (const b of [1, 2]) {

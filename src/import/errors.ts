@@ -5,7 +5,7 @@ import { DiffusionError, type ErrorCode } from '../core/errors.ts';
 
 export type ImportErrorCode = Extract<ErrorCode,
   | 'IMPORT_NOT_ONNX' | 'IMPORT_NO_STACK' | 'IMPORT_NOT_A_DIT' | 'IMPORT_TENSOR_UNKNOWN'
-  | 'IMPORT_UNSUPPORTED' | 'IMPORT_PARITY'>;
+  | 'IMPORT_UNSUPPORTED' | 'IMPORT_PARITY' | 'IMPORT_EXTERNAL_DATA'>;
 
 export class ImportError extends DiffusionError {
   declare readonly code: ImportErrorCode;

@@ -8,11 +8,15 @@
 // per-block side tensors) is computed once per step in embed and handed to blocks and head packed
 // into one tensor c [B, D] (zero-padded), unpacked again inside them (Slice + Reshape), so the
 // runtime's graph contract (model.md) holds for any family that fits it.
+// A source whose weights are external data (model.onnx + data files) is read as it is and written with
+// its weights in shards (external.ts).
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DIT_DDIM, type DdimConfig } from '../core/ddim.ts';
-import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
+import { modelHashOf } from '../manifest/hash.ts';
+import { SHARD_LIMITS } from '../manifest/shards.ts';
+import { checkExternalData, checkShardFits, createSession, writeImportedGraph, writtenFiles } from './external.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { ImportError } from './errors.ts';
 import { importText, type TextAssemblyJson } from './text-import.ts';
@@ -20,7 +24,7 @@ import { unpackLatentSignature, type PackedLatent } from './packed.ts';
 import { batched, fail, feedsFor, prod, probe, rename, shapesKnown, type Ort, type Probe, type Roles } from './common.ts';
 import { closure, regionBoundary, regionFromNames, regionFromTensors, STACK_NAMES, type Region } from './find-stack.ts';
 import {
-  backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, encodeModel, indexGraph, int64Tensor, intAttr,
+  backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, indexGraph, int64Tensor, intAttr,
   node, subModel, withOutputs, type GraphIndex, type IoSpec, type Model, type Node, type Tensor,
 } from './onnx-graph.ts';
 
@@ -67,6 +71,11 @@ export interface ImportOptions {
    * the latent's [height, width] when the token count is not a square grid (default: square).
    */
   latentSize?: [number, number];
+  /**
+   * Largest external-data shard in bytes (default 1 GiB). The written graphs get their weights in shards of at
+   * most this size when the source keeps its weights in external data, or when a graph would be larger than it.
+   */
+  shardBytes?: number;
   ort?: Ort;
 }
 
@@ -212,7 +221,7 @@ async function sliceTail(ort: Ort, src: Model, ix: GraphIndex, roles: Roles, lat
   const n = ix.nodes[hit.node]!;
   const dynamic = (n.input ?? []).slice(1).filter((i) => i && !ix.constant.has(i));
   if (dynamic.length > 0) {
-    const session = await ort.InferenceSession.create(encodeModel(withOutputs(src, dynamic)));
+    const session = await createSession(ort, withOutputs(src, dynamic));
     const values: Map<string, bigint[]>[] = [];
     try {
       for (const b of [1, 2]) {
@@ -279,10 +288,14 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   if (!src.graph || (src.graph.node ?? []).length === 0) {
     throw fail('IMPORT_NOT_ONNX', `${o.model} holds no graph nodes`, 'Export with torch.onnx.export and pass the .onnx file.');
   }
-  if ((src.graph.initializer ?? []).some((t) => t.dataLocation === 1)) {
-    throw fail('IMPORT_UNSUPPORTED', `${o.model} keeps its weights in external data files`,
-      'Export a model under 2 GB as one file (torch.onnx.export without external data); larger models are not supported by the importer yet.');
+  const shardBytes = o.shardBytes ?? 2 ** 30;
+  if (!(Number.isInteger(shardBytes) && shardBytes >= 2 ** 16 && shardBytes <= SHARD_LIMITS.shardBytes)) {
+    throw fail('IMPORT_UNSUPPORTED', `shard size ${shardBytes} bytes is outside 64 KiB … 2 GiB − 1`, 'Pass --shard-mb between 0.0625 and 2047.');
   }
+  // Weights in external data files (model.onnx + model.onnx.data …): checked against the files, kept external in memory.
+  const external = await checkExternalData(src, o.model);
+  checkShardFits(src, shardBytes, o.model);
+  const write = { shardBytes, shard: external !== null };
   // Flux as diffusers exports it (packed latents, img_ids / txt_ids): rewritten into a [B, C, H, W] latent model first.
   const packedLatent = await unpackLatentSignature(ort, src, o.latentSize);
   const ix = indexGraph(src);
@@ -372,7 +385,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const headSides = [...headSlice.needs].filter((n) => n !== z);
   await shapesKnown(ort, src, roles, latentShape, headSides, p, scale);
   if (roles.context) {
-    const r = await importText({ o, ort, src, ix, p, roles, region, h, z, N, D, blockSides, headSides, latentShape, scale, tolerance });
+    const r = await importText({ o, ort, src, ix, p, roles, region, h, z, N, D, blockSides, headSides, latentShape, scale, tolerance, write });
     if (!packedLatent) return r;
     // the manifest records the rewrite (the graphs' hashes, hence modelHash, are unchanged by this note)
     const file = join(o.out, 'manifest.json');
@@ -519,7 +532,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
 
   // ---- verify: split chain vs single graph on a random batch of 2 ----
   const sessions = Object.fromEntries(await Promise.all(Object.entries(models).map(async ([k, m]) =>
-    [k, await ort.InferenceSession.create(encodeModel(m))] as const)));
+    [k, await createSession(ort, m)] as const)));
   let parity: number;
   try {
     const feeds = feedsFor(ort, { latent: 'x', timestep: 't', labels: 'y', dtypeLabels: roles.dtypeLabels }, latentShape, 2, 23, 1);
@@ -550,12 +563,9 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const ioOf = { embed: [[x, t, y], [hSpec('h'), cSpec, hSpec('mod0')]], blocks: [[hSpec('h'), cSpec], [hSpec('z')]],
     head: [[hSpec('z'), cSpec], [vSpec]], model: [[x, t, y], [vSpec]] } as const;
   for (const [k, m] of Object.entries(models) as [keyof typeof models, Model][]) {
-    const bytes = encodeModel(m);
-    const file = `${k}.onnx`;
-    await writeFile(join(o.out, file), bytes);
-    const sha256 = await sha256Hex(bytes);
-    files.push({ file, bytes: bytes.length, sha256 });
-    graphs[k] = { file, sha256, bytes: bytes.length, inputs: specs([...ioOf[k][0]]), outputs: specs([...ioOf[k][1]]) };
+    const { file, sha256, bytes, ...weights } = await writeImportedGraph(m, o.out, `${k}.onnx`, write);
+    files.push(...writtenFiles({ file, sha256, bytes, ...weights }));
+    graphs[k] = { file, sha256, bytes, inputs: specs([...ioOf[k][0]]), outputs: specs([...ioOf[k][1]]), ...weights };
   }
   const modelHash = await modelHashOf(graphs as Record<'embed', { sha256: string }>);
   const name = o.name ?? (o.model.split('/').pop() ?? 'model').replace(/\.onnx$/i, '');

@@ -15,9 +15,10 @@
 // the rest of the importer splits as before.
 
 import { fail, type Ort } from './common.ts';
+import { createSession } from './external.ts';
 import { inStackScope } from './find-stack.ts';
 import {
-  backwardSlice, declaredShape, elemType, ELEM, ELEM_NAMES, encodeModel, indexGraph, int64Tensor, intsAttr, node, nodeInputs, onnx,
+  backwardSlice, declaredShape, elemType, ELEM, ELEM_NAMES, indexGraph, int64Tensor, intsAttr, node, nodeInputs, onnx,
   valueInfo, type Model, type Tensor, type ValueInfo,
 } from './onnx-graph.ts';
 
@@ -230,7 +231,7 @@ async function foldConstants(ort: Ort, src: Model, seeds: string[]): Promise<str
     graph: onnx.GraphProto.create({ name: 'erta_import_fold', node: nodes, initializer: (g.initializer ?? []).filter((t) => read.has(t.name!)),
       output: frontier.map((name) => onnx.ValueInfoProto.create({ name })) }),
   });
-  const session = await ort.InferenceSession.create(encodeModel(m));
+  const session = await createSession(ort, m);
   const values: Tensor[] = [];
   try {
     const r = await session.run({});

@@ -19,9 +19,10 @@ import { gaussianNoise } from '../core/rng.ts';
 import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { batched, fail, prod, rename, type Ort, type Probe, type Roles } from './common.ts';
+import { createSession, requireSelfContained, writeImportedGraph, writtenFiles } from './external.ts';
 import type { Region } from './find-stack.ts';
 import {
-  backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, encodeModel, int64Tensor, intAttr, node, subModel,
+  backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, int64Tensor, intAttr, node, subModel,
   type GraphIndex, type IoSpec, type Model, type Node, type Tensor, type ValueInfo,
 } from './onnx-graph.ts';
 import type { ImportOptions, ImportResult } from './import-model.ts';
@@ -43,6 +44,8 @@ export interface TextContext {
   latentShape: number[];
   scale: number;
   tolerance: number;
+  /** How the transformer's graphs are written (external-data shards: writeImportedGraph). */
+  write: { shardBytes: number; shard: boolean };
 }
 
 interface Part { name: string; shape: number[]; offset: number; size: number }
@@ -216,8 +219,8 @@ export async function importText(c: TextContext): Promise<ImportResult> {
 
   // ---- verify: context → embed → blocks → head against the original graph, batch 2 ----
   const sess: Record<string, Awaited<ReturnType<Ort['InferenceSession']['create']>>> = {};
-  for (const [k, m] of Object.entries(models)) sess[k] = await ort.InferenceSession.create(encodeModel(m));
-  const original = await ort.InferenceSession.create(encodeModel(src));
+  for (const [k, m] of Object.entries(models)) sess[k] = await createSession(ort, m);
+  const original = await createSession(ort, src);
   let parity = 0;
   try {
     const x = new ort.Tensor('float32', gaussianNoise(23, 2 * prod(dims)), [2, ...dims]);
@@ -271,6 +274,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   if (!multi) {
     encBytes = await component(comp, 'text_encoder/model.onnx');
     const enc = decodeModel(encBytes);
+    requireSelfContained(enc, join(comp, 'text_encoder/model.onnx'));
     encIn = (enc.graph!.input ?? []).filter((i) => !(enc.graph!.initializer ?? []).some((t) => t.name === i.name));
     const idsShape = encIn.length === 1 ? declaredShape(encIn[0]!) : [];
     const idsDtype = encIn.length === 1 ? ELEM_NAMES[elemType(encIn[0]!)] : undefined;
@@ -299,6 +303,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   }
   const vaeBytes = await component(comp, 'vae_decoder/model.onnx');
   const vae = decodeModel(vaeBytes);
+  requireSelfContained(vae, join(comp, 'vae_decoder/model.onnx'));
   const vaeIn = vae.graph!.input![0]!;
   const vaeOut = vae.graph!.output![0]!;
   const vaeConfig = await readFile(join(comp, 'vae_decoder/config.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}) as Record<string, unknown>);
@@ -336,12 +341,19 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     const specs = (l: IoSpec[]) => Object.fromEntries(l.map((s) => [s.name, { dtype: ELEM_NAMES[s.elem], shape: s.shape }]));
     return { file, sha256, bytes: bytes.length, inputs: specs(ins), outputs: specs(outs) };
   };
+  // the transformer's graphs: one protobuf each, or graph + external-data shards (writeImportedGraph)
+  const graphEntry = async (file: string, m: Model, ins: IoSpec[], outs: IoSpec[]) => {
+    const { sha256, bytes, ...weights } = await writeImportedGraph(m, o.out, file, c.write).then(({ file: _, ...w }) => w);
+    files.push(...writtenFiles({ file, sha256, bytes, ...weights }));
+    const specs = (l: IoSpec[]) => Object.fromEntries(l.map((s) => [s.name, { dtype: ELEM_NAMES[s.elem], shape: s.shape }]));
+    return { file, sha256, bytes, inputs: specs(ins), outputs: specs(outs), ...weights };
+  };
   const tr: Record<string, unknown> = {};
-  tr['embed'] = await entry('transformer/embed.onnx', encodeModel(models['embed']!), [latentSpec, sigmaSpec, ...condSpecs], [hSpec('hidden'), tembSpec, hSpec('mod0')]);
-  tr['blocks'] = await entry('transformer/blocks.onnx', encodeModel(models['blocks']!), [hSpec('hidden'), tembSpec, ctxSpec], [hSpec('hidden_out')]);
-  tr['head'] = await entry('transformer/head.onnx', encodeModel(models['head']!), [hSpec('hidden'), tembSpec], [vSpec]);
-  tr['model'] = await entry('transformer/model.onnx', encodeModel(models['model']!), [latentSpec, sigmaSpec, ctxSpec, ...condSpecs], [vSpec]);
-  const context = rawContext ? null : await entry('transformer/context.onnx', encodeModel(models['context']!),
+  tr['embed'] = await graphEntry('transformer/embed.onnx', models['embed']!, [latentSpec, sigmaSpec, ...condSpecs], [hSpec('hidden'), tembSpec, hSpec('mod0')]);
+  tr['blocks'] = await graphEntry('transformer/blocks.onnx', models['blocks']!, [hSpec('hidden'), tembSpec, ctxSpec], [hSpec('hidden_out')]);
+  tr['head'] = await graphEntry('transformer/head.onnx', models['head']!, [hSpec('hidden'), tembSpec], [vSpec]);
+  tr['model'] = await graphEntry('transformer/model.onnx', models['model']!, [latentSpec, sigmaSpec, ctxSpec, ...condSpecs], [vSpec]);
+  const context = rawContext ? null : await graphEntry('transformer/context.onnx', models['context']!,
     [io(ctxIn, ELEM.float32, [1, L, Dt])], [io('context', ELEM.float32, [1, L, X])]);
   const encoderGraphs: Record<string, { sha256: string }> = {};
   let textComponents: Record<string, unknown>;
@@ -505,7 +517,9 @@ async function readMultiEncoders(comp: string, t: { L: number; Dt: number; P: nu
       throw fail('IMPORT_UNSUPPORTED', `${dir}/ has no tokenizer: ${join(comp, tokDir, 'tokenizer.json')} cannot be read`,
         `Each text encoder needs its own tokenizer in the diffusers layout (${dir}/ ↔ ${tokDir}/): save it there with the Python \`tokenizers\` library (Tokenizer.save).`);
     }
-    const g = decodeModel(bytes).graph!;
+    const decoded = decodeModel(bytes);
+    requireSelfContained(decoded, join(comp, dir, 'model.onnx'));
+    const g = decoded.graph!;
     const ins = (g.input ?? []).filter((i) => !(g.initializer ?? []).some((q) => q.name === i.name));
     const shape = ins.length === 1 ? declaredShape(ins[0]!) : [];
     const dtype = ins.length === 1 ? ELEM_NAMES[elemType(ins[0]!)] : undefined;

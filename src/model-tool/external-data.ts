@@ -23,6 +23,12 @@ export interface WriteOptions {
   /** The source model's operator sets (all domains), kept by shardOnnxFile / writeModelProto. */
   opsetImport?: { domain?: string | null; version?: number | Long | null }[];
   irVersion?: number;
+  /** The model's producer (default "erta-diffusion model tool"). */
+  producerName?: string;
+  /** Model-local functions the nodes call (kept by writeModelProto when the source has any). */
+  functions?: ModelProto['functions'];
+  /** Initializers kept inside the graph as they are (tensors whose bytes cannot be moved: strings, empty or exotic types). */
+  keepInline?: InstanceType<typeof onnx.TensorProto>[];
 }
 
 type Long = { toNumber(): number };
@@ -66,7 +72,7 @@ export async function writeGraph(g: GraphBuilder, options: WriteOptions): Promis
     for (const w of g.weights) {
       const size = byteSize(w);
       const data = new Uint8Array(size);
-      w.fill(data);
+      await w.fill(data);
       if (size < inlineBelow) {
         initializers.push(onnx.TensorProto.create({ name: w.name, dims: w.dims, dataType: ONNX_TYPE[w.type], rawData: data }));
         continue;
@@ -109,9 +115,10 @@ export async function writeGraph(g: GraphBuilder, options: WriteOptions): Promis
   }
   const model: ModelProto = onnx.ModelProto.create({
     irVersion: options.irVersion ?? 8,
-    producerName: 'erta-diffusion model tool',
+    producerName: options.producerName ?? 'erta-diffusion model tool',
     opsetImport: options.opsetImport ?? [{ domain: '', version: options.opset ?? 17 }],
-    graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: initializers },
+    graph: { name: g.name, node: g.nodes, input: g.inputs, output: g.outputs, initializer: [...initializers, ...(options.keepInline ?? [])] },
+    ...(options.functions?.length ? { functions: options.functions } : {}),
   });
   const bytes = onnx.ModelProto.encode(model).finish();
   await writeFile(join(options.dir, options.file), bytes);
@@ -136,21 +143,51 @@ export async function shardOnnxFile(src: string, options: WriteOptions): Promise
   return writeModelProto(onnx.ModelProto.decode(await readFile(src)), options);
 }
 
-/** A decoded model (raw-data initializers) written as graph + shards; weights below inlineBelow stay inside. */
-export async function writeModelProto(model: ModelProto, options: WriteOptions): Promise<WrittenGraph> {
+/** What writeModelProto reads the bytes of an external-data initializer with (the importer: the source's data files). */
+export type ExternalBytes = (t: InstanceType<typeof onnx.TensorProto>, out: Uint8Array) => Promise<void>;
+
+/**
+ * A decoded model written as graph + shards; weights below inlineBelow stay inside. Initializers may hold
+ * raw data, typed fields (float_data, int32_data, int64_data: converted to raw bytes) or, with `externalBytes`,
+ * external data of another file; tensors of other types (or empty ones) stay inside the graph as they are.
+ */
+export async function writeModelProto(model: ModelProto, options: WriteOptions & { externalBytes?: ExternalBytes }): Promise<WrittenGraph> {
   const graph = model.graph!;
   const g = new GraphBuilder(graph.name || 'graph');
   g.nodes.push(...(graph.node as InstanceType<typeof onnx.NodeProto>[]));
   g.inputs.push(...(graph.input as InstanceType<typeof onnx.ValueInfoProto>[]));
   g.outputs.push(...(graph.output as InstanceType<typeof onnx.ValueInfoProto>[]));
-  for (const t of graph.initializer ?? []) {
+  const keep: InstanceType<typeof onnx.TensorProto>[] = [];
+  for (const t of (graph.initializer ?? []) as InstanceType<typeof onnx.TensorProto>[]) {
     const type = TYPE_OF[t.dataType ?? 0];
-    const raw = t.rawData;
-    if (!type || !raw || raw.byteLength === 0) {
-      throw new Error(`initializer ${t.name}: only raw-data float32/float16/int32/int64 tensors can be moved to shards`);
+    const dims = (t.dims ?? []).map(Number);
+    if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+      const read = options.externalBytes;
+      if (!type || !read) throw new Error(`initializer ${t.name}: external data of type ${t.dataType} cannot be moved to shards`);
+      g.weights.push({ name: t.name!, type, dims, fill: (out) => read(t, out) } satisfies Weight);
+      continue;
     }
-    g.weights.push({ name: t.name!, type, dims: (t.dims ?? []).map(Number), fill: (out) => out.set(raw) } satisfies Weight);
+    const raw = t.rawData && t.rawData.byteLength > 0 ? t.rawData : type ? typedFieldBytes(t, type) : null;
+    if (!type || !raw || raw.byteLength === 0 || raw.byteLength !== byteSize({ type, dims })) {
+      keep.push(t);
+      continue;
+    }
+    g.weights.push({ name: t.name!, type, dims, fill: (out) => out.set(raw) } satisfies Weight);
   }
   const ir = model.irVersion;
-  return writeGraph(g, { ...options, opsetImport: model.opsetImport, ...(ir ? { irVersion: Number(ir) } : {}) });
+  return writeGraph(g, {
+    ...options, opsetImport: model.opsetImport, ...(ir ? { irVersion: Number(ir) } : {}),
+    ...(keep.length > 0 ? { keepInline: keep } : {}), ...(model.functions?.length ? { functions: model.functions } : {}),
+  });
+}
+
+/** Little-endian bytes of a tensor stored in its typed fields (float_data, int32_data, int64_data); null when they hold nothing. */
+function typedFieldBytes(t: InstanceType<typeof onnx.TensorProto>, type: ElemType): Uint8Array | null {
+  const view = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  switch (type) {
+    case 'float32': return t.floatData?.length ? view(Float32Array.from(t.floatData)) : null;
+    case 'int32': return t.int32Data?.length ? view(Int32Array.from(t.int32Data)) : null;
+    case 'float16': return t.int32Data?.length ? view(Uint16Array.from(t.int32Data)) : null; // fp16 bits in int32_data
+    case 'int64': return t.int64Data?.length ? view(BigInt64Array.from(t.int64Data, (v) => BigInt(v.toString()))) : null;
+  }
 }

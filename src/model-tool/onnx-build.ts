@@ -25,7 +25,7 @@ export interface Weight {
   type: ElemType;
   dims: number[];
   /** Writes the tensor's bytes into `out` (exactly byteSize(this) bytes). */
-  fill(out: Uint8Array): void;
+  fill(out: Uint8Array): void | Promise<void>;
 }
 
 export function byteSize(w: Pick<Weight, 'type' | 'dims'>): number {
