@@ -140,6 +140,8 @@ export function describeImport(r: ImportResult): string {
       + `${r.packedLatent.height}, ${r.packedLatent.width}]), output unpacked; ${r.packedLatent.imgIds} / ${r.packedLatent.txtIds} constants; `
       + `folded: ${r.packedLatent.folded.join(', ') || 'nothing'}`] : []),
     `  latent ${r.latent.channels}×${r.latent.frames !== undefined ? `${r.latent.frames}×` : ''}${r.latent.height}×${r.latent.width}, ${r.classes ? `${r.classes} classes` : 'text-conditioned'}, ${r.prediction}`,
+    ...(r.sourceExternalData ? [`  source weights: ${r.sourceExternalData.tensors} tensors, ${r.sourceExternalData.bytes} bytes in external data `
+      + `(${r.sourceExternalData.files.length <= 3 ? r.sourceExternalData.files.join(', ') : `${r.sourceExternalData.files.length} files`}); written in shards`] : []),
     ...r.files.map((f) => `  ${f.file}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`),
     `  split vs single: ${r.parity.toExponential(2)} (relative max-abs, tolerance ${r.tolerance})`,
     `next: npm run calibrate -- --model ${r.out} --steps 50 --budget 25`,

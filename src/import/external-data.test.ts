@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../node/generate.ts';
 import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
-import { parseImportArgs } from '../cli/import-model.ts';
+import { describeImport, parseImportArgs } from '../cli/import-model.ts';
 import { decodeModel, encodeModel, onnx, type Model } from './onnx-graph.ts';
 import { importModel } from './import-model.ts';
 import { ImportError } from './errors.ts';
@@ -116,6 +116,9 @@ describe('import-model: a source with external data', () => {
     const committed = JSON.parse(await readFile(join(COMMITTED, 'manifest.json'), 'utf8')) as { graphs: Record<string, Entry> };
     expect(graphs['blocks']!.bytes).toBeLessThan(committed.graphs['blocks']!.bytes / 4);
     expect(r.files.map((f) => f.file)).toContain('blocks.weights.0.bin');
+    expect(r.sourceExternalData).toMatchObject({ files: ['model.onnx.data'] });
+    expect(r.sourceExternalData!.bytes).toBe((await readFile(join(src, 'model.onnx.data'))).length);
+    expect(describeImport(r)).toMatch(/source weights: \d+ tensors, \d+ bytes in external data \(model\.onnx\.data\)/);
     await sameImage(out);
   }, 60_000);
 
@@ -134,7 +137,8 @@ describe('import-model: a source with external data', () => {
 
   it('a single-file source with graphs above --shard-mb: only those are sharded; the default keeps today\'s bytes', async () => {
     const out = join(tmp, 'big-out');
-    await importModel({ model: EXPORT, out, name: 'dit-tiny', shardBytes: 2 ** 17 });
+    const r = await importModel({ model: EXPORT, out, name: 'dit-tiny', shardBytes: 2 ** 17 });
+    expect(r.sourceExternalData).toBeUndefined();
     const graphs = await checkFiles(out);
     expect(graphs['blocks']!.externalData?.length).toBeGreaterThanOrEqual(2); // 273 KB of weights
     expect(graphs['model']!.externalData?.length).toBeGreaterThanOrEqual(2);

@@ -108,6 +108,8 @@ export interface ImportResult {
   textAssembly?: TextAssemblyJson;
   /** Packed-latent exports (Flux, diffusers' signature): what was rewritten (pack / unpack, ids as constants, RoPE folded). */
   packedLatent?: PackedLatent;
+  /** Sources with weights in external data: how many tensors, their bytes, and the data files the graph names. */
+  sourceExternalData?: { tensors: number; bytes: number; files: string[] };
 }
 
 
@@ -296,6 +298,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const external = await checkExternalData(src, o.model);
   checkShardFits(src, shardBytes, o.model);
   const write = { shardBytes, shard: external !== null };
+  const source = external ? { sourceExternalData: { tensors: external.tensors, bytes: external.bytes, files: external.files } } : {};
   // Flux as diffusers exports it (packed latents, img_ids / txt_ids): rewritten into a [B, C, H, W] latent model first.
   const packedLatent = await unpackLatentSignature(ort, src, o.latentSize);
   const ix = indexGraph(src);
@@ -386,7 +389,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   await shapesKnown(ort, src, roles, latentShape, headSides, p, scale);
   if (roles.context) {
     const r = await importText({ o, ort, src, ix, p, roles, region, h, z, N, D, blockSides, headSides, latentShape, scale, tolerance, write });
-    if (!packedLatent) return r;
+    if (!packedLatent) return { ...r, ...source };
     // the manifest records the rewrite (the graphs' hashes, hence modelHash, are unchanged by this note)
     const file = join(o.out, 'manifest.json');
     const manifest = JSON.parse(await readFile(file, 'utf8')) as { import: Record<string, unknown> };
@@ -394,7 +397,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     manifest.import['packedLatent'] = { input, imgIds, txtIds, folded };
     parseManifest(manifest, o.out);
     await writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
-    return { ...r, packedLatent };
+    return { ...r, packedLatent, ...source };
   }
   if (packedLatent) {
     throw fail('IMPORT_UNSUPPORTED', `${packedLatent.input} is a packed latent (Flux): packed exports import text-conditioned only`,
@@ -591,6 +594,6 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     out: o.out, name, modelHash, stack: region.how, blocksInput: h, blocksOutput: z,
     sides: packed.map((s) => ({ name: s.name, shape: ['B', ...s.shape] })),
     latent: { channels: C, height: H, width: W }, hidden: { tokens: N, dim: D }, classes: rows - 1,
-    prediction, learnedVariance, files, parity, tolerance,
+    prediction, learnedVariance, files, parity, tolerance, ...source,
   };
 }
