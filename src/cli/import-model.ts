@@ -144,6 +144,7 @@ export function describeImport(r: ImportResult): string {
       + `(${r.sourceExternalData.files.length <= 3 ? r.sourceExternalData.files.join(', ') : `${r.sourceExternalData.files.length} files`}); written in shards`] : []),
     ...r.files.map((f) => `  ${f.file}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`),
     `  split vs single: ${r.parity.toExponential(2)} (relative max-abs, tolerance ${r.tolerance})`,
+    ...(r.singleGraphOmitted ? [`  ${r.singleGraphOmitted}`] : []),
     `next: npm run calibrate -- --model ${r.out} --steps 50 --budget 25`,
   ].join('\n');
 }

@@ -13,6 +13,7 @@
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { sha256Hex } from '../manifest/hash.ts';
+import { LIMITS } from '../manifest/limits.ts';
 import type { ShardEntry } from '../manifest/shards.ts';
 import { writeModelProto } from '../model-tool/external-data.ts';
 import type { Ort } from './common.ts';
@@ -213,4 +214,23 @@ export function requireSelfContained(m: Model, file: string): void {
     throw fail('IMPORT_UNSUPPORTED', `${file} keeps its weights in external data files, which the importer copies only for the transformer`,
       'Re-save the component as one file (onnx.save_model(onnx.load(path), path, save_as_external_data=False), under 2 GB).');
   }
+}
+
+/**
+ * An upper bound of the bytes `m` takes written (graph + shards): its weights, a 4 KiB alignment gap each and
+ * 16 MiB for the graph itself. Used to leave out the single graph (model.onnx, which repeats every weight of
+ * embed, blocks and head) when all graphs together would pass the manifest's limit (LIMITS.totalGraphBytes).
+ */
+export function writtenBytesBound(m: Model): number {
+  return (m.graph?.initializer ?? []).reduce((s, t) => s + tensorBytes(t) + 4096, 2 ** 24);
+}
+
+/** Bytes of a written graph with its shards. */
+export const entryBytes = (e: Pick<WrittenEntry, 'bytes' | 'externalData'>): number =>
+  e.bytes + (e.externalData ?? []).reduce((s, x) => s + x.bytes, 0);
+
+/** Why model.onnx was left out: the split graphs (and components) already take `used` bytes of the manifest's total. */
+export function singleGraphNote(used: number): string {
+  return `model.onnx (the single graph, every weight again) is left out: with it the model's graphs would pass the manifest's `
+    + `${LIMITS.totalGraphBytes / 2 ** 30} GiB limit (${(used / 2 ** 30).toFixed(2)} GiB without it); the split graphs run every mode but --graphs single`;
 }

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { DIT_DDIM, type DdimConfig } from '../core/ddim.ts';
 import { modelHashOf } from '../manifest/hash.ts';
 import { SHARD_LIMITS } from '../manifest/shards.ts';
-import { checkExternalData, checkShardFits, createSession, writeImportedGraph, writtenFiles } from './external.ts';
+import { checkExternalData, checkShardFits, createSession, entryBytes, singleGraphNote, writeImportedGraph, writtenBytesBound, writtenFiles } from './external.ts';
+import { LIMITS } from '../manifest/limits.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { ImportError } from './errors.ts';
 import { importText, type TextAssemblyJson } from './text-import.ts';
@@ -110,6 +111,8 @@ export interface ImportResult {
   packedLatent?: PackedLatent;
   /** Sources with weights in external data: how many tensors, their bytes, and the data files the graph names. */
   sourceExternalData?: { tensors: number; bytes: number; files: string[] };
+  /** Set when model.onnx was not written (all graphs together would pass LIMITS.totalGraphBytes): why. */
+  singleGraphOmitted?: string;
 }
 
 
@@ -565,9 +568,16 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const specs = (list: IoSpec[]) => Object.fromEntries(list.map((s) => [s.name, { dtype: ELEM_NAMES[s.elem], shape: s.shape }]));
   const ioOf = { embed: [[x, t, y], [hSpec('h'), cSpec, hSpec('mod0')]], blocks: [[hSpec('h'), cSpec], [hSpec('z')]],
     head: [[hSpec('z'), cSpec], [vSpec]], model: [[x, t, y], [vSpec]] } as const;
+  let total = 0;
+  let singleGraphOmitted: string | undefined;
   for (const [k, m] of Object.entries(models) as [keyof typeof models, Model][]) {
+    if (k === 'model' && total + writtenBytesBound(m) > LIMITS.totalGraphBytes) {
+      singleGraphOmitted = singleGraphNote(total);
+      continue;
+    }
     const { file, sha256, bytes, ...weights } = await writeImportedGraph(m, o.out, `${k}.onnx`, write);
     files.push(...writtenFiles({ file, sha256, bytes, ...weights }));
+    total += entryBytes({ bytes, ...weights });
     graphs[k] = { file, sha256, bytes, inputs: specs([...ioOf[k][0]]), outputs: specs([...ioOf[k][1]]), ...weights };
   }
   const modelHash = await modelHashOf(graphs as Record<'embed', { sha256: string }>);
@@ -594,6 +604,6 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     out: o.out, name, modelHash, stack: region.how, blocksInput: h, blocksOutput: z,
     sides: packed.map((s) => ({ name: s.name, shape: ['B', ...s.shape] })),
     latent: { channels: C, height: H, width: W }, hidden: { tokens: N, dim: D }, classes: rows - 1,
-    prediction, learnedVariance, files, parity, tolerance, ...source,
+    prediction, learnedVariance, files, parity, tolerance, ...source, ...(singleGraphOmitted ? { singleGraphOmitted } : {}),
   };
 }

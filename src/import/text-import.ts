@@ -19,7 +19,8 @@ import { gaussianNoise } from '../core/rng.ts';
 import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { batched, fail, prod, rename, type Ort, type Probe, type Roles } from './common.ts';
-import { createSession, requireSelfContained, writeImportedGraph, writtenFiles } from './external.ts';
+import { createSession, entryBytes, requireSelfContained, singleGraphNote, writeImportedGraph, writtenBytesBound, writtenFiles, type WrittenEntry } from './external.ts';
+import { LIMITS } from '../manifest/limits.ts';
 import type { Region } from './find-stack.ts';
 import {
   backwardSlice, declaredShape, decodeModel, elemType, ELEM, ELEM_NAMES, int64Tensor, intAttr, node, subModel,
@@ -352,7 +353,14 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   tr['embed'] = await graphEntry('transformer/embed.onnx', models['embed']!, [latentSpec, sigmaSpec, ...condSpecs], [hSpec('hidden'), tembSpec, hSpec('mod0')]);
   tr['blocks'] = await graphEntry('transformer/blocks.onnx', models['blocks']!, [hSpec('hidden'), tembSpec, ctxSpec], [hSpec('hidden_out')]);
   tr['head'] = await graphEntry('transformer/head.onnx', models['head']!, [hSpec('hidden'), tembSpec], [vSpec]);
-  tr['model'] = await graphEntry('transformer/model.onnx', models['model']!, [latentSpec, sigmaSpec, ctxSpec, ...condSpecs], [vSpec]);
+  // the single graph repeats every weight: left out when all graphs together would pass the manifest's limit
+  const components = (multi ? multi.encoders.reduce((a, e) => a + e.bytes.length, 0) : encBytes.length) + vaeBytes.length;
+  const used = components + (rawContext ? 0 : writtenBytesBound(models['context']!))
+    + ['embed', 'blocks', 'head'].reduce((a, k) => a + entryBytes(tr[k] as WrittenEntry), 0);
+  const singleGraphOmitted = used + writtenBytesBound(models['model']!) > LIMITS.totalGraphBytes ? singleGraphNote(used) : undefined;
+  if (!singleGraphOmitted) {
+    tr['model'] = await graphEntry('transformer/model.onnx', models['model']!, [latentSpec, sigmaSpec, ctxSpec, ...condSpecs], [vSpec]);
+  }
   const context = rawContext ? null : await graphEntry('transformer/context.onnx', models['context']!,
     [io(ctxIn, ELEM.float32, [1, L, Dt])], [io('context', ELEM.float32, [1, L, X])]);
   const encoderGraphs: Record<string, { sha256: string }> = {};
@@ -432,7 +440,7 @@ export async function importText(c: TextContext): Promise<ImportResult> {
     out: o.out, name, modelHash, stack: c.region.how, blocksInput: h, blocksOutput: z,
     sides: [...temb, ...ctx].map((q) => ({ name: q.name, shape: ['B', ...q.shape] })),
     latent: { channels: C, height: H, width: W, ...(frames ? { frames } : {}) }, hidden: { tokens: N, dim: D }, classes: 0,
-    prediction: 'velocity', learnedVariance: false, files, parity, tolerance,
+    prediction: 'velocity', learnedVariance: false, files, parity, tolerance, ...(singleGraphOmitted ? { singleGraphOmitted } : {}),
     ...(roles.pooled ? { pooled: { input: roles.pooled, dim: P,
       encoderOutput: multi ? (multi.assembly.pooled ?? []).map((f) => `${multi.encoders[f.encoder]!.dir}:${f.output}`).join(' | ') : encPooled!.name! } } : {}),
     ...(multi ? { textEncoders: multi.encoders.map((e) => ({ dir: e.dir, tokenizer: e.tokDir, length: e.length })), textAssembly: multi.assembly } : {}),
