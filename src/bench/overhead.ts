@@ -3,7 +3,7 @@
 // (evaluation.md "Runtime overhead"). Any model with split graphs: a class model's (x, t, y)
 // graphs, or a text model's transformer with its context rows bound once (the prompt encoding
 // and the VAE decode are the same session runs on both sides, so neither side times them).
-// Both sides are timed interleaved in counterbalanced order, median of repeats, in wall-clock and in process CPU time:
+// Both sides are timed interleaved in counterbalanced order; the overhead is the median of the pairs' ratios, in wall-clock and in process CPU time:
 // on a shared machine another process's load lands in the wall clock of whichever side it
 // overlaps, while CPU time counts only this process's own work.
 
@@ -15,7 +15,7 @@ import type { Conditioning, Denoiser, TensorOps } from '../core/types.ts';
 import type { GraphSessions } from '../backend/sessions.ts';
 import type { OrtNamespace, OrtTensorLike } from '../backend/ort-types.ts';
 import { latentDims, type ModelManifest } from '../manifest/types.ts';
-import { median } from './speed.ts';
+import { median, pairedSpeedup } from './speed.ts';
 
 /** One step's graph feeds, by conditioning type: what the bare loop runs, in the manifest's names. */
 export interface BareFeeds<T extends OrtTensorLike> {
@@ -108,10 +108,16 @@ export interface OverheadResult {
   pairs: number;
   msRuntime: number;
   msBare: number;
-  overhead: number; // msRuntime / msBare − 1 (wall clock)
+  /**
+   * Wall clock: the median over the pairs of runtime ms / bare ms, − 1 (pairedSpeedup: a pair's two
+   * runs share the machine's load of their moment; alternating order cancels on the logarithms).
+   */
+  overhead: number;
+  /** The old estimate, msRuntime / msBare − 1 (medians from different pairs), kept for comparison. */
+  overheadOfMedians?: number;
   cpuMsRuntime: number | null;
   cpuMsBare: number | null;
-  cpuOverhead: number | null; // the same in process CPU time (null where the host has no process clock)
+  cpuOverhead: number | null; // the same in process CPU time, paired (null where the host has no process clock)
   /** A random-weight test model (bench-args TEST_DENOISERS), not one the project ships for use. */
   testModel?: boolean;
 }
@@ -185,7 +191,8 @@ export async function measureOverhead<T extends OrtTensorLike>(s: OverheadSetup<
   const cpuMsRuntime = hasCpu ? median(a.map((r) => r.cpu!)) : null;
   const cpuMsBare = hasCpu ? median(b.map((r) => r.cpu!)) : null;
   return {
-    model: m.name, steps: s.steps, pairs: repeats, msRuntime, msBare, overhead: msRuntime / msBare - 1,
-    cpuMsRuntime, cpuMsBare, cpuOverhead: hasCpu ? cpuMsRuntime! / cpuMsBare! - 1 : null,
+    model: m.name, steps: s.steps, pairs: repeats, msRuntime, msBare,
+    overhead: pairedSpeedup(a.map((r) => r.wall), b.map((r) => r.wall)) - 1, overheadOfMedians: msRuntime / msBare - 1,
+    cpuMsRuntime, cpuMsBare, cpuOverhead: hasCpu ? pairedSpeedup(a.map((r) => r.cpu!), b.map((r) => r.cpu!)) - 1 : null,
   };
 }

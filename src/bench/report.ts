@@ -109,7 +109,7 @@ const pctOrDash = (x: number | null) => (x === null ? '–' : `${(x * 100).toFix
 /** The overhead table: one row per model, wall clock and process CPU time. */
 export function overheadMarkdown(rows: readonly OverheadResult[]): string {
   return 'Runtime overhead: the no-cache sampler against a bare loop of session.run calls on the same graphs ' +
-    '(CFG batch of 2, the Euler step inline; interleaved pairs, medians). CPU time is the process\'s own ' +
+    '(CFG batch of 2, the Euler step inline; interleaved pairs; runtime and bare ms are medians, the overhead is the median of the pairs\' ratios). CPU time is the process\'s own ' +
     '(user + system, every thread), which another process\'s load does not inflate.\n\n' +
     '| model | steps | pairs | runtime ms | bare ms | overhead (wall) | runtime CPU ms | bare CPU ms | overhead (CPU) |\n' +
     '|---|---|---|---|---|---|---|---|---|\n' +

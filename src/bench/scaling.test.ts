@@ -118,7 +118,10 @@ describe('runScaling', () => {
     expect(r!.computedSteps).toBeGreaterThanOrEqual(2);
     expect(r!.computedSteps).toBeLessThan(10);
     expect(r!.reuseCost).toBeGreaterThan(0);
-    expect(r!.reuseCost).toBeLessThan(1);
+    // No bound on its size: it is a timing from one run (a reused step that a GC pause or another
+    // process hits can cost more than a computed one; under load it once measured 1.59). Timing
+    // claims belong in the bench.
+    expect(Number.isFinite(r!.reuseCost)).toBe(true);
     expect(r!.idealSpeedup).toBeCloseTo(10 / (r!.computedSteps + (10 - r!.computedSteps) * r!.reuseCost), 9);
     const again = await runScaling(options);
     expect(again.rows[0]!.exportMs).toBeNull(); // the cached export is reused
