@@ -129,6 +129,22 @@ export function createSession(ort: Ort, m: Model): ReturnType<Ort['InferenceSess
   return ort.InferenceSession.create(bytes, { extra: { session: { model_external_initializers_file_folder_path: dir } } });
 }
 
+type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
+
+/**
+ * Sessions on `models`, released when `fn` settles: the parity runs open the single graph and the split graphs
+ * one group at a time, so a big model's weights are held about once, not once per group.
+ */
+export async function withSessions<K extends string, T>(ort: Ort, models: Record<K, Model>, fn: (s: Record<K, Session>) => Promise<T>): Promise<T> {
+  const s = {} as Record<K, Session>;
+  try {
+    for (const k of Object.keys(models) as K[]) s[k] = await createSession(ort, models[k]);
+    return await fn(s);
+  } finally {
+    await Promise.all((Object.values(s) as Session[]).map((x) => x.release()));
+  }
+}
+
 /** Reads an external tensor's bytes from the source's data file into `out`. */
 export async function readExternal(t: Tensor, out: Uint8Array): Promise<void> {
   const l = locate(t);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { DIT_DDIM, type DdimConfig } from '../core/ddim.ts';
 import { modelHashOf } from '../manifest/hash.ts';
 import { SHARD_LIMITS } from '../manifest/shards.ts';
-import { checkExternalData, checkShardFits, createSession, entryBytes, singleGraphNote, writeImportedGraph, writtenBytesBound, writtenFiles } from './external.ts';
+import { checkExternalData, checkShardFits, createSession, entryBytes, singleGraphNote, withSessions, writeImportedGraph, writtenBytesBound, writtenFiles } from './external.ts';
 import { LIMITS } from '../manifest/limits.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { ImportError } from './errors.ts';
@@ -537,25 +537,20 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   };
 
   // ---- verify: split chain vs single graph on a random batch of 2 ----
-  const sessions = Object.fromEntries(await Promise.all(Object.entries(models).map(async ([k, m]) =>
-    [k, await createSession(ort, m)] as const)));
-  let parity: number;
-  try {
-    const feeds = feedsFor(ort, { latent: 'x', timestep: 't', labels: 'y', dtypeLabels: roles.dtypeLabels }, latentShape, 2, 23, 1);
-    const single = (await sessions['model']!.run(feeds))['v']!.data as Float32Array;
-    const e = await sessions['embed']!.run(feeds);
-    const bz = await sessions['blocks']!.run({ h: e['h']!, c: e['c']! });
-    const split = (await sessions['head']!.run({ z: bz['z']!, c: e['c']! }))['v']!.data as Float32Array;
-    let diff = 0;
-    let mag = 0;
-    for (let k = 0; k < single.length; k++) {
-      diff = Math.max(diff, Math.abs(single[k]! - split[k]!));
-      mag = Math.max(mag, Math.abs(single[k]!));
-    }
-    parity = diff / Math.max(mag, 1e-12);
-  } finally {
-    await Promise.all(Object.values(sessions).map((s) => s.release()));
+  const feeds = feedsFor(ort, { latent: 'x', timestep: 't', labels: 'y', dtypeLabels: roles.dtypeLabels }, latentShape, 2, 23, 1);
+  const single = await withSessions(ort, { model: models.model }, async (s) => (await s.model.run(feeds))['v']!.data as Float32Array);
+  const split = await withSessions(ort, { embed: models.embed, blocks: models.blocks, head: models.head }, async (s) => {
+    const e = await s.embed.run(feeds);
+    const bz = await s.blocks.run({ h: e['h']!, c: e['c']! });
+    return (await s.head.run({ z: bz['z']!, c: e['c']! }))['v']!.data as Float32Array;
+  });
+  let diff = 0;
+  let mag = 0;
+  for (let k = 0; k < single.length; k++) {
+    diff = Math.max(diff, Math.abs(single[k]! - split[k]!));
+    mag = Math.max(mag, Math.abs(single[k]!));
   }
+  const parity = diff / Math.max(mag, 1e-12);
   if (!(parity <= tolerance)) {
     throw fail('IMPORT_PARITY', `the split graphs differ from the single graph by ${parity.toExponential(2)} (relative max-abs; tolerance ${tolerance})`,
       'The stack was cut at the wrong tensors: pass --blocks-input / --blocks-output explicitly, or report the model.');

@@ -19,7 +19,7 @@ import { gaussianNoise } from '../core/rng.ts';
 import { modelHashOf, sha256Hex } from '../manifest/hash.ts';
 import { parseManifest } from '../manifest/validate.ts';
 import { batched, fail, prod, rename, type Ort, type Probe, type Roles } from './common.ts';
-import { createSession, entryBytes, requireSelfContained, singleGraphNote, writeImportedGraph, writtenBytesBound, writtenFiles, type WrittenEntry } from './external.ts';
+import { entryBytes, requireSelfContained, singleGraphNote, writeImportedGraph, withSessions, writtenBytesBound, writtenFiles, type WrittenEntry } from './external.ts';
 import { LIMITS } from '../manifest/limits.ts';
 import type { Region } from './find-stack.ts';
 import {
@@ -219,45 +219,45 @@ export async function importText(c: TextContext): Promise<ImportResult> {
   }
 
   // ---- verify: context → embed → blocks → head against the original graph, batch 2 ----
-  const sess: Record<string, Awaited<ReturnType<Ort['InferenceSession']['create']>>> = {};
-  for (const [k, m] of Object.entries(models)) sess[k] = await createSession(ort, m);
-  const original = await createSession(ort, src);
-  let parity = 0;
-  try {
-    const x = new ort.Tensor('float32', gaussianNoise(23, 2 * prod(dims)), [2, ...dims]);
-    const sigma = new ort.Tensor('float32', Float32Array.from([0.7, 0.35]), [2]);
-    const raw = gaussianNoise(29, 2 * L * Dt);
-    // the pooled text and guidance inputs, under their original names and ours
-    const cond: [string, string, InstanceType<Ort['Tensor']>][] = [
-      ...(roles.pooled ? [[roles.pooled, 'pooled', new ort.Tensor('float32', gaussianNoise(31, 2 * P), [2, P])] as [string, string, InstanceType<Ort['Tensor']>]] : []),
-      ...(roles.guidance ? [[roles.guidance, 'guidance', new ort.Tensor('float32', Float32Array.from([3.5, 1.25]), [2])] as [string, string, InstanceType<Ort['Tensor']>]] : []),
-    ];
-    const condFeeds = Object.fromEntries(cond.map(([, ours, t]) => [ours, t]));
-    const want = (await original.run({ [roles.latent]: x, [roles.timestep]: new ort.Tensor('float32', Float32Array.from([0.7 * scale, 0.35 * scale]), [2]),
-      [ctxIn]: new ort.Tensor('float32', raw, [2, L, Dt]), ...Object.fromEntries(cond.map(([orig, , t]) => [orig, t])) }))[ix.outputs[0]!]!.data as Float32Array;
+  // one group of sessions at a time (the source, the split chain, the single graph): a big model's weights held about once
+  const x = new ort.Tensor('float32', gaussianNoise(23, 2 * prod(dims)), [2, ...dims]);
+  const sigma = new ort.Tensor('float32', Float32Array.from([0.7, 0.35]), [2]);
+  const raw = gaussianNoise(29, 2 * L * Dt);
+  // the pooled text and guidance inputs, under their original names and ours
+  const cond: [string, string, InstanceType<Ort['Tensor']>][] = [
+    ...(roles.pooled ? [[roles.pooled, 'pooled', new ort.Tensor('float32', gaussianNoise(31, 2 * P), [2, P])] as [string, string, InstanceType<Ort['Tensor']>]] : []),
+    ...(roles.guidance ? [[roles.guidance, 'guidance', new ort.Tensor('float32', Float32Array.from([3.5, 1.25]), [2])] as [string, string, InstanceType<Ort['Tensor']>]] : []),
+  ];
+  const condFeeds = Object.fromEntries(cond.map(([, ours, t]) => [ours, t]));
+  const want = await withSessions(ort, { original: src }, async (s) => (await s.original.run({ [roles.latent]: x,
+    [roles.timestep]: new ort.Tensor('float32', Float32Array.from([0.7 * scale, 0.35 * scale]), [2]),
+    [ctxIn]: new ort.Tensor('float32', raw, [2, L, Dt]), ...Object.fromEntries(cond.map(([orig, , t]) => [orig, t])) }))[ix.outputs[0]!]!.data as Float32Array);
+  let contextFeed: InstanceType<Ort['Tensor']> | undefined;
+  const split = await withSessions(ort, { ...(rawContext ? {} : { context: models['context']! }), embed: models['embed']!, blocks: models['blocks']!,
+    head: models['head']! } as Record<string, Model>, async (s) => {
     let projected: Float32Array;
     if (rawContext) projected = raw;
     else {
       projected = new Float32Array(2 * L * X);
       for (let b = 0; b < 2; b++) {
-        const r = await sess['context']!.run({ [ctxIn]: new ort.Tensor('float32', raw.subarray(b * L * Dt, (b + 1) * L * Dt), [1, L, Dt]) });
+        const r = await s['context']!.run({ [ctxIn]: new ort.Tensor('float32', raw.subarray(b * L * Dt, (b + 1) * L * Dt), [1, L, Dt]) });
         projected.set(r['context']!.data as Float32Array, b * L * X);
       }
     }
-    const context = new ort.Tensor('float32', projected, [2, L, X]);
-    const e = await sess['embed']!.run({ latent: x, sigma, ...condFeeds });
-    const zz = await sess['blocks']!.run({ hidden: e['hidden']!, temb: e['temb']!, context });
-    const split = (await sess['head']!.run({ hidden: zz['hidden_out']!, temb: e['temb']! }))['velocity']!.data as Float32Array;
-    const single = (await sess['model']!.run({ latent: x, sigma, context, ...condFeeds }))['velocity']!.data as Float32Array;
-    let mag = 0;
-    for (let k = 0; k < want.length; k++) {
-      mag = Math.max(mag, Math.abs(want[k]!));
-      parity = Math.max(parity, Math.abs(split[k]! - want[k]!), Math.abs(single[k]! - want[k]!));
-    }
-    parity /= Math.max(mag, 1e-12);
-  } finally {
-    await Promise.all([...Object.values(sess), original].map((s) => s.release()));
+    contextFeed = new ort.Tensor('float32', projected, [2, L, X]);
+    const e = await s['embed']!.run({ latent: x, sigma, ...condFeeds });
+    const zz = await s['blocks']!.run({ hidden: e['hidden']!, temb: e['temb']!, context: contextFeed });
+    return (await s['head']!.run({ hidden: zz['hidden_out']!, temb: e['temb']! }))['velocity']!.data as Float32Array;
+  });
+  const single = await withSessions(ort, { model: models['model']! }, async (s) =>
+    (await s.model.run({ latent: x, sigma, context: contextFeed!, ...condFeeds }))['velocity']!.data as Float32Array);
+  let parity = 0;
+  let mag = 0;
+  for (let k = 0; k < want.length; k++) {
+    mag = Math.max(mag, Math.abs(want[k]!));
+    parity = Math.max(parity, Math.abs(split[k]! - want[k]!), Math.abs(single[k]! - want[k]!));
   }
+  parity /= Math.max(mag, 1e-12);
   if (!(parity <= tolerance)) {
     throw fail('IMPORT_PARITY', `the split graphs differ from the single graph by ${parity.toExponential(2)} (relative max-abs; tolerance ${tolerance})`,
       'The stack was cut at the wrong tensors: pass --blocks-input / --blocks-output explicitly, or report the model.');
