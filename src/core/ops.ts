@@ -68,11 +68,12 @@ function guidance(v2: CpuTensor, w: number): CpuTensor {
     throw new BadInputError(`guidance needs a batch of 2 [cond, uncond], got [${v2.dims}]`,
       'run the cond and uncond branches as one batch of 2');
   }
-  const half = v2.data.length / 2;
+  const v = v2.data; // read once: on an ORT tensor `data` is a getter (a call per element otherwise)
+  const half = v.length / 2;
   const out = new Float32Array(half);
   for (let k = 0; k < half; k++) {
-    const vc = v2.data[k]!;
-    const vu = v2.data[half + k]!;
+    const vc = v[k]!;
+    const vu = v[half + k]!;
     out[k] = vu + w * (vc - vu);
   }
   return { data: out, dims: [1, ...v2.dims.slice(1)] };
@@ -108,11 +109,13 @@ function tile(x: CpuTensor, n: number): CpuTensor {
 /** mean|a − b| / mean|b| (TeaCache's indicator). */
 function relL1Sync(a: CpuTensor, b: CpuTensor): number {
   sameShape(a, b, 'relL1');
+  const x = a.data; // read once: on an ORT tensor `data` is a getter (three calls per element otherwise)
+  const y = b.data;
   let num = 0;
   let den = 0;
-  for (let k = 0; k < a.data.length; k++) {
-    num += Math.abs(a.data[k]! - b.data[k]!);
-    den += Math.abs(b.data[k]!);
+  for (let k = 0; k < x.length; k++) {
+    num += Math.abs(x[k]! - y[k]!);
+    den += Math.abs(y[k]!);
   }
   return den > 0 ? num / den : num > 0 ? Infinity : 0;
 }
