@@ -71,6 +71,17 @@ describe('convertToFp16', () => {
     expect(max).toBeLessThan(TEXT_TOLERANCE); // measured 1.19e-2 (mean 6.7e-5), guidance 4
   });
 
+  // Imported models keep small typed-field initializers (the importer's erta_import/t_scale), which the
+  // shard writer refused until it learnt typed fields ("only raw-data … tensors can be moved to shards").
+  it('converts an imported text model (typed-field initializers) and it still generates', async () => {
+    const out = join(dir, 'pixart16');
+    const { reports } = await writeFp16Model('public/models/imported-pixart-tiny', out);
+    expect(Object.keys(reports)).toContain('blocks');
+    for (const r of Object.values(reports)) expect(r.bytesAfter).toBeLessThan(r.bytesBefore);
+    const r = await generate({ model: out, prompt: 'a cat', seed: 1, steps: 2, policy: 'none' });
+    expect(r.image.every(Number.isFinite)).toBe(true);
+  });
+
   it('--keep-fp32 copies the named graphs unchanged; an unknown name is an error', async () => {
     const src = 'public/models/tiny-t2i';
     const out = join(dir, 't2i16');
