@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { qualitySpeedSvg } from './chart.ts';
 import type { OverheadResult } from './overhead.ts';
-import { headline, overheadMarkdown, rowsMarkdown, type BenchRow } from './report.ts';
+import { headline, overheadMarkdown, rowsMarkdown, speedVerdict, type BenchRow } from './report.ts';
 
 const row = (policy: string, budget: number | null, speedup: number, psnr: number): BenchRow => ({
   policy, provider: 'onnxruntime-node', steps: 50, budget, computedSteps: budget ?? 50, speedup,
@@ -43,5 +43,22 @@ describe('bench report', () => {
     const over = overheadMarkdown([o('mnist-dit', 0.01), o('emoji-dit', 0.04)]);
     expect(over).toContain('Over 3 %: emoji-dit (4.0 %)');
     expect(over).not.toContain('Every shipped model');
+  });
+
+  it('shows a row\'s 95 % interval beside measured/ideal', () => {
+    const md = rowsMarkdown([row('none', null, 1, Infinity), { ...row('ertacache', 25, 1.9, 40), efficiencyCi: [0.93, 0.99] }], 50);
+    expect(md).toContain('| ertacache | 25.0 / 50 | 1.90× | 2.00× | 0.95 (0.93–0.99) | 40.00 |');
+  });
+
+  it('judges the speed criterion: rows within 5 %, the rows outside with their intervals, and which are outside beyond the noise', () => {
+    const r = (policy: string, efficiency: number, ci: [number, number]) => ({ policy, budget: 25, efficiency, efficiencyCi: ci, pairs: 64 });
+    const noise = speedVerdict('Node', [r('a', 1.0, [0.98, 1.02]), r('b', 0.94, [0.92, 0.96]), r('c', 1.02, [1.0, 1.04])]);
+    expect(noise).toContain('**Node:** 2 of 3 rows within 5 % of the ideal (measured/ideal 0.940–1.020; 64 timed pairs a row).');
+    expect(noise).toContain('Outside: b at 25 0.940 (95 % interval 0.920–0.960).');
+    expect(noise).toContain('Every row\'s interval reaches into 0.95–1.05.');
+    const real = speedVerdict('Node', [r('a', 1.0, [0.98, 1.02]), r('b', 0.9, [0.88, 0.93])]);
+    expect(real).toContain('Outside beyond the noise (the whole interval out): b at 25.');
+    expect(speedVerdict('Node', [r('a', 1.0, [0.98, 1.02])])).toContain('1 of 1 rows within 5 %');
+    expect(speedVerdict('Node', [])).toBe('');
   });
 });

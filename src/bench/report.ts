@@ -16,6 +16,8 @@ export interface BenchRow {
   computedSteps: number;
   speedup: number | null;
   idealSpeedup: number | null;
+  /** 95 % interval of speedup / idealSpeedup from the timed pairs (SpeedRow.efficiencyCi); absent: too few pairs. */
+  efficiencyCi?: [number, number] | null;
   psnr: number;
   ssim: number;
   classAccuracy: number | null;
@@ -52,9 +54,13 @@ const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(0)}
 
 const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
 
+/** measured/ideal with its 95 % interval when there is one: `0.98 (0.95–1.01)`. */
+const effCell = (eff: number | null, ci: readonly [number, number] | null | undefined) =>
+  (ci && eff !== null ? `${fmt(eff, 2)} (${fmt(ci[0], 2)}–${fmt(ci[1], 2)})` : fmt(eff, 2));
+
 function row(r: BenchRow, steps: number): string {
   return `| ${r.policy} | ${fmt(r.computedSteps, 1)} / ${steps} | ${fmt(r.speedup, 2)}× | ${fmt(r.idealSpeedup, 2)}× | ` +
-    `${fmt(ratio(r.speedup, r.idealSpeedup), 2)} | ` +
+    `${r.budget === null ? fmt(ratio(r.speedup, r.idealSpeedup), 2) : effCell(ratio(r.speedup, r.idealSpeedup), r.efficiencyCi)} | ` +
     `${fmt(r.psnr, 2)} | ${fmt(r.ssim, 4)} | ${pct(r.classAccuracy)} | ${fmt(r.fd, 2)} |`;
 }
 
@@ -99,9 +105,46 @@ function browserMarkdown(b: NonNullable<BenchReport['browser']>): string {
       '| policy | budget | computed steps | speedup | ideal | measured/ideal | reuse cost | outside the steps (ms, none / policy) | PSNR (dB) | SSIM | pairs |',
       '|---|---|---|---|---|---|---|---|---|---|---|',
       ...res.rows.map((r) => `| ${r.policy} | ${r.budget} | ${fmt(r.computedSteps, 1)} / ${res.steps} | ${fmt(r.speedup, 2)}× | ` +
-        `${fmt(r.idealSpeedup, 2)}× | ${fmt(r.efficiency, 2)} | ${fmt(r.reuseCost, 3)} | ${fixedCell(r)} | ${fmt(r.psnr, 2)} | ${fmt(r.ssim, 4)} | ${r.pairs} |`));
+        `${fmt(r.idealSpeedup, 2)}× | ${effCell(r.efficiency, r.efficiencyCi)} | ${fmt(r.reuseCost, 3)} | ${fixedCell(r)} | ${fmt(r.psnr, 2)} | ${fmt(r.ssim, 4)} | ${r.pairs} |`));
   }
   return `${parts.join('\n')}\n`;
+}
+
+/** A timed row as the speed criterion reads it. */
+export interface EfficiencyRow {
+  policy: string;
+  budget: number | null;
+  efficiency: number;
+  efficiencyCi?: readonly [number, number] | null;
+  pairs?: number;
+}
+
+/**
+ * Issue 10's speed criterion on one set of timed rows: every policy's measured speedup within 5 %
+ * of its ideal. Says how many rows are, their range, and each row outside with its 95 % interval,
+ * so that a row outside by noise (its interval reaches into 0.95–1.05) reads apart from one that is
+ * outside beyond the noise (its whole interval out).
+ */
+export function speedVerdict(label: string, rows: readonly EfficiencyRow[], tolerance = 0.05): string {
+  if (rows.length === 0) return '';
+  const effs = rows.map((r) => r.efficiency);
+  const lo = 1 - tolerance;
+  const hi = 1 + tolerance;
+  const outside = rows.filter((r) => r.efficiency < lo || r.efficiency > hi);
+  const beyond = rows.filter((r) => r.efficiencyCi && (r.efficiencyCi[1] < lo || r.efficiencyCi[0] > hi));
+  const pairs = [...new Set(rows.map((r) => r.pairs).filter((p): p is number => p !== undefined))];
+  const name = (r: EfficiencyRow) => `${r.policy}${r.budget === null ? '' : ` at ${r.budget}`}`;
+  const ci = (r: EfficiencyRow) => (r.efficiencyCi ? ` (95 % interval ${fmt(r.efficiencyCi[0], 3)}–${fmt(r.efficiencyCi[1], 3)})` : '');
+  const parts = [`**${label}:** ${rows.length - outside.length} of ${rows.length} rows within ${tolerance * 100} % of the ideal ` +
+    `(measured/ideal ${fmt(Math.min(...effs), 3)}–${fmt(Math.max(...effs), 3)}` +
+    `${pairs.length ? `; ${pairs.join('/')} timed pairs a row` : ''}).`];
+  if (outside.length > 0) parts.push(`Outside: ${outside.map((r) => `${name(r)} ${fmt(r.efficiency, 3)}${ci(r)}`).join('; ')}.`);
+  if (rows.every((r) => r.efficiencyCi)) {
+    parts.push(beyond.length === 0
+      ? `Every row's interval reaches into ${fmt(lo, 2)}–${fmt(hi, 2)}.`
+      : `Outside beyond the noise (the whole interval out): ${beyond.map(name).join(', ')}.`);
+  }
+  return parts.join(' ');
 }
 
 const pctOrDash = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
@@ -137,6 +180,11 @@ export function benchMarkdown(r: BenchReport): string {
     : '';
   const node = r.rows.filter((x) => x.provider === 'onnxruntime-node');
   const verdicts = ertacacheVerdicts(node, r.phi);
+  const speedLines = [
+    speedVerdict(`onnxruntime-node, ${r.steps} steps`, r.speed.map((x) => ({ ...x, pairs: x.pairMs?.length }))),
+    ...(r.browser && !r.browser.skipped ? r.browser.results.map((res) => speedVerdict(
+      `Chromium ${res.provider.used === 'webgpu' ? 'WebGPU (SwiftShader, not judged)' : 'WASM'}, ${res.steps} steps`, res.rows)) : []),
+  ].filter((x) => x !== '');
   return `# Benchmark: speed and fidelity of every policy\n\n` +
     `Made by \`${r.command}\` on ${r.date.slice(0, 10)}: ${r.model} (${r.steps} steps, guidance ${r.guidance}), ` +
     `${r.cases} samples (10 classes, seeds from 1000). Fidelity and the first speed column: onnxruntime-node on this machine's CPU.\n` +
@@ -147,6 +195,9 @@ export function benchMarkdown(r: BenchReport): string {
     `${headline(r.rows)}\n\n` +
     `${overhead}Reuse-step cost relative to a compute step: ${reuse.length ? `${fmt(Math.min(...reuse), 3)}–${fmt(Math.max(...reuse), 3)}` : '–'}.\n\n` +
     `![quality vs speedup](chart.svg)\n\n${rowsMarkdown(node, r.steps)}\n\n` +
+    (speedLines.length ? `## Speed against the ideal\n\nEvery policy's wall-clock speedup against its ideal T / (computed + reused × reuse cost), ` +
+      `each row with a distribution-free 95 % interval from its pairs' spread (one run varies by several % on a shared CPU).\n\n` +
+      `${speedLines.join('\n\n')}\n\n` : '') +
     (verdicts.length ? `## Where ERTACache wins, and where it does not\n\n${verdicts.join('\n\n')}\n\n` : '') +
     (r.browser ? `${browserMarkdown(r.browser)}\n` : '') +
     (r.scaling ? `${scalingMarkdown(r.scaling)}\n` : '');

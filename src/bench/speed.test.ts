@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SampleStats } from '../core/types.ts';
-import { fixedMs, measureInterleaved, pairedSpeedup, reuseCostOf, speedRow, type TimedRun } from './speed.ts';
+import { fixedMs, measureInterleaved, medianInterval, pairedSpeedup, reuseCostOf, speedRow, type TimedRun } from './speed.ts';
 
 const stats = (computed: number): SampleStats => ({
   steps: 10, computedSteps: computed, reusedSteps: 10 - computed, stepMs: [], totalMs: 0, readbacks: 0, decisions: [],
@@ -23,6 +23,8 @@ describe('measureInterleaved', () => {
     expect(calls).toEqual(['n0', 'p0', 'n1', 'p1', 'p2', 'n2', 'n3', 'p3', 'p4', 'n4']);
     expect(row!.msNone).toBe(row!.msPolicy);
     expect(row!.speedup).toBeCloseTo(1, 12);
+    // the raw pairs, [none, policy] in timing order, whichever side ran first
+    expect(row!.pairMs).toEqual([[110, 100], [100, 110], [110, 100], [100, 110]]);
   });
 });
 
@@ -86,5 +88,32 @@ describe('fixedMs (the time outside the steps)', () => {
     expect(row!.fixedMsNone).toBeCloseTo(1, 12);
     expect(row!.fixedMsPolicy).toBeCloseTo(8, 12);
     expect(fixedMs([10, 20, 50], [one([2, 3]), one([5, 5]), one([1])])).toBeCloseTo(10, 12); // 5, 10, 49
+  });
+});
+
+describe('medianInterval / efficiencyCi', () => {
+  it('is the sign-test interval: order statistics j and n+1−j around the median', () => {
+    expect(medianInterval([1, 2, 3, 4, 5])).toBeNull(); // too few values for a 95 % interval
+    expect(medianInterval([6, 1, 5, 2, 4, 3])).toEqual([1, 6]); // n = 6: j = 1, the extremes
+    // n = 64: j = ⌊32 − 7.84⌋ = 24 → the 24th and 41st smallest
+    const xs = Array.from({ length: 64 }, (_, i) => 63 - i);
+    expect(medianInterval(xs)).toEqual([23, 40]);
+    // it narrows as pairs accumulate: n = 16 → j = ⌊8 − 3.92⌋ = 4
+    expect(medianInterval(Array.from({ length: 16 }, (_, i) => i))).toEqual([3, 12]);
+  });
+
+  it('brackets the efficiency of a row, divided by the ideal', () => {
+    const st = run([10, 1, 10, 1], ['compute', 'reuse', 'compute', 'reuse']); // reuse cost 0.1 → ideal 4 / 2.2
+    const none = [100, 100, 100, 100, 100, 100, 100, 100];
+    const policy = [50, 52, 54, 56, 58, 60, 62, 64];
+    const row = speedRow('p', 2, 4, none, policy, policy.map(() => st));
+    const ideal = 4 / 2.2;
+    expect(row.idealSpeedup).toBeCloseTo(ideal, 12);
+    // n = 8: j = ⌊4 − 2.77⌋ = 1 → the smallest and largest ratio, 100/64 and 100/50
+    expect(row.efficiencyCi![0]).toBeCloseTo(100 / 64 / ideal, 12);
+    expect(row.efficiencyCi![1]).toBeCloseTo(100 / 50 / ideal, 12);
+    expect(row.efficiencyCi![0]).toBeLessThan(row.efficiency);
+    expect(row.efficiencyCi![1]).toBeGreaterThan(row.efficiency);
+    expect(speedRow('p', 2, 4, [100], [50], [st]).efficiencyCi).toBeUndefined();
   });
 });

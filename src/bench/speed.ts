@@ -33,12 +33,21 @@ export interface SpeedRow {
   idealSpeedup: number; // T / (computed + reused·reuseCost)
   efficiency: number; // speedup / idealSpeedup
   /**
+   * A distribution-free 95 % interval of `efficiency` from the spread of the pairs' ratios
+   * (medianInterval over the log ratios, divided by the ideal, whose own error is left out);
+   * absent below 6 pairs. On this 2-core machine one 50-step run varies by ~6.5 % (coefficient of
+   * variation, process CPU time alike), so a row needs tens of pairs before ±5 % means anything.
+   */
+  efficiencyCi?: [number, number];
+  /**
    * Median ms of a run outside its steps (wall clock − Σ stepMs): set-up, the final read, and in
    * a browser the round trip to the worker and the image sent to the page. Caching does not
    * shrink it, while the ideal assumes all of the time shrinks; `none`'s and the policy's runs.
    */
   fixedMsNone?: number;
   fixedMsPolicy?: number;
+  /** Every timed pair's wall clock, [none ms, policy ms], in timing order: for re-analysis of the noise. */
+  pairMs?: [number, number][];
 }
 
 export const median = (xs: number[]): number => {
@@ -144,6 +153,7 @@ export async function measureInterleaved<C extends { policy: string; budget: num
     rows.push({
       ...speedRow(c.policy, c.budget, steps, a, b, stats),
       fixedMsNone: fixedMs(a, noneStats), fixedMsPolicy: fixedMs(b, stats),
+      pairMs: a.map((n, k) => [n, b[k]!]),
     });
   }
   return rows;
@@ -166,6 +176,19 @@ export function pairedSpeedup(msNone: readonly number[], msPolicy: readonly numb
   return Math.exp(median(msNone.map((n, k) => Math.log(n / msPolicy[k]!))));
 }
 
+/**
+ * A distribution-free ~95 % confidence interval for the median of xs: the order statistics
+ * x(j) and x(n+1−j) with j = ⌊n/2 − 1.96·√n/2⌋ (at least 1), the sign-test interval; null below 6
+ * values (the interval would need more coverage than the data can give).
+ */
+export function medianInterval(xs: readonly number[]): [number, number] | null {
+  const n = xs.length;
+  if (n < 6) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const j = Math.max(1, Math.floor(n / 2 - (1.96 * Math.sqrt(n)) / 2));
+  return [s[j - 1]!, s[n - j]!];
+}
+
 /** Median over runs of wall-clock ms − the run's Σ stepMs (SpeedRow.fixedMsNone). */
 export function fixedMs(ms: readonly number[], stats: readonly SampleStats[]): number {
   return median(ms.map((m, k) => m - stats[k]!.stepMs.reduce((p, x) => p + x, 0)));
@@ -180,9 +203,11 @@ export function speedRow(policy: string, budget: number | null, steps: number, m
   const reuseCost = reuseCostOf(stats);
   const ideal = steps / (computed + (steps - computed) * reuseCost);
   const speedup = pairedSpeedup(msNone, msPolicy);
+  const ci = medianInterval(msNone.map((n, k) => Math.log(n / msPolicy[k]!)));
   return {
     policy, budget, computedSteps: computed, msNone: median(msNone), msPolicy: median(msPolicy),
     speedup, reuseCost, reuseCostMedian, idealSpeedup: ideal, efficiency: speedup / ideal,
+    ...(ci ? { efficiencyCi: [Math.exp(ci[0]) / ideal, Math.exp(ci[1]) / ideal] as [number, number] } : {}),
   };
 }
 

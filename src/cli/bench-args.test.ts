@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './args.ts';
-import { parseBenchArgs } from './bench-args.ts';
+import { parseBenchArgs, QUICK_NODE_PAIRS } from './bench-args.ts';
+import { timedPolicies } from './bench.ts';
 
 describe('parseBenchArgs', () => {
   it('defaults to the full evaluation set, every part on', () => {
     expect(parseBenchArgs([])).toMatchObject({
-      budgets: [34, 25, 17], seedsPerClass: 10, repeats: 7, quick: false, json: false, browser: true, scaling: true, threads: 1,
+      budgets: [34, 25, 17], seedsPerClass: 10, repeats: 64, quick: false, json: false, browser: true, scaling: true, threads: 1,
     });
   });
 
   it('--quick shortens the run; explicit numbers still win', () => {
-    expect(parseBenchArgs(['--quick'])).toMatchObject({ seedsPerClass: 2, repeats: 3, quick: true });
+    expect(parseBenchArgs(['--quick'])).toMatchObject({ seedsPerClass: 2, repeats: QUICK_NODE_PAIRS, quick: true });
+    expect(parseBenchArgs(['--quick', '--repeats', '3'])).toMatchObject({ repeats: 3 });
     expect(parseBenchArgs(['--quick', '--seeds', '5'])).toMatchObject({ seedsPerClass: 5, quick: true });
   });
 
@@ -39,5 +41,12 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(['--fast'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['--seeds', '0'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['--threads', '0'])).toThrow(UsageError);
+  });
+
+  it('--quick times only the headline budget\'s rows (every row gets its pairs); a full run times all', () => {
+    const ps = [34, 34, 25, 25, 17].map((budget, i) => ({ policy: `p${i}`, budget }));
+    expect(timedPolicies(ps, parseBenchArgs(['--quick'])!).map((p) => p.policy)).toEqual(['p2', 'p3']);
+    expect(timedPolicies(ps, parseBenchArgs([])!)).toHaveLength(5);
+    expect(timedPolicies(ps, parseBenchArgs(['--quick', '--budgets', '34,17'])!).map((p) => p.budget)).toEqual([17]); // the middle one
   });
 });

@@ -28,9 +28,10 @@ DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart
                        the report goes to bench/steps-<n> (--quick: bench/quick/steps-<n>)
   --budgets <list>     computed-step budgets (default 34,25,17, for 50 steps)
   --seeds <n>          seeds per class, from 1000 (default 10; --quick: 2)
-  --repeats <n>        timed A/B pairs per policy for the speed table (default 7; --quick: 3)
-  --quick              a short run (under ~5 minutes): 2 seeds per class, 3 timed pairs,
-                       no hidden-space / φ-lsq variants, Chromium at budget 25 only,
+  --repeats <n>        timed A/B pairs per policy for the speed table (default 64; --quick: 20,
+                       at the headline budget only)
+  --quick              a short run (~10 minutes): 2 seeds per class, speed timed at budget 25
+                       only (20 pairs in Node and in Chromium), no hidden-space / φ-lsq variants,
                        3 scaling variants
   --threads <n>        onnxruntime-node intra-op threads for the timed runs (default 1:
                        steadier ratios on a small shared CPU; fidelity uses ORT's default)
@@ -42,6 +43,20 @@ DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart
                        quick run never overwrites the committed full report)
   --json               print one JSON object as the last stdout line
   --help               show this message`;
+
+/**
+ * Timed A/B pairs per row by default. One 50-step run on this 2-core machine varies by ~6.5 %
+ * (coefficient of variation; process CPU time alike, so it is the machine, not other processes'
+ * load), and a pair's log ratio by ~10 %: the median of n pairs has a standard error of about
+ * 12.5 %/√n. --quick times only the headline budget's rows, with QUICK_NODE_PAIRS.
+ */
+export const QUICK_NODE_PAIRS = 20;
+/**
+ * The full run's pairs per row: 64. At 32 pairs, Node at 50 steps had 33–35 of 36 rows within
+ * 5 %, different rows outside in each run; at 64 the 95 % interval of a row is about ±3 %.
+ * A full run takes about an hour here (Node ~18 min, Chromium WASM ~28 min for 3 budgets).
+ */
+export const FULL_PAIRS = 64;
 
 /** The committed full report, and where --quick runs write unless --out says otherwise. */
 export const FULL_OUT = 'bench';
@@ -98,7 +113,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | null {
     ...(steps === undefined ? {} : { steps }),
     budgets: budgets.length > 0 ? [...new Set(budgets)].sort((a, b) => b - a) : [34, 25, 17],
     seedsPerClass: r.int('seeds', 1, 10) ?? (quick ? 2 : 10),
-    repeats: r.int('repeats', 1, 100) ?? (quick ? 3 : 7),
+    repeats: r.int('repeats', 1, 100) ?? (quick ? QUICK_NODE_PAIRS : FULL_PAIRS),
     quick,
     out: r.str('out') ?? out,
     json: r.flag('json'),

@@ -21,11 +21,11 @@ import { latentDims, latentSize as latentSizeOf } from '../manifest/types.ts';
 import { encodePrompts } from '../runtime/prompts.ts';
 import { evaluationCases, generateAll, type FidelityOptions, type PolicyUnderTest } from '../bench/fidelity.ts';
 import { measureSpeed, type SpeedRow } from '../bench/speed.ts';
-import { headline, rowsMarkdown, type BenchRow } from '../bench/report.ts';
+import { headline, rowsMarkdown, speedVerdict, type BenchRow } from '../bench/report.ts';
 import { qualitySpeedSvg } from '../bench/chart.ts';
 import { readPromptList } from '../node/calibration-prompts.ts';
 import { FULL_OUT, QUICK_OUT, type BenchArgs } from './bench-args.ts';
-import { policiesAt } from './bench.ts';
+import { policiesAt, timedPolicies } from './bench.ts';
 
 /** Text models are benchmarked at the steps the budgets 34 / 25 / 17 are of (evaluation.md). */
 export const TEXT_BENCH_STEPS = 50;
@@ -231,13 +231,13 @@ export async function runTextBench(args: BenchArgs, argv: readonly string[], log
       const timedEnc = await encodePrompts({ tokenizer: timed.tokenizer!, graphs: timed.pipeline!, modelHash: m.modelHash },
         [...prompts, conditioning.defaultNegativePrompt]);
       speed = await measureSpeed({ ...o, denoiser: timed.pipeline!.bind(timedEnc.rows), ops: timed.ops },
-        () => createPolicy('none'), policies, args.repeats, log);
+        () => createPolicy('none'), timedPolicies(policies, args), args.repeats, log);
     } finally {
       await timed.release();
     }
     for (const r of rows) {
       const s = speed.find((x) => x.policy === r.policy && x.budget === r.budget);
-      if (s) Object.assign(r, { speedup: s.speedup, idealSpeedup: s.idealSpeedup });
+      if (s) Object.assign(r, { speedup: s.speedup, idealSpeedup: s.idealSpeedup, ...(s.efficiencyCi ? { efficiencyCi: s.efficiencyCi } : {}) });
     }
     const report: TextBenchReport = {
       kind: 'text', rows, speed, date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(),
@@ -263,6 +263,8 @@ const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(0)}
 
 /** The text model's report: the common tables (PSNR on the decoded image) and the latent/concept columns. */
 export function textBenchMarkdown(r: TextBenchReport): string {
+  const timed = r.rows.filter((x) => x.budget !== null && x.speedup !== null && x.idealSpeedup)
+    .map((x) => ({ policy: x.policy, budget: x.budget, efficiency: x.speedup! / x.idealSpeedup!, efficiencyCi: x.efficiencyCi ?? null }));
   const budgets = [...new Set(r.rows.filter((x) => x.budget !== null).map((x) => x.budget!))];
   const ref = r.rows.find((x) => x.budget === null)!;
   const extra = budgets.map((b) => [`### Budget ${b} of ${r.steps}: latent PSNR and concept agreement`, '',
@@ -277,5 +279,6 @@ export function textBenchMarkdown(r: TextBenchReport): string {
     + `the evaluation classifier (${r.classifier ?? 'none'}) equals the full-compute image's; FD is not measured. `
     + 'Speedup: wall clock of `none` / the policy over the transformer loop (prompt encoding and VAE decoding, the same for every '
     + `policy, left out), interleaved A/B, median (onnxruntime-node, ${r.threads} intra-op thread${r.threads === 1 ? '' : 's'}).\n\n`
-    + `${headline(r.rows)}\n\n![quality vs speedup](chart.svg)\n\n${rowsMarkdown(r.rows, r.steps)}\n\n${extra}\n`;
+    + `${headline(r.rows)}\n\n![quality vs speedup](chart.svg)\n\n${rowsMarkdown(r.rows, r.steps)}\n\n${extra}\n`
+    + (timed.length ? `\n## Speed against the ideal\n\n${speedVerdict(`onnxruntime-node, ${r.steps} steps`, timed)}\n` : '');
 }

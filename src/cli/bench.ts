@@ -61,6 +61,18 @@ export async function policiesAt(model: NodeModel, steps: number, budget: number
   return out;
 }
 
+/**
+ * The policies the speed table times: every one, or with --quick only those at the headline budget
+ * (25 of 50), so that the quick run can give each row QUICK_NODE_PAIRS pairs: with 3 pairs a row
+ * (the old quick setting) measured/ideal scattered over 0.85–1.17, noise on a machine where one
+ * 50-step run varies by ~6.5 %.
+ */
+export function timedPolicies<P extends { budget: number | null }>(policies: P[], args: Pick<BenchArgs, 'quick' | 'budgets'>): P[] {
+  if (!args.quick) return policies;
+  const b = headlineBudget(args.budgets);
+  return policies.filter((p) => p.budget === b);
+}
+
 /** The runtime overhead on the bench's model, every shipped model and the test models, in that order. */
 export async function measureOverheads(args: BenchArgs, log: (m: string) => void): Promise<OverheadResult[]> {
   const clean = (d: string) => d.replace(/\/+$/, '');
@@ -124,7 +136,7 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     let speed: SpeedRow[];
     try {
       const timedSetup = { ...setup, denoiser: timed.denoiser, ops: timed.ops };
-      speed = await measureSpeed(timedSetup, none, policies, args.repeats, log);
+      speed = await measureSpeed(timedSetup, none, timedPolicies(policies, args), args.repeats, log);
     } finally {
       await timed.release();
     }
@@ -153,7 +165,8 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     }
     let scaling: BenchReport['scaling'] = null;
     if (args.scaling) {
-      scaling = await runScaling({ quick: args.quick, repeats: args.quick ? 3 : args.repeats, threads: args.threads }, log);
+      // the scaling study's variants reach ~50× mnist-dit's step: 7 pairs at most (its own noise is reported there)
+      scaling = await runScaling({ quick: args.quick, repeats: args.quick ? 3 : Math.min(args.repeats, 7), threads: args.threads }, log);
       if (scaling.skipped) log(`bench: scaling study skipped: ${scaling.skipped}`);
     }
     const report: BenchReport = {
@@ -175,7 +188,8 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
 function browserRows(results: BrowserBenchResult[]): BenchRow[] {
   return results.flatMap((res) => res.rows.map((r) => ({
     policy: r.policy, provider: `chromium-${res.provider.used}`, steps: res.steps, budget: r.budget,
-    computedSteps: r.computedSteps, speedup: r.speedup, idealSpeedup: r.idealSpeedup, psnr: r.psnr, ssim: r.ssim,
+    computedSteps: r.computedSteps, speedup: r.speedup, idealSpeedup: r.idealSpeedup,
+    ...(r.efficiencyCi ? { efficiencyCi: r.efficiencyCi } : {}), psnr: r.psnr, ssim: r.ssim,
     classAccuracy: null, fd: null,
   })));
 }
@@ -187,6 +201,7 @@ function combineRows(fidelity: FidelityRow[], speed: SpeedRow[], provider: strin
     return {
       policy: f.policy, provider, steps, budget: f.budget, computedSteps: f.computedSteps,
       speedup: isRef ? 1 : s?.speedup ?? null, idealSpeedup: isRef ? 1 : s?.idealSpeedup ?? null,
+      ...(s?.efficiencyCi && !isRef ? { efficiencyCi: s.efficiencyCi } : {}),
       psnr: f.psnr, ssim: f.ssim, classAccuracy: f.classAccuracy, fd: f.fd,
     };
   });
