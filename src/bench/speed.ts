@@ -170,10 +170,15 @@ export async function measureInterleaved<C extends { policy: string; budget: num
  * less around the ideal: standard deviation 0.10 against 0.13, and 0.12 against 0.18.
  */
 export function pairedSpeedup(msNone: readonly number[], msPolicy: readonly number[]): number {
+  return Math.exp(median(logRatios(msNone, msPolicy)));
+}
+
+/** Each pair's log(none ms / policy ms), the quantity pairedSpeedup and the row's interval are taken on. */
+function logRatios(msNone: readonly number[], msPolicy: readonly number[]): number[] {
   if (msNone.length !== msPolicy.length || msNone.length === 0) {
     throw new Error(`pairedSpeedup needs one none run per policy run, got ${msNone.length} and ${msPolicy.length}`);
   }
-  return Math.exp(median(msNone.map((n, k) => Math.log(n / msPolicy[k]!))));
+  return msNone.map((n, k) => Math.log(n / msPolicy[k]!));
 }
 
 /**
@@ -202,8 +207,9 @@ export function speedRow(policy: string, budget: number | null, steps: number, m
   const reuseCostMedian = compute > 0 ? reuse / compute : 0;
   const reuseCost = reuseCostOf(stats);
   const ideal = steps / (computed + (steps - computed) * reuseCost);
-  const speedup = pairedSpeedup(msNone, msPolicy);
-  const ci = medianInterval(msNone.map((n, k) => Math.log(n / msPolicy[k]!)));
+  const ratios = logRatios(msNone, msPolicy);
+  const speedup = Math.exp(median(ratios)); // pairedSpeedup
+  const ci = medianInterval(ratios);
   return {
     policy, budget, computedSteps: computed, msNone: median(msNone), msPolicy: median(msPolicy),
     speedup, reuseCost, reuseCostMedian, idealSpeedup: ideal, efficiency: speedup / ideal,

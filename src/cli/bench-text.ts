@@ -263,8 +263,7 @@ const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(0)}
 
 /** The text model's report: the common tables (PSNR on the decoded image) and the latent/concept columns. */
 export function textBenchMarkdown(r: TextBenchReport): string {
-  const timed = r.rows.filter((x) => x.budget !== null && x.speedup !== null && x.idealSpeedup)
-    .map((x) => ({ policy: x.policy, budget: x.budget, efficiency: x.speedup! / x.idealSpeedup!, efficiencyCi: x.efficiencyCi ?? null }));
+  const timed = r.speed.map((x) => ({ ...x, pairs: x.pairMs?.length }));
   const budgets = [...new Set(r.rows.filter((x) => x.budget !== null).map((x) => x.budget!))];
   const ref = r.rows.find((x) => x.budget === null)!;
   const extra = budgets.map((b) => [`### Budget ${b} of ${r.steps}: latent PSNR and concept agreement`, '',
