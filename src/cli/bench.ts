@@ -12,7 +12,8 @@ import { nodeOverhead } from './bench-overhead.ts';
 import type { OverheadResult } from '../bench/overhead.ts';
 import { qualitySpeedSvg } from '../bench/chart.ts';
 import { benchMarkdown, overheadMarkdown, type BenchReport, type BenchRow } from '../bench/report.ts';
-import { measureSpeed, type SpeedRow } from '../bench/speed.ts';
+import type { SpeedRow } from '../bench/speed.ts';
+import { timeRowsApart } from './bench-speed.ts';
 import { classAccuracy, argmaxRows } from '../core/metrics.ts';
 import { SHIPPED_DENOISERS, TEST_DENOISERS, type BenchArgs } from './bench-args.ts';
 import type { BrowserBenchResult } from '../bench/browser/page.ts';
@@ -131,15 +132,11 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     }, { policy: 'none', budget: null, create: none });
     // Timing runs on sessions of their own with `--threads` intra-op threads (default 1): with
     // ORT's thread pool on a small shared CPU, the same run varies by ±20 %; single-threaded, the
-    // ratios are steady (measured/ideal within a few %).
-    const timed = await loadNodeModel(args.model, { sessionOptions: { intraOpNumThreads: args.threads } });
-    let speed: SpeedRow[];
-    try {
-      const timedSetup = { ...setup, denoiser: timed.denoiser, ops: timed.ops };
-      speed = await measureSpeed(timedSetup, none, timedPolicies(policies, args), args.repeats, log);
-    } finally {
-      await timed.release();
-    }
+    // ratios are steady (measured/ideal within a few %). Each row in a fresh process (bench-speed.ts).
+    const speed = await timeRowsApart(timedPolicies(policies, args).map((p) => ({
+      model: args.model, steps, budget: p.budget!, policy: p.policy, // policiesAt: always a budget
+      variants: !args.quick, threads: args.threads, repeats: args.repeats,
+    })), log);
     const overheads = await measureOverheads(args, log);
     const overhead = overheads.find((o) => o.model === m.name) ?? null;
     const rows = combineRows(fidelity, speed, model.provider === 'cpu' ? 'onnxruntime-node' : model.provider, steps);

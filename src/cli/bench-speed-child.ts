@@ -1,0 +1,39 @@
+// Child process of bench-speed.ts: times one speed row (a policy at a budget against `none`,
+// measureSpeed's interleaved pairs) on a model loaded here alone, and sends the row to the parent.
+
+import { loadNodeModel } from '../backend/node-model.ts';
+import { createPolicy } from '../cache/registry.ts';
+import { measureSpeed } from '../bench/speed.ts';
+import { flowMatchSigmas } from '../core/schedules.ts';
+import { classConditioning } from '../manifest/conditioning.ts';
+import { policiesAt } from './bench.ts';
+import type { SpeedChildMessage, SpeedJob } from './bench-speed.ts';
+
+const send = (m: SpeedChildMessage) => new Promise<void>((r) => process.send!(m, () => r()));
+
+async function main(job: SpeedJob): Promise<void> {
+  const model = await loadNodeModel(job.model, { sessionOptions: { intraOpNumThreads: job.threads } });
+  try {
+    const m = model.manifest;
+    const cases = (await policiesAt(model, job.steps, job.budget, job.variants, () => {})).filter((p) => p.policy === job.policy);
+    if (cases.length === 0) throw new Error(`no policy '${job.policy}' at budget ${job.budget} of ${job.steps} steps for ${job.model}`);
+    const setup = {
+      denoiser: model.denoiser, ops: model.ops, sigmas: flowMatchSigmas(job.steps, m.scheduler.shift),
+      guidance: m.scheduler.defaultGuidance, nullLabel: classConditioning(m, 'the bench').nullLabel,
+      xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
+    };
+    const [row] = await measureSpeed(setup, () => createPolicy('none'), cases, job.repeats, (l) => void send({ log: l }));
+    await send({ row: row! });
+  } finally {
+    await model.release();
+  }
+}
+
+if (!process.send) {
+  console.error('bench-speed-child.ts is started by bench-speed.ts (an IPC channel), not by hand');
+  process.exit(2);
+}
+main(JSON.parse(process.argv[2]!) as SpeedJob).then(() => process.exit(0), async (e: unknown) => {
+  await send({ error: e instanceof Error ? e.message : String(e) });
+  process.exit(1);
+});
