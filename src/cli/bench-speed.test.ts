@@ -20,6 +20,13 @@ describe('timeRowApart', () => {
     expect(logs).toEqual(['speed: uniform budget 5', 'speed: ertacache budget 5']);
   }, 60_000);
 
+  it('times a text model\'s transformer loop on its encoded evaluation prompts', async () => {
+    const row = await timeRowApart({ ...job, model: 'public/models/emoji-dit', policy: 'uniform', repeats: 2 });
+    expect([row.policy, row.budget, row.computedSteps]).toEqual(['uniform', 5, 5]);
+    expect(row.pairMs).toHaveLength(2);
+    expect(Number.isFinite(row.msNone)).toBe(true);
+  }, 60_000);
+
   it('rejects with the child\'s error for a policy the model has no plan for', async () => {
     await expect(timeRowApart({ ...job, policy: 'no-such-policy' })).rejects.toThrow("no policy 'no-such-policy' at budget 5 of 8 steps");
   }, 30_000);

@@ -20,7 +20,8 @@ import { textConditioning } from '../manifest/conditioning.ts';
 import { latentDims, latentSize as latentSizeOf } from '../manifest/types.ts';
 import { encodePrompts } from '../runtime/prompts.ts';
 import { evaluationCases, generateAll, type FidelityOptions, type PolicyUnderTest } from '../bench/fidelity.ts';
-import { measureSpeed, type SpeedRow } from '../bench/speed.ts';
+import type { SpeedRow } from '../bench/speed.ts';
+import { timeRowsApart } from './bench-speed.ts';
 import { headline, rowsMarkdown, speedVerdict, type BenchRow } from '../bench/report.ts';
 import { qualitySpeedSvg } from '../bench/chart.ts';
 import { readPromptList } from '../node/calibration-prompts.ts';
@@ -223,18 +224,13 @@ export async function runTextBench(args: BenchArgs, argv: readonly string[], log
         conceptAgreement: cls?.concept && refClass?.concept ? agreement(cls.concept, refClass.concept) : null, fd: null,
       });
     }
-    // Timing on single-threaded sessions of their own (as the class bench): the transformer loop
-    // (prompt encoding and VAE decoding are the same for every policy and left out).
-    const timed = await loadNodeModel(args.model, { sessionOptions: { intraOpNumThreads: args.threads } });
-    let speed: SpeedRow[];
-    try {
-      const timedEnc = await encodePrompts({ tokenizer: timed.tokenizer!, graphs: timed.pipeline!, modelHash: m.modelHash },
-        [...prompts, conditioning.defaultNegativePrompt]);
-      speed = await measureSpeed({ ...o, denoiser: timed.pipeline!.bind(timedEnc.rows), ops: timed.ops },
-        () => createPolicy('none'), timedPolicies(policies, args), args.repeats, log);
-    } finally {
-      await timed.release();
-    }
+    // Timing on single-threaded sessions of their own, each row in a fresh process (as the class
+    // bench, bench-speed.ts): the transformer loop (prompt encoding and VAE decoding are the same
+    // for every policy and left out).
+    const speed = await timeRowsApart(timedPolicies(policies, args).map((p) => ({
+      model: args.model, steps, budget: p.budget!, policy: p.policy, // policiesAt: always a budget
+      variants: !args.quick, threads: args.threads, repeats: args.repeats,
+    })), log);
     for (const r of rows) {
       const s = speed.find((x) => x.policy === r.policy && x.budget === r.budget);
       if (s) Object.assign(r, { speedup: s.speedup, idealSpeedup: s.idealSpeedup, ...(s.efficiencyCi ? { efficiencyCi: s.efficiencyCi } : {}) });
