@@ -31,7 +31,7 @@ DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart
   --repeats <n>        timed A/B pairs per policy for the speed table (default 64; --quick: 20,
                        at the headline budget only)
   --quick              a short run (~10 minutes): 2 seeds per class, speed timed at budget 25
-                       only (20 pairs in Node and in Chromium), no hidden-space / φ-lsq variants,
+                       only (40 pairs in Node, 20 in Chromium), no hidden-space / φ-lsq variants,
                        3 scaling variants
   --threads <n>        onnxruntime-node intra-op threads for the timed runs (default 1:
                        steadier ratios on a small shared CPU; fidelity uses ORT's default)
@@ -48,9 +48,12 @@ DiTs of growing size. Writes bench/results.json, bench/report.md and bench/chart
  * Timed A/B pairs per row by default. One 50-step run on this 2-core machine varies by ~6.5 %
  * (coefficient of variation; process CPU time alike, so it is the machine, not other processes'
  * load), and a pair's log ratio by ~10 %: the median of n pairs has a standard error of about
- * 12.5 %/√n. --quick times only the headline budget's rows, with QUICK_NODE_PAIRS.
+ * 12.5 %/√n. --quick times only the headline budget's rows, with QUICK_NODE_PAIRS: 40, a
+ * standard error of ~2 % a row (at 20 a row's 95 % interval was ±5 %, and the committed quick
+ * run had 2 of 12 Node rows outside 5 % that the 64-pair runs put within 1 %). Each Node row
+ * (41 pairs with its warm-up, ~0.4 s a pair) takes ~20 s.
  */
-export const QUICK_NODE_PAIRS = 20;
+export const QUICK_NODE_PAIRS = 40;
 /**
  * The full run's pairs per row: 64. At 32 pairs, Node at 50 steps had 33–35 of 36 rows within
  * 5 %, different rows outside in each run; at 64 the 95 % interval of a row is about ±3 %.
