@@ -42,6 +42,20 @@ def plot(series, path, w=640, h=240):
     img.save(path)
 
 
+def verdict(ev):
+    """Each acceptance target of issue 12, met or not, with the measured value."""
+    hi = ev["held_in"]
+    parts = [(f"category {pct(hi['category_acc'])}", hi["category_acc"] >= 0.85),
+             (f"top-5 {pct(hi['retrieval_top5'])}", hi["retrieval_top5"] >= 0.5),
+             (f"colour words {pct(ev['colour_match'])}", ev["colour_match"] >= 0.75)]
+    met = [t for t, ok in parts if ok]
+    missed = [t for t, ok in parts if not ok]
+    if not missed:
+        return "**All met.**"
+    return (f"Met: {', '.join(met) or 'none'}. **Not met: {', '.join(missed)}** (an under-trained checkpoint, "
+            "see Training).")
+
+
 def pct(x):
     return "—" if x is None else f"{100 * x:.1f} %"
 
@@ -97,7 +111,7 @@ Colour words (dominant hue of the saturated non-background pixels, {len(ev['colo
 {pct(ev['colour_match'])}): {colour}.
 
 Acceptance targets (issue 12): held-in category accuracy ≥ 85 %, retrieval top-5 ≥ 50 %, colour words
-right. **{'Met.' if ev['held_in']['category_acc'] >= 0.85 and ev['held_in']['retrieval_top5'] >= 0.5 else 'Not met yet: this is an under-trained checkpoint (see Training).'}**
+right. {verdict(ev)}
 """ if ev else "Not measured yet (run tools/emoji/evaluate.py).\n"
     vae_line = (f"{lat[-1]['step']} steps ({lat[-1]['elapsed_s']:.0f} s), reconstruction PSNR {lat[-1]['psnr_db']} dB on the "
                 "whole data set") if vae and lat else "—"
