@@ -51,6 +51,11 @@ export function timeRowApart(job: SpeedJob, log: (m: string) => void = () => {})
   });
 }
 
+/** The jobs of the bench's speed table: one per timed policy (policiesAt's cases always carry a budget). */
+export function speedJobs(policies: { policy: string; budget: number | null }[], o: Omit<SpeedJob, 'policy' | 'budget'>): SpeedJob[] {
+  return policies.map((p) => ({ ...o, policy: p.policy, budget: p.budget! }));
+}
+
 /** Every job's row, one fresh process after another (never two at once: they would share the CPU). */
 export async function timeRowsApart(jobs: SpeedJob[], log: (m: string) => void = () => {}): Promise<SpeedRow[]> {
   const rows: SpeedRow[] = [];

@@ -21,7 +21,7 @@ import { latentDims, latentSize as latentSizeOf } from '../manifest/types.ts';
 import { encodePrompts } from '../runtime/prompts.ts';
 import { evaluationCases, generateAll, type FidelityOptions, type PolicyUnderTest } from '../bench/fidelity.ts';
 import type { SpeedRow } from '../bench/speed.ts';
-import { timeRowsApart } from './bench-speed.ts';
+import { speedJobs, timeRowsApart } from './bench-speed.ts';
 import { headline, rowsMarkdown, speedVerdict, type BenchRow } from '../bench/report.ts';
 import { qualitySpeedSvg } from '../bench/chart.ts';
 import { readPromptList } from '../node/calibration-prompts.ts';
@@ -227,10 +227,8 @@ export async function runTextBench(args: BenchArgs, argv: readonly string[], log
     // Timing on single-threaded sessions of their own, each row in a fresh process (as the class
     // bench, bench-speed.ts): the transformer loop (prompt encoding and VAE decoding are the same
     // for every policy and left out).
-    const speed = await timeRowsApart(timedPolicies(policies, args).map((p) => ({
-      model: args.model, steps, budget: p.budget!, policy: p.policy, // policiesAt: always a budget
-      variants: !args.quick, threads: args.threads, repeats: args.repeats,
-    })), log);
+    const speed = await timeRowsApart(speedJobs(timedPolicies(policies, args),
+      { model: args.model, steps, variants: !args.quick, threads: args.threads, repeats: args.repeats }), log);
     for (const r of rows) {
       const s = speed.find((x) => x.policy === r.policy && x.budget === r.budget);
       if (s) Object.assign(r, { speedup: s.speedup, idealSpeedup: s.idealSpeedup, ...(s.efficiencyCi ? { efficiencyCi: s.efficiencyCi } : {}) });

@@ -13,7 +13,7 @@ import type { OverheadResult } from '../bench/overhead.ts';
 import { qualitySpeedSvg } from '../bench/chart.ts';
 import { benchMarkdown, overheadMarkdown, type BenchReport, type BenchRow } from '../bench/report.ts';
 import type { SpeedRow } from '../bench/speed.ts';
-import { timeRowsApart } from './bench-speed.ts';
+import { speedJobs, timeRowsApart } from './bench-speed.ts';
 import { classAccuracy, argmaxRows } from '../core/metrics.ts';
 import { SHIPPED_DENOISERS, TEST_DENOISERS, type BenchArgs } from './bench-args.ts';
 import type { BrowserBenchResult } from '../bench/browser/page.ts';
@@ -133,10 +133,8 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (m
     // Timing runs on sessions of their own with `--threads` intra-op threads (default 1): with
     // ORT's thread pool on a small shared CPU, the same run varies by ±20 %; single-threaded, the
     // ratios are steady (measured/ideal within a few %). Each row in a fresh process (bench-speed.ts).
-    const speed = await timeRowsApart(timedPolicies(policies, args).map((p) => ({
-      model: args.model, steps, budget: p.budget!, policy: p.policy, // policiesAt: always a budget
-      variants: !args.quick, threads: args.threads, repeats: args.repeats,
-    })), log);
+    const speed = await timeRowsApart(speedJobs(timedPolicies(policies, args),
+      { model: args.model, steps, variants: !args.quick, threads: args.threads, repeats: args.repeats }), log);
     const overheads = await measureOverheads(args, log);
     const overhead = overheads.find((o) => o.model === m.name) ?? null;
     const rows = combineRows(fidelity, speed, model.provider === 'cpu' ? 'onnxruntime-node' : model.provider, steps);
