@@ -1,27 +1,31 @@
-// The demo with a text model: the model picker lists the shipped models, picking the text-to-emoji
-// model swaps the digit picker for a prompt box holding the page's ?prompt=, and a prompt → image
-// run draws an RGB image (WASM).
+// The demo opens on its default model, the text-to-emoji DiT: a prompt box holding the page's
+// ?prompt=, the manifest's example prompts as buttons, a prompt → image run drawing an RGB image
+// (WASM); the MNIST model stays in the picker and switching to it brings back the digit picker.
 
 import { expect, test } from './fixtures.ts';
 import { mainCanvasSpread, runStats } from './fixtures/demo-page.ts';
 
-test('the model picker switches to the text model; a prompt generates an image', async ({ page, provider }) => {
+test('the demo opens on the emoji model; an example prompt generates an image; MNIST is in the picker', async ({ page, provider }) => {
   test.skip(provider !== 'wasm', 'the demo on WASM');
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
-  await page.goto(`/?provider=wasm&steps=4&policy=none&prompt=${encodeURIComponent('blue heart')}`);
+  await page.goto(`/?provider=wasm&steps=4&policy=none&prompt=${encodeURIComponent('green apple')}`);
   await expect(page.locator('#generate')).toBeEnabled({ timeout: 60_000 });
+  await expect(page.locator('#model option:checked')).toContainText('text-to-emoji');
   const options = await page.locator('#model option').allTextContents();
   expect(options.some((o) => o.includes('MNIST'))).toBe(true);
-  expect(options.some((o) => o.includes('text-to-emoji'))).toBe(true);
   expect(options.some((o) => o.includes('tiny-t2i') || o.includes('Tiny text-to-image'))).toBe(false); // a test model, not offered
-  await expect(page.locator('#prompt-fields')).toBeHidden();
-
-  await page.locator('#model').selectOption({ label: options.find((o) => o.includes('text-to-emoji'))! });
-  await expect(page.locator('#prompt-fields')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('#prompt-fields')).toBeVisible();
   await expect(page.locator('#digit-fields')).toBeHidden();
-  await expect(page.locator('#generate')).toBeEnabled({ timeout: 60_000 });
-  await expect(page.locator('#prompt')).toHaveValue('blue heart'); // ?prompt= survives the model switch
-  await page.locator('#steps').fill('4');
+  await expect(page.locator('#prompt')).toHaveValue('green apple'); // ?prompt= wins over the page's default
+
+  // The manifest's example prompts, as buttons that fill the prompt box.
+  const manifest = await (await page.request.get('/models/emoji-dit/manifest.json')).json() as { conditioning: { examplePrompts: string[] } };
+  const examples = page.locator('#example-prompts button');
+  expect(await examples.allTextContents()).toEqual(manifest.conditioning.examplePrompts);
+  expect(manifest.conditioning.examplePrompts).toContain('blue heart');
+  await examples.filter({ hasText: /^blue heart$/ }).click();
+  await expect(page.locator('#prompt')).toHaveValue('blue heart');
+
   await page.locator('#generate').click();
   await expect(page.locator('#run-status')).toContainText('steps computed', { timeout: 60_000 });
   const { cached } = await runStats(page);
@@ -29,4 +33,10 @@ test('the model picker switches to the text model; a prompt generates an image',
   expect(await page.locator('#main-canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([64, 64]);
   expect(await mainCanvasSpread(page)).toBeGreaterThan(20);
   await expect(page.locator('#main-canvas')).toHaveAttribute('aria-label', /blue heart/);
+
+  // The digits are one pick away: the class model swaps the prompt box for the digit picker.
+  await page.locator('#model').selectOption({ label: options.find((o) => o.includes('MNIST'))! });
+  await expect(page.locator('#digit-fields')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('#prompt-fields')).toBeHidden();
+  await expect(page.locator('#generate')).toBeEnabled({ timeout: 60_000 });
 });

@@ -1,17 +1,19 @@
 // The trained text-to-emoji model (public/models/emoji-dit, issue 12) in Chromium: a prompt → image
 // run through the real worker with the model's calibrated ERTACache plan at the short setting
 // (8 steps, 5 computed) on WASM, and 2 full steps on WebGPU (SwiftShader is slow), each equal to the
-// Node runtime's image for the same prompt, seed and policy; and <erta-diffusion model=… prompt=…>
-// on a plain static page. (The demo on this model: demo-text.spec.ts.)
+// Node runtime's image for the same prompt, seed and policy; and <erta-diffusion> on a plain static
+// page with no model attribute (this is the element's default) and then with a prompt. (The demo on this model: demo-text.spec.ts.)
 
 import { readFileSync } from 'node:fs';
 import { generate as nodeGenerate } from '../src/node/generate.ts';
-import { canvasSpread, generate as elementGenerate, openFixture, serveDist, setAttrs } from './fixtures/element-page.ts';
+import { canvasSpread, generate as elementGenerate, FIXTURE, serveDist, setAttrs } from './fixtures/element-page.ts';
 import { expect, generate, load, maxAbsDiff, ok, test } from './fixtures.ts';
 
 const DIR = 'public/models/emoji-dit';
 const URL_ = '/models/emoji-dit/manifest.json';
-const manifest = JSON.parse(readFileSync(`${DIR}/manifest.json`, 'utf8')) as { plans: { kind: string; steps: number; budget?: number }[] };
+const manifest = JSON.parse(readFileSync(`${DIR}/manifest.json`, 'utf8')) as {
+  plans: { kind: string; steps: number; budget?: number }[]; conditioning: { examplePrompts: string[] };
+};
 // The short setting the model ships plans for (the bench's Chromium runs and these tests).
 const SHORT = { steps: 8, budget: 5 };
 // As text-to-image.spec.ts, on the VAE's [-1, 1] image: WASM matches ORT-in-Node closely;
@@ -39,19 +41,32 @@ test('emoji-dit: a prompt → image with the calibrated ERTACache plan equals th
   expect(maxAbsDiff(run.image, node.image)).toBeLessThan(TOLERANCE[provider]!);
 });
 
-test('<erta-diffusion> draws an emoji from a prompt on a plain static page', async ({ page, provider }) => {
+test('<erta-diffusion> with no model or prompt draws the default model\'s first example; a prompt attribute draws that', async ({ page, provider }) => {
   test.skip(provider !== 'wasm', 'the element on WASM; the WebGPU path is covered above');
   const server = await serveDist();
   try {
-    await openFixture(page, server, 'emoji-dit');
-    await setAttrs(page, { label: null, prompt: REQUEST.prompt, seed: String(REQUEST.seed), steps: '4', guidance: String(REQUEST.guidance) });
+    page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+    await page.goto(`${server.url}${FIXTURE}`);
+    await page.waitForFunction(() => customElements.get('erta-diffusion') !== undefined);
+    // No model attribute: the element's default (this model); no prompt: the manifest's first example.
+    await setAttrs(page, { model: null, label: null, prompt: null, seed: String(REQUEST.seed), steps: '4', guidance: String(REQUEST.guidance) });
     const out = await elementGenerate(page);
     if (!out.ok) throw new Error(`${out.code}: ${out.message}`);
     expect(out.stats).toMatchObject({ steps: 4, computedSteps: 4 });
-    const node = await nodeGenerate({ model: DIR, ...REQUEST, steps: 4, policy: 'none' });
+    expect(server.requests.some((p) => p.endsWith('/models/emoji-dit/manifest.json'))).toBe(true);
+    const first = manifest.conditioning.examplePrompts[0]!;
+    const node = await nodeGenerate({ model: DIR, ...REQUEST, prompt: first, steps: 4, policy: 'none' });
     expect(maxAbsDiff(out.image, node.image)).toBeLessThan(TOLERANCE['wasm']!);
     expect(await canvasSpread(page)).toBeGreaterThan(20);
-    await expect(page.locator('erta-diffusion').getByRole('img')).toHaveAttribute('aria-label', /red apple/);
+    const img = page.locator('erta-diffusion').getByRole('img');
+    await expect(img).toHaveAttribute('aria-label', new RegExp(first));
+
+    await setAttrs(page, { prompt: 'blue heart', steps: '2' });
+    const blue = await elementGenerate(page);
+    if (!blue.ok) throw new Error(`${blue.code}: ${blue.message}`);
+    const nodeBlue = await nodeGenerate({ model: DIR, ...REQUEST, prompt: 'blue heart', steps: 2, policy: 'none' });
+    expect(maxAbsDiff(blue.image, nodeBlue.image)).toBeLessThan(TOLERANCE['wasm']!);
+    await expect(img).toHaveAttribute('aria-label', /blue heart/);
   } finally {
     await server.close();
   }

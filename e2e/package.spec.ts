@@ -84,6 +84,11 @@ test('(a) a fresh Vite app: type-checks against the package, builds, and generat
   const r = await generateOn(page, '#digit');
   expect(r).toMatchObject({ ok: true, stats: { steps: 8, computedSteps: 5, provider: 'wasm' } });
   expect(await canvasSpread(page, 'digit')).toBeGreaterThan(50);
+  // With no model attribute the element loads its default, the text-to-emoji model the package ships.
+  const emoji = await generateOn(page, '#emoji');
+  expect(emoji).toMatchObject({ ok: true, stats: { steps: 8, provider: 'wasm' } });
+  expect(server.requests.some((p) => p.endsWith('/models/emoji-dit/manifest.json'))).toBe(true);
+  expect(await canvasSpread(page, 'emoji')).toBeGreaterThan(50);
   // Vite copied the worker and ORT's files into the app's build; nothing came from elsewhere.
   expect(server.requests.filter((p) => !p.startsWith(PREFIX))).toEqual([]);
   expect(server.requests.some((p) => p.includes('ort-wasm-simd-threaded.jspi') && p.endsWith('.wasm'))).toBe(true);

@@ -1,4 +1,4 @@
-// The demo page: pick a digit and settings, watch frames form, see which steps were computed
+// The demo page: type a prompt (or pick a digit for a class model) and settings, watch frames form, see which steps were computed
 // and which reused, and compare against the uncached run. Plain DOM; the runtime does the work.
 
 // Registers <erta-diffusion> for the "Use it in your page" example.
@@ -6,6 +6,7 @@ import '../element/define.ts';
 import { downloadBlob, frameToPng } from '../element/pixels.ts';
 import { DEFAULT_FPS } from '../element/player.ts';
 import { assembleApng } from '../core/apng.ts';
+import { DEFAULT_MODEL } from '../element/options.ts';
 import type { GenerateResult, ModelInfo } from '../runtime/api.ts';
 import { loadBenchResults } from './bench-data.ts';
 import { renderBenchChart } from './chart.ts';
@@ -23,7 +24,7 @@ import type { Timeline } from './timeline.ts';
 
 const query = new URLSearchParams(location.search);
 /** ?model= points the page at another manifest (relative to the page, so it works under a sub-path). */
-let modelUrl = new URL(query.get('model') ?? 'models/mnist-dit/manifest.json', location.href).href;
+let modelUrl = new URL(query.get('model') ?? DEFAULT_MODEL, location.href).href;
 /** ?preview=k: a frame every k steps (each one a read-back on WebGPU); 0 = final image only. */
 const PREVIEW_EVERY = Math.max(0, Number(query.get('preview') ?? 1) || 0);
 

@@ -8,8 +8,8 @@ export interface ShippedModel {
 }
 
 export const SHIPPED_MODELS: readonly ShippedModel[] = [
+  { url: 'models/emoji-dit/manifest.json', name: 'Emoji — text-to-emoji DiT (prompts, 64×64, trained here)' },
   { url: 'models/mnist-dit/manifest.json', name: 'Digits — MNIST DiT (class labels, trained)' },
-  { url: 'models/emoji-dit/manifest.json', name: 'Emoji — text-to-emoji DiT (prompts; under-trained draft)' },
   { url: 'models/imported-wan-tiny/manifest.json', name: 'Video — tiny Wan-style DiT (prompts → a 4-frame clip; random weights, a test model)' },
 ];
 

@@ -113,10 +113,25 @@ export class SettingsForm {
     byId('prompt-fields').hidden = !text;
     this.prompt.required = text;
     this.setClasses(model.classes);
+    this.#setExamples(model.examplePrompts);
     // The model's defaults, unless the visitor (or the page's query) already chose a value.
     if (first && this.steps.dataset.chosen === undefined) this.steps.value = String(model.defaultSteps);
     if (first && this.guidance.dataset.chosen === undefined) this.guidance.value = String(model.defaultGuidance);
     this.refreshBudgets();
+  }
+
+  /** The manifest's example prompts as buttons that put their text in the prompt box. */
+  #setExamples(prompts: readonly string[]): void {
+    const box = byId('example-prompts');
+    box.replaceChildren(...prompts.map((p) => {
+      const b = Object.assign(document.createElement('button'), { type: 'button', className: 'chip', textContent: p });
+      b.addEventListener('click', () => {
+        this.prompt.value = p;
+        this.prompt.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+      return b;
+    }));
+    box.hidden = prompts.length === 0;
   }
 
   refreshBudgets(): void {

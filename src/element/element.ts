@@ -13,7 +13,7 @@ import { buildShadow } from './template.ts';
 import type { ShadowParts } from './template.ts';
 import { bindControls, describeResult, setBusy, setClasses, setStatus, showPromptField } from './view.ts';
 import { createDiffusionWorker, createRuntimeClient } from '../client/runtime-client.ts';
-import { toCalibrateRequest, toRequest, type ElementCalibrateOptions } from './request.ts';
+import { defaultPrompt, toCalibrateRequest, toRequest, type ElementCalibrateOptions } from './request.ts';
 
 /** The model attribute as an absolute http(s) URL (no data:, javascript:, blob: …), or AttributeError. */
 function modelUrlOf(model: string, base: string): string {
@@ -138,7 +138,8 @@ export class ErtaDiffusionElement extends HTMLElement {
       this.#model = model;
       this.#result = result;
       this.#player.show(result.frames ?? [result.frame], this.fps);
-      const what = o.prompt !== null ? `"${o.prompt}"` : `class ${o.label ?? 0}`;
+      const prompt = o.prompt ?? (o.label === null ? defaultPrompt(model) : null);
+      const what = prompt !== null ? `"${prompt}"` : `class ${o.label ?? 0}`;
       const kind = result.frames ? `${result.frames.length}-frame clip` : 'image';
       this.#parts.canvas.setAttribute('aria-label', `Generated ${kind} of ${what}, seed ${o.seed}`);
       emit(this, 'erta-frame', { jobId: result.jobId, i: result.stats.steps - 1, final: true, frame: result.frame,

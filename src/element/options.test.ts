@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelInfo } from '../runtime/api.ts';
 import { AttributeError, DEFAULT_OPTIONS, readOptions } from './options.ts';
 import type { ObservedAttribute } from './options.ts';
-import { availableBudgets, defaultBudget, toRequest } from './request.ts';
+import { availableBudgets, defaultBudget, defaultPrompt, toRequest } from './request.ts';
 
 const from = (attrs: Partial<Record<ObservedAttribute, string>>) => (n: ObservedAttribute) => attrs[n] ?? null;
 
@@ -90,5 +90,14 @@ describe('toRequest', () => {
     expect(r).toMatchObject({ prompt: 'a cat', negativePrompt: 'blurry' });
     expect(r).not.toHaveProperty('label');
     expect(toRequest({ ...DEFAULT_OPTIONS, label: 3 }, text)).toMatchObject({ label: 3 }); // → CONDITIONING_MISMATCH
+    expect(toRequest({ ...DEFAULT_OPTIONS, label: 3 }, text)).not.toHaveProperty('prompt');
+  });
+
+  it('sends a text model its first example prompt when no prompt is set (none: no prompt, the runtime says what to do)', () => {
+    const text = { ...model([]), conditioning: 'text' as const, examplePrompts: ['red apple', 'blue heart'] };
+    expect(toRequest({ ...DEFAULT_OPTIONS }, text)).toMatchObject({ prompt: 'red apple' });
+    expect(toRequest({ ...DEFAULT_OPTIONS, prompt: 'sun' }, text)).toMatchObject({ prompt: 'sun' });
+    expect(toRequest({ ...DEFAULT_OPTIONS }, { ...text, examplePrompts: [] })).not.toHaveProperty('prompt');
+    expect(defaultPrompt(model([]))).toBeNull();
   });
 });

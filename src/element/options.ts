@@ -14,7 +14,7 @@ export const OBSERVED_ATTRIBUTES = [
 export type ObservedAttribute = (typeof OBSERVED_ATTRIBUTES)[number];
 
 /** The embedded default model, resolved against the page's base URL (works under a sub-path). */
-export const DEFAULT_MODEL = 'models/mnist-dit/manifest.json';
+export const DEFAULT_MODEL = 'models/emoji-dit/manifest.json';
 
 /** Parsed, typed view of the attributes. `null` = "use the model's default". */
 export interface ElementOptions {

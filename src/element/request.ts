@@ -26,16 +26,23 @@ export function defaultBudget(budgets: readonly number[], steps: number): number
   return budgets.reduce((best, b) => (Math.abs(b - steps / 2) < Math.abs(best - steps / 2) ? b : best));
 }
 
+/** What a text model draws when the element names no prompt: its manifest's first example prompt (null: none, or a class model). */
+export function defaultPrompt(model: ModelInfo): string | null {
+  return model.conditioning === 'text' ? model.examplePrompts?.[0] ?? null : null;
+}
+
 export function toRequest(o: ElementOptions, model: ModelInfo): JobRequest {
   const steps = o.steps ?? model.defaultSteps;
   const budget = o.budget ?? defaultBudget(availableBudgets(model, o.policy, steps), steps);
   const policy: PolicyRequest = { kind: o.policy, ...(budget !== undefined ? { budget } : {}) };
   // Conditioning passes through as set; the runtime rejects a prompt on a class model and a
-  // label on a text model (CONDITIONING_MISMATCH). A class model without a label draws class 0.
+  // label on a text model (CONDITIONING_MISMATCH). A class model without a label draws class 0,
+  // a text model without a prompt (or a label) its manifest's first example prompt.
   const label = o.label ?? (model.conditioning === 'class' ? 0 : null);
+  const prompt = o.prompt ?? (label === null ? defaultPrompt(model) : null);
   return {
     ...(label !== null ? { label } : {}),
-    ...(o.prompt !== null ? { prompt: o.prompt } : {}),
+    ...(prompt !== null ? { prompt } : {}),
     ...(o.negativePrompt !== null ? { negativePrompt: o.negativePrompt } : {}),
     seed: o.seed,
     steps,

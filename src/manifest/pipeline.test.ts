@@ -27,7 +27,7 @@ describe('pipeline manifest (version 2)', () => {
   it('parses the shipped text model: components, io maps, image size from the VAE', () => {
     const m = parseManifest(fixture(), '/m/');
     const { conditioning, pipeline } = textConditioning(m);
-    expect(conditioning).toEqual({ type: 'text', maxTokens: 8, contextDim: 32, defaultNegativePrompt: '' });
+    expect(conditioning).toEqual({ type: 'text', maxTokens: 8, contextDim: 32, defaultNegativePrompt: '', examplePrompts: [] });
     expect(m.image).toEqual({ channels: 3, height: 32, width: 32 });
     expect(m.latent).toEqual({ channels: 4, height: 8, width: 8 });
     expect(pipeline.transformerIo.velocity).toBe('velocity');
@@ -75,6 +75,11 @@ describe('pipeline manifest (version 2)', () => {
       [(j) => { j.components.tokenizer.maxLength = 16; }, /tokenizer\.maxLength.*conditioning\.maxTokens/],
       [(j) => { j.components.tokenizer.sha256 = 'xyz'; }, /tokenizer\.sha256/],
       [(j) => { j.conditioning.defaultNegativePrompt = 3; }, /defaultNegativePrompt/],
+      [(j) => { j.conditioning.examplePrompts = 'red apple'; }, /examplePrompts.*at most 32 non-empty strings/],
+      [(j) => { j.conditioning.examplePrompts = ['red apple', 7]; }, /examplePrompts/],
+      [(j) => { j.conditioning.examplePrompts = ['  ']; }, /examplePrompts/],
+      [(j) => { j.conditioning.examplePrompts = ['x'.repeat(501)]; }, /examplePrompts.*500 characters/],
+      [(j) => { j.conditioning.examplePrompts = Array(33).fill('sun'); }, /examplePrompts/],
       [(j) => { j.components.preview.type = 'graph'; }, /preview\.type/],
     ];
     for (const [mutate, message] of cases) {
@@ -82,6 +87,12 @@ describe('pipeline manifest (version 2)', () => {
       mutate(j);
       expectCode(j, 'MANIFEST_FIELD_INVALID', message);
     }
+  });
+
+  it('reads the example prompts a text model offers', () => {
+    const j = fixture();
+    j.conditioning.examplePrompts = ['red apple', 'a rocket, noto style'];
+    expect(textConditioning(parseManifest(j, '/m/')).conditioning.examplePrompts).toEqual(['red apple', 'a rocket, noto style']);
   });
 
   it('names a missing component', () => {

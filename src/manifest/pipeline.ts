@@ -18,6 +18,8 @@ export const PIPELINE_LIMITS = {
   imageSide: 4096,
   imageChannels: 4,
   scaling: 1e4,
+  examplePrompts: 32,
+  examplePromptChars: 500,
 } as const;
 
 /** Reads an integer in [lo, hi], naming the field and the range when it is not. */
@@ -38,12 +40,19 @@ export function parseTextConditioning(r: FieldReader): TextConditioning {
   const c = r.obj('conditioning');
   const neg = c.value['defaultNegativePrompt'];
   if (neg !== undefined && typeof neg !== 'string') invalidField(WHERE, 'conditioning.defaultNegativePrompt', 'a string', neg);
+  const ex = c.value['examplePrompts'];
+  const { examplePrompts: maxN, examplePromptChars: maxChars } = PIPELINE_LIMITS;
+  if (ex !== undefined && !(Array.isArray(ex) && ex.length <= maxN &&
+    ex.every((e) => typeof e === 'string' && e.trim() !== '' && e.length <= maxChars))) {
+    invalidField(WHERE, 'conditioning.examplePrompts', `at most ${maxN} non-empty strings of at most ${maxChars} characters`, ex);
+  }
   return {
     type: 'text',
     maxTokens: boundedInt(c, 'maxTokens', 1, PIPELINE_LIMITS.maxTokens),
     contextDim: boundedInt(c, 'contextDim', 1, PIPELINE_LIMITS.contextDim),
     ...(c.has('pooledDim') ? { pooledDim: boundedInt(c, 'pooledDim', 1, PIPELINE_LIMITS.contextDim) } : {}),
     defaultNegativePrompt: neg ?? '',
+    examplePrompts: (ex as string[] | undefined) ?? [],
   };
 }
 

@@ -84,6 +84,8 @@ export interface TextConditioning {
   pooledDim?: number;
   /** The unconditional branch of CFG when a request names no negative prompt (usually ""). */
   defaultNegativePrompt: string;
+  /** Prompts the model does well, for a page to offer (the demo's example buttons); may be empty. */
+  examplePrompts: string[];
 }
 
 export type Conditioning = ClassConditioning | TextConditioning;

@@ -61,6 +61,8 @@ export interface ModelInfo {
   maxTokens: number | null;
   /** Text models: the unconditional branch when a request names no negative prompt; else null. */
   defaultNegativePrompt: string | null;
+  /** Text models: prompts the manifest offers as examples (`conditioning.examplePrompts`); else empty. */
+  examplePrompts: string[];
   defaultSteps: number;
   defaultGuidance: number;
   /** Guidance-distilled models (a guidance input): the default GenerateRequest.embeddedGuidance; null for others. */

@@ -139,6 +139,7 @@ export async function loadModel<T>(backend: RuntimeBackend<T>, manifestUrl: stri
     // several text encoders: the most tokens any of them reads (Flux: T5's, not the 77 of CLIP); one: its length
     maxTokens: c.type === 'text' ? Math.max(...manifest.pipeline!.encoders.map((e) => e.tokenizer.maxLength)) : null,
     defaultNegativePrompt: c.type === 'text' ? c.defaultNegativePrompt : null,
+    examplePrompts: c.type === 'text' ? [...c.examplePrompts] : [],
     defaultSteps: manifest.scheduler.defaultSteps,
     defaultGuidance: manifest.scheduler.defaultGuidance,
     defaultEmbeddedGuidance: manifest.scheduler.defaultEmbeddedGuidance ?? null,

@@ -46,6 +46,11 @@ DEFAULT_STEPS, DEFAULT_GUIDANCE = 50, 4.0
 TOKEN_PROMPTS = ["red apple", "A Rocket, NOTO style", "", "smiling cat face with heart-eyes", "unknownword moon",
                  "a very long prompt about a tiny glossy gold star on a dark blue cloud with a sad ghost and a dog"]
 
+# Offered by the demo as buttons (manifest conditioning.examplePrompts): prompts from the card's sample grid
+# (evaluate.py GRID_PROMPTS) that this model draws recognisably.
+EXAMPLE_PROMPTS = ["red apple", "green apple", "blue heart", "yellow heart", "a rocket, noto style", "smiling cat face",
+                   "grinning face", "christmas tree"]
+
 
 def load(out, stage):
     for p in (os.path.join(out, f"{stage}.pt"), os.path.join(HERE, "ckpt", f"{stage}.pt")):
@@ -206,7 +211,8 @@ def main():
                          "parameters": sum(n_params.values()), "parametersPerComponent": n_params},
         "latent": {"channels": cfg["channels"], "height": cfg["size"], "width": cfg["size"]},
         "hidden": {"tokens": m.grid * m.grid, "dim": cfg["dim"]},
-        "conditioning": {"type": "text", "maxTokens": L, "contextDim": cfg["dim"], "defaultNegativePrompt": ""},
+        "conditioning": {"type": "text", "maxTokens": L, "contextDim": cfg["dim"], "defaultNegativePrompt": "",
+                         "examplePrompts": EXAMPLE_PROMPTS},
         "components": {
             "tokenizer": {"file": "tokenizer/tokenizer.json", "sha256": sha256(tok_file),
                           "bytes": os.path.getsize(tok_file), "maxLength": L, "padId": 0},
