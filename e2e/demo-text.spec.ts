@@ -1,6 +1,7 @@
 // The demo opens on its default model, the text-to-emoji DiT: a prompt box holding the page's
 // ?prompt=, the manifest's example prompts as buttons, a prompt → image run drawing an RGB image
-// (WASM); the MNIST model stays in the picker and switching to it brings back the digit picker.
+// (WASM); the MNIST model stays in the picker and switching to it brings back the digit picker. And
+// the same page on WebGPU (SwiftShader here), 2 steps.
 
 import { expect, test } from './fixtures.ts';
 import { mainCanvasSpread, runStats } from './fixtures/demo-page.ts';
@@ -39,4 +40,18 @@ test('the demo opens on the emoji model; an example prompt generates an image; M
   await expect(page.locator('#digit-fields')).toBeVisible({ timeout: 60_000 });
   await expect(page.locator('#prompt-fields')).toBeHidden();
   await expect(page.locator('#generate')).toBeEnabled({ timeout: 60_000 });
+});
+
+test('the demo draws a prompt with the emoji model on WebGPU', async ({ page, provider }) => {
+  test.skip(provider !== 'webgpu', 'the WebGPU project (SwiftShader here): 2 full steps');
+  test.setTimeout(360_000);
+  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  await page.goto(`/?provider=webgpu&steps=2&policy=none&prompt=${encodeURIComponent('red apple')}`);
+  await expect(page.locator('#generate')).toBeEnabled({ timeout: 120_000 });
+  await expect(page.locator('#model-status')).toHaveAttribute('data-provider', 'webgpu');
+  await page.locator('#generate').click();
+  await expect(page.locator('#run-status')).toContainText('on webgpu', { timeout: 300_000 });
+  expect((await runStats(page)).cached).toMatchObject({ steps: 2, computedSteps: 2, policy: 'none' });
+  expect(await mainCanvasSpread(page)).toBeGreaterThan(20);
+  await expect(page.locator('#main-canvas')).toHaveAttribute('aria-label', /red apple/);
 });

@@ -2,7 +2,7 @@
 // run through the real worker with the model's calibrated ERTACache plan at the short setting
 // (8 steps, 5 computed) on WASM, and 2 full steps on WebGPU (SwiftShader is slow), each equal to the
 // Node runtime's image for the same prompt, seed and policy; and <erta-diffusion> on a plain static
-// page with no model attribute (this is the element's default) and then with a prompt. (The demo on this model: demo-text.spec.ts.)
+// page, on both providers, with no model attribute (this is the element's default) and then with a prompt. (The demo on this model: demo-text.spec.ts.)
 
 import { readFileSync } from 'node:fs';
 import { generate as nodeGenerate } from '../src/node/generate.ts';
@@ -42,30 +42,34 @@ test('emoji-dit: a prompt → image with the calibrated ERTACache plan equals th
 });
 
 test('<erta-diffusion> with no model or prompt draws the default model\'s first example; a prompt attribute draws that', async ({ page, provider }) => {
-  test.skip(provider !== 'wasm', 'the element on WASM; the WebGPU path is covered above');
+  // WASM: 4 steps then 2; WebGPU (SwiftShader): 2 steps then 1.
+  const gpu = provider === 'webgpu';
+  if (gpu) test.setTimeout(360_000);
+  const [n1, n2] = gpu ? [2, 1] : [4, 2];
   const server = await serveDist();
   try {
     page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
     await page.goto(`${server.url}${FIXTURE}`);
     await page.waitForFunction(() => customElements.get('erta-diffusion') !== undefined);
     // No model attribute: the element's default (this model); no prompt: the manifest's first example.
-    await setAttrs(page, { model: null, label: null, prompt: null, seed: String(REQUEST.seed), steps: '4', guidance: String(REQUEST.guidance) });
+    await setAttrs(page, { model: null, label: null, prompt: null, seed: String(REQUEST.seed), steps: String(n1), guidance: String(REQUEST.guidance),
+      provider });
     const out = await elementGenerate(page);
     if (!out.ok) throw new Error(`${out.code}: ${out.message}`);
-    expect(out.stats).toMatchObject({ steps: 4, computedSteps: 4 });
+    expect(out.stats).toMatchObject({ steps: n1, computedSteps: n1, provider });
     expect(server.requests.some((p) => p.endsWith('/models/emoji-dit/manifest.json'))).toBe(true);
     const first = manifest.conditioning.examplePrompts[0]!;
-    const node = await nodeGenerate({ model: DIR, ...REQUEST, prompt: first, steps: 4, policy: 'none' });
-    expect(maxAbsDiff(out.image, node.image)).toBeLessThan(TOLERANCE['wasm']!);
+    const node = await nodeGenerate({ model: DIR, ...REQUEST, prompt: first, steps: n1, policy: 'none' });
+    expect(maxAbsDiff(out.image, node.image)).toBeLessThan(TOLERANCE[provider]!);
     expect(await canvasSpread(page)).toBeGreaterThan(20);
     const img = page.locator('erta-diffusion').getByRole('img');
     await expect(img).toHaveAttribute('aria-label', new RegExp(first));
 
-    await setAttrs(page, { prompt: 'blue heart', steps: '2' });
+    await setAttrs(page, { prompt: 'blue heart', steps: String(n2) });
     const blue = await elementGenerate(page);
     if (!blue.ok) throw new Error(`${blue.code}: ${blue.message}`);
-    const nodeBlue = await nodeGenerate({ model: DIR, ...REQUEST, prompt: 'blue heart', steps: 2, policy: 'none' });
-    expect(maxAbsDiff(blue.image, nodeBlue.image)).toBeLessThan(TOLERANCE['wasm']!);
+    const nodeBlue = await nodeGenerate({ model: DIR, ...REQUEST, prompt: 'blue heart', steps: n2, policy: 'none' });
+    expect(maxAbsDiff(blue.image, nodeBlue.image)).toBeLessThan(TOLERANCE[provider]!);
     await expect(img).toHaveAttribute('aria-label', /blue heart/);
   } finally {
     await server.close();
