@@ -18,6 +18,7 @@ test('the demo opens on the emoji model; an example prompt generates an image; M
   await expect(page.locator('#prompt-fields')).toBeVisible();
   await expect(page.locator('#digit-fields')).toBeHidden();
   await expect(page.locator('#prompt')).toHaveValue('green apple'); // ?prompt= wins over the page's default
+  await expect(page.locator('#bench-chart figcaption')).toContainText('Model: emoji-dit.'); // the chart follows the model
 
   // The manifest's example prompts, as buttons that fill the prompt box.
   const manifest = await (await page.request.get('/models/emoji-dit/manifest.json')).json() as { conditioning: { examplePrompts: string[] } };
@@ -40,6 +41,7 @@ test('the demo opens on the emoji model; an example prompt generates an image; M
   await expect(page.locator('#digit-fields')).toBeVisible({ timeout: 60_000 });
   await expect(page.locator('#prompt-fields')).toBeHidden();
   await expect(page.locator('#generate')).toBeEnabled({ timeout: 60_000 });
+  await expect(page.locator('#bench-chart figcaption')).toContainText('Model: mnist-dit.');
 });
 
 test('the demo draws a prompt with the emoji model on WebGPU', async ({ page, provider }) => {

@@ -1,7 +1,8 @@
 /// <reference types="vite/client" />
-// The shipped benchmark results (bench/results.json, written by `npm run bench -- --json`),
-// bundled into the demo at build time. The glob matches nothing until the benchmark has been
-// run and committed, which is a normal state: the chart then says so instead of failing.
+// The shipped benchmark results (written by `npm run bench -- --json`): bench/results.json (the
+// digits) and bench/emoji-dit/results.json (the text-to-emoji model), bundled into the demo at
+// build time; the chart shows the one whose `model` is the loaded model. A model with none (or a
+// checkout where the bench has not been run) is a normal state: the chart then says so.
 
 import type { BenchRow as ReportRow } from '../bench/report.ts';
 
@@ -16,11 +17,15 @@ export type BenchRow = Omit<ReportRow, 'speedup' | 'psnr' | 'ssim' | 'classAccur
 };
 
 export type BenchLoad =
-  | { state: 'missing' }
+  | { state: 'missing'; model?: string }
   | { state: 'invalid'; reason: string }
-  | { state: 'ok'; rows: BenchRow[] };
+  | { state: 'ok'; rows: BenchRow[]; model?: string; command?: string };
 
-const modules = import.meta.glob('../../bench/results.json', { eager: true, import: 'default' });
+// Eager globs, so a missing file is an empty match rather than a build error.
+const modules = {
+  ...import.meta.glob('../../bench/results.json', { eager: true, import: 'default' }),
+  ...import.meta.glob('../../bench/emoji-dit/results.json', { eager: true, import: 'default' }),
+};
 
 function num(v: unknown): number | null {
   // JSON has no Infinity: a lossless PSNR may arrive as null or as a string.
@@ -49,14 +54,22 @@ export function parseBenchRow(raw: unknown): BenchRow | null {
 }
 
 export function parseBenchResults(json: unknown): BenchLoad {
-  const rows = (json as { rows?: unknown } | null)?.rows;
+  const r = json as { rows?: unknown; model?: unknown; command?: unknown } | null;
+  const rows = r?.rows;
   if (!Array.isArray(rows)) return { state: 'invalid', reason: 'bench/results.json has no "rows" array' };
-  const parsed = rows.map(parseBenchRow).filter((r): r is BenchRow => r !== null);
+  const parsed = rows.map(parseBenchRow).filter((row): row is BenchRow => row !== null);
   if (parsed.length === 0) return { state: 'invalid', reason: 'bench/results.json has no usable rows' };
-  return { state: 'ok', rows: parsed };
+  return { state: 'ok', rows: parsed,
+    ...(typeof r?.model === 'string' ? { model: r.model } : {}), ...(typeof r?.command === 'string' ? { command: r.command } : {}) };
 }
 
-export function loadBenchResults(): BenchLoad {
-  const json = Object.values(modules)[0];
-  return json === undefined ? { state: 'missing' } : parseBenchResults(json);
+/** The bundled results whose `model` is `model` (its manifest name); without a name, the first bundled file. */
+export function pickBenchResults(files: readonly unknown[], model?: string): BenchLoad {
+  if (model === undefined) return files.length === 0 ? { state: 'missing' } : parseBenchResults(files[0]);
+  const json = files.find((f) => (f as { model?: unknown } | null)?.model === model);
+  return json === undefined ? { state: 'missing', model } : parseBenchResults(json);
+}
+
+export function loadBenchResults(model?: string): BenchLoad {
+  return pickBenchResults(Object.values(modules), model);
 }

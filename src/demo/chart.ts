@@ -58,7 +58,10 @@ function axes(svg: SVGSVGElement, xMax: number, yMin: number, yMax: number): voi
 /** Render the chart (or a clear empty state) into a fresh element. */
 export function renderBenchChart(load: BenchLoad): HTMLElement {
   if (load.state === 'missing') {
-    return message('No bench results yet — run `npm run bench -- --json` to produce bench/results.json.');
+    return message(load.model === undefined
+      ? 'No bench results yet — run `npm run bench -- --json` to produce bench/results.json.'
+      : `No bench results for ${load.model} in this build — the demo bundles bench/results.json (mnist-dit) and `
+        + 'bench/emoji-dit/results.json; `npm run bench -- --model <dir> --json` measures a model.');
   }
   if (load.state === 'invalid') return message(`Bench results could not be read: ${load.reason}.`);
   const provider = pickProvider(load.rows);
@@ -74,7 +77,8 @@ export function renderBenchChart(load: BenchLoad): HTMLElement {
 
   const figure = document.createElement('figure');
   figure.className = 'bench-chart';
-  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `PSNR against speedup per policy (${provider})` });
+  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img',
+    'aria-label': `PSNR against speedup per policy (${load.model !== undefined ? `${load.model}, ` : ''}${provider})` });
   axes(svg, xMax, yMin, yMax);
   const legend = document.createElement('ul');
   legend.className = 'legend';
@@ -97,7 +101,9 @@ export function renderBenchChart(load: BenchLoad): HTMLElement {
     legend.append(li);
   }
   const caption = document.createElement('figcaption');
-  caption.textContent = `Provider: ${provider}. Lossless runs are drawn at ${PSNR_CEILING} dB.`;
+  const model = load.model !== undefined ? `Model: ${load.model}. ` : '';
+  caption.textContent = `${model}Provider: ${provider}. Lossless runs are drawn at ${PSNR_CEILING} dB.`;
+  if (load.command !== undefined) caption.title = load.command;
   figure.append(svg, legend, caption);
   return figure;
 }

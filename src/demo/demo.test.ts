@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { GenerateResult } from '../runtime/api.ts';
-import { parseBenchResults, parseBenchRow } from './bench-data.ts';
+import { loadBenchResults, parseBenchResults, parseBenchRow, pickBenchResults } from './bench-data.ts';
 import { compareResults } from './compare.ts';
 import { errorTitle } from './errors.ts';
 import { heatColor } from './heatmap.ts';
@@ -49,6 +49,24 @@ describe('bench results', () => {
   it('explains a file without rows instead of drawing nothing', () => {
     expect(parseBenchResults({})).toEqual({ state: 'invalid', reason: 'bench/results.json has no "rows" array' });
     expect(parseBenchRow({ policy: 'x', speedup: 'fast' })).toBeNull();
+  });
+
+  it('picks the results of the loaded model, and says when a model has none', () => {
+    const row = { policy: 'none', provider: 'node', speedup: 1, psnr: null };
+    const files = [{ model: 'mnist-dit', command: 'npm run bench', rows: [row] }, { model: 'emoji-dit', rows: [row, row] }];
+    expect(pickBenchResults(files, 'emoji-dit')).toMatchObject({ state: 'ok', model: 'emoji-dit', rows: [{}, {}] });
+    expect(pickBenchResults(files, 'mnist-dit')).toMatchObject({ state: 'ok', model: 'mnist-dit', command: 'npm run bench' });
+    expect(pickBenchResults(files, 'wan-tiny')).toEqual({ state: 'missing', model: 'wan-tiny' });
+    expect(pickBenchResults(files)).toMatchObject({ state: 'ok', model: 'mnist-dit' });
+    expect(pickBenchResults([])).toEqual({ state: 'missing' });
+  });
+
+  it('bundles the committed results of both shipped models', () => {
+    for (const model of ['mnist-dit', 'emoji-dit']) {
+      const load = loadBenchResults(model);
+      expect(load, model).toMatchObject({ state: 'ok', model });
+      if (load.state === 'ok') expect(new Set(load.rows.map((r) => r.policy))).toContain('ertacache');
+    }
   });
 });
 

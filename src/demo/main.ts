@@ -79,6 +79,7 @@ async function loadModel(): Promise<ModelInfo | null> {
     });
     model = info;
     form.setModel(info);
+    byId('bench-chart').replaceChildren(renderBenchChart(loadBenchResults(info.name)));
     const embed = document.getElementById('embed');
     embed?.setAttribute('model', modelUrl); // the embed example uses the same model and provider
     if (info.conditioning === 'text') {
