@@ -95,9 +95,20 @@ def score(clf, images, concept_ids, ds, real_feats, real_concepts):
     per_concept = torch.full((feats.shape[0], n_con), float("inf"))
     per_concept.scatter_reduce_(1, real_concepts[None].expand(feats.shape[0], -1), d, reduce="amin")
     rank = (per_concept < per_concept.gather(1, cid[:, None])).sum(1)
+    # per true category: how many, how many right, and what the wrong ones were taken for
+    true_cat, pred_cat = ds["category"][cid * 2].tolist(), cat.argmax(1).tolist()
+    names = ds["categories"]
+    per_cat = {}
+    for t, p in zip(true_cat, pred_cat):
+        e = per_cat.setdefault(names[t], {"n": 0, "right": 0, "taken_for": {}})
+        e["n"] += 1
+        e["right"] += int(t == p)
+        if t != p:
+            e["taken_for"][names[p]] = e["taken_for"].get(names[p], 0) + 1
     return {"category_acc": round(cat_acc, 4), "subcategory_acc": round(sub_acc, 4),
             "retrieval_top1": round(float((rank < 1).float().mean()), 4),
-            "retrieval_top5": round(float((rank < 5).float().mean()), 4), "n": len(concept_ids)}, feats
+            "retrieval_top5": round(float((rank < 5).float().mean()), 4), "n": len(concept_ids),
+            "per_category": dict(sorted(per_cat.items(), key=lambda kv: -kv[1]["n"]))}, feats
 
 
 def dominant_hue(img):
@@ -169,7 +180,8 @@ def main():
         res["fid_classifier_features"] = round(fid(feats, ref_feats), 3)
         report[name] = res
         report[name + "_real_images"] = ref
-        print(json.dumps({name: res, "real": ref}), flush=True)
+        print(json.dumps({name: {k: v for k, v in res.items() if k != "per_category"},
+                          "real": {k: v for k, v in ref.items() if k != "per_category"}}), flush=True)
         if name == "held_in" and args.grid:
             save_grid(gen[:32], args.grid.replace(".png", "-held-in.png"))
     colour = []
@@ -192,6 +204,8 @@ def main():
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
     print(json.dumps({k: report[k] for k in ("held_in", "held_out", "colour_match", "seconds")}))
+    for k, e in report["held_in"]["per_category"].items():
+        print(f"held-in {k}: {e['right']}/{e['n']}, wrong taken for {e['taken_for']}")
 
 
 if __name__ == "__main__":

@@ -100,13 +100,20 @@ def main():
                      f"{pct(r['retrieval_top1'])} | {pct(r['retrieval_top5'])} | {r['fid_classifier_features']:.2f} | "
                      f"{pct(real['category_acc'])} / {pct(real['subcategory_acc'])} |\n")
         colour = ", ".join(f"{c['prompt']}: {'/'.join(c['hues'])}" for c in ev["colour"])
+        by_cat = ""
+        if "per_category" in ev["held_in"]:
+            by_cat = ("\nCategory accuracy per category (held-in; what the misses were taken for, most common first):\n\n"
+                      "| category | right | misses taken for |\n|---|---|---|\n")
+            for name, e in ev["held_in"]["per_category"].items():
+                wrong = ", ".join(f"{k} {v}" for k, v in sorted(e["taken_for"].items(), key=lambda kv: -kv[1])) or "—"
+                by_cat += f"| {name} | {e['right']} / {e['n']} ({pct(e['right'] / e['n'])}) | {wrong} |\n"
     metrics = f"""Measured with `/usr/bin/python3 tools/emoji/evaluate.py --steps {ev['steps']} --guidance {ev['guidance']}
 --json tools/emoji/ckpt/metrics.json --grid {args.model}/samples.png` (PyTorch, the exported EMA weights,
 seeds 0…n−1, {ev['steps']} Euler steps, CFG {ev['guidance']} against the empty prompt; prompts "⟨name⟩, ⟨style⟩ style"):
 
 | prompts | category acc. | subcategory acc. | retrieval top-1 | top-5 | FID (classifier features) | real images: category / subcategory |
 |---|---|---|---|---|---|---|
-{rows}
+{rows}{by_cat}
 Colour words (dominant hue of the saturated non-background pixels, {len(ev['colour'][0]['hues'])} seeds each; match rate
 {pct(ev['colour_match'])}): {colour}.
 
