@@ -10,8 +10,9 @@ import { runStats } from './fixtures/demo-page.ts';
 test('the video model in the demo: the clip loops on the canvas; compare mode runs on the whole clip', async ({ page, provider }) => {
   test.skip(provider !== 'wasm', 'the demo on WASM');
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
-  await page.goto('/?provider=wasm&steps=6&compare=1');
+  await page.goto('/?provider=wasm&steps=6&compare=1&model=models/mnist-dit/manifest.json'); // the digits: no prompt box
   await expect(page.locator('#generate')).toBeEnabled({ timeout: 60_000 });
+  await expect(page.locator('#prompt-fields')).toBeHidden();
   const options = await page.locator('#model option').allTextContents();
   await page.locator('#model').selectOption({ label: options.find((o) => o.includes('Wan-style'))! });
   await expect(page.locator('#prompt-fields')).toBeVisible({ timeout: 60_000 });

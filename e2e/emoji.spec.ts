@@ -54,6 +54,10 @@ test('<erta-diffusion> with no model or prompt draws the default model\'s first 
     // No model attribute: the element's default (this model); no prompt: the manifest's first example.
     await setAttrs(page, { model: null, label: null, prompt: null, seed: String(REQUEST.seed), steps: String(n1), guidance: String(REQUEST.guidance),
       provider });
+    // Before any model has loaded, the control bar already offers a prompt box, not the digit picker.
+    const box = page.locator('erta-diffusion input[name="prompt"]');
+    await expect(box).toBeVisible();
+    await expect(page.locator('erta-diffusion select[name="label"]')).toBeHidden();
     const out = await elementGenerate(page);
     if (!out.ok) throw new Error(`${out.code}: ${out.message}`);
     expect(out.stats).toMatchObject({ steps: n1, computedSteps: n1, provider });
@@ -64,8 +68,14 @@ test('<erta-diffusion> with no model or prompt draws the default model\'s first 
     expect(await canvasSpread(page)).toBeGreaterThan(20);
     const img = page.locator('erta-diffusion').getByRole('img');
     await expect(img).toHaveAttribute('aria-label', new RegExp(first));
+    await expect(box).toHaveAttribute('placeholder', first); // what the empty box draws
 
-    await setAttrs(page, { prompt: 'blue heart', steps: String(n2) });
+    // Typing in the box sets the prompt and drops a stale label (a text model refuses one).
+    await setAttrs(page, { label: '3', steps: String(n2) });
+    await box.fill('blue heart');
+    const el = page.locator('erta-diffusion');
+    await expect(el).toHaveAttribute('prompt', 'blue heart');
+    expect(await el.getAttribute('label')).toBeNull();
     const blue = await elementGenerate(page);
     if (!blue.ok) throw new Error(`${blue.code}: ${blue.message}`);
     const nodeBlue = await nodeGenerate({ model: DIR, ...REQUEST, prompt: 'blue heart', steps: n2, policy: 'none' });

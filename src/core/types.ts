@@ -43,7 +43,7 @@ export interface ChannelLayout {
 /** Labels for one generation: the class, and the null class for the unconditional branch. */
 export interface Conditioning {
   label: number; // 0–9
-  nullLabel: number; // 10 for the default model
+  nullLabel: number; // 10 for the digits model
 }
 
 /** A split DiT: embed (cheap) | blocks (expensive) | head (cheap). Batch = labels.length. */

@@ -17,7 +17,7 @@ export type BenchRow = Omit<ReportRow, 'speedup' | 'psnr' | 'ssim' | 'classAccur
 };
 
 export type BenchLoad =
-  | { state: 'missing'; model?: string }
+  | { state: 'missing'; model: string }
   | { state: 'invalid'; reason: string }
   | { state: 'ok'; rows: BenchRow[]; model?: string; command?: string };
 
@@ -63,13 +63,12 @@ export function parseBenchResults(json: unknown): BenchLoad {
     ...(typeof r?.model === 'string' ? { model: r.model } : {}), ...(typeof r?.command === 'string' ? { command: r.command } : {}) };
 }
 
-/** The bundled results whose `model` is `model` (its manifest name); without a name, the first bundled file. */
-export function pickBenchResults(files: readonly unknown[], model?: string): BenchLoad {
-  if (model === undefined) return files.length === 0 ? { state: 'missing' } : parseBenchResults(files[0]);
+/** The bundled results whose `model` is `model` (the loaded manifest's name). */
+export function pickBenchResults(files: readonly unknown[], model: string): BenchLoad {
   const json = files.find((f) => (f as { model?: unknown } | null)?.model === model);
   return json === undefined ? { state: 'missing', model } : parseBenchResults(json);
 }
 
-export function loadBenchResults(model?: string): BenchLoad {
+export function loadBenchResults(model: string): BenchLoad {
   return pickBenchResults(Object.values(modules), model);
 }

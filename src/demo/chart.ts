@@ -55,13 +55,16 @@ function axes(svg: SVGSVGElement, xMax: number, yMin: number, yMax: number): voi
   svg.append(xl, yl);
 }
 
+/** While no model is loaded: the chart is the loaded model's, so there is none to show yet. */
+export function renderBenchPending(): HTMLElement {
+  return message('The benchmark of the loaded model appears here once a model has loaded.');
+}
+
 /** Render the chart (or a clear empty state) into a fresh element. */
 export function renderBenchChart(load: BenchLoad): HTMLElement {
   if (load.state === 'missing') {
-    return message(load.model === undefined
-      ? 'No bench results yet — run `npm run bench -- --json` to produce bench/results.json.'
-      : `No bench results for ${load.model} in this build — the demo bundles bench/results.json (mnist-dit) and `
-        + 'bench/emoji-dit/results.json; `npm run bench -- --model <dir> --json` measures a model.');
+    return message(`No bench results for ${load.model} in this build — the demo bundles bench/results.json (mnist-dit) and `
+      + 'bench/emoji-dit/results.json; `npm run bench -- --model <dir> --json` measures a model.');
   }
   if (load.state === 'invalid') return message(`Bench results could not be read: ${load.reason}.`);
   const provider = pickProvider(load.rows);

@@ -57,8 +57,7 @@ describe('bench results', () => {
     expect(pickBenchResults(files, 'emoji-dit')).toMatchObject({ state: 'ok', model: 'emoji-dit', rows: [{}, {}] });
     expect(pickBenchResults(files, 'mnist-dit')).toMatchObject({ state: 'ok', model: 'mnist-dit', command: 'npm run bench' });
     expect(pickBenchResults(files, 'wan-tiny')).toEqual({ state: 'missing', model: 'wan-tiny' });
-    expect(pickBenchResults(files)).toMatchObject({ state: 'ok', model: 'mnist-dit' });
-    expect(pickBenchResults([])).toEqual({ state: 'missing' });
+    expect(pickBenchResults([], 'mnist-dit')).toEqual({ state: 'missing', model: 'mnist-dit' });
   });
 
   it('bundles the committed results of both shipped models', () => {

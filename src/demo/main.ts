@@ -9,7 +9,7 @@ import { assembleApng } from '../core/apng.ts';
 import { DEFAULT_MODEL } from '../element/options.ts';
 import type { GenerateResult, ModelInfo } from '../runtime/api.ts';
 import { loadBenchResults } from './bench-data.ts';
-import { renderBenchChart } from './chart.ts';
+import { renderBenchChart, renderBenchPending } from './chart.ts';
 import { compareResults, renderComparison } from './compare.ts';
 import { renderError, toTypedError } from './errors.ts';
 import { heatLegendGradient } from './heatmap.ts';
@@ -72,6 +72,7 @@ async function loadModel(): Promise<ModelInfo | null> {
   el.generate.disabled = true;
   el.loadProgress.hidden = false;
   el.modelStatus.textContent = `Loading model (${provider})…`;
+  byId('bench-chart').replaceChildren(renderBenchPending()); // the chart is the loaded model's
   try {
     const info = await runner.load(modelUrl, provider, (loaded, total) => {
       el.loadProgress.value = total > 0 ? loaded / total : 0;
@@ -98,6 +99,7 @@ async function loadModel(): Promise<ModelInfo | null> {
     return info;
   } catch (e) {
     model = null;
+    byId('bench-chart').replaceChildren(renderBenchPending());
     el.modelStatus.textContent = 'The model could not be loaded (see the message above).';
     messages.append(renderError(toTypedError(e)));
     return null;
@@ -260,6 +262,6 @@ const refreshStored = () => renderStoredModels(byId('stored-list'), {
 stored.addEventListener('toggle', () => { if (stored.open) void refreshStored(); });
 
 byId('heat-legend').style.background = heatLegendGradient();
-byId('bench-chart').replaceChildren(renderBenchChart(loadBenchResults()));
+byId('bench-chart').replaceChildren(renderBenchPending());
 applyQuery();
 void loadModel();

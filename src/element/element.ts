@@ -9,7 +9,7 @@ import type { ElementOptions, ObservedAttribute, ProviderChoice } from './option
 import { FramePlayer } from './player.ts';
 import { RuntimeSession } from './session.ts';
 import type { RuntimeConnection, SessionHooks } from './session.ts';
-import { buildShadow } from './template.ts';
+import { buildShadow, PROMPT_PLACEHOLDER } from './template.ts';
 import type { ShadowParts } from './template.ts';
 import { bindControls, describeResult, setBusy, setClasses, setStatus, showPromptField } from './view.ts';
 import { createDiffusionWorker, createRuntimeClient } from '../client/runtime-client.ts';
@@ -229,6 +229,7 @@ export class ErtaDiffusionElement extends HTMLElement {
         this.#model = info;
         if (steps === 0) steps = info.defaultSteps;
         setClasses(this.#parts, info.classes, o.label ?? 0);
+        this.#parts.prompt.placeholder = defaultPrompt(info) ?? PROMPT_PLACEHOLDER; // what an empty box draws
         if (fresh) emit(this, 'erta-progress', { phase: 'ready', file: null, ...totals(), fromCache: info.downloadedBytes === 0 });
         this.#parts.progress.value = 0;
         setStatus(this.#parts, 'Generating…');
@@ -266,8 +267,11 @@ export class ErtaDiffusionElement extends HTMLElement {
     this.#parts.seed.value = String(this.seed);
     const prompt = this.prompt ?? '';
     if (this.#parts.prompt.value !== prompt) this.#parts.prompt.value = prompt; // keep the caret while typing
-    // Until a model says what it conditions on, the attributes decide which field shows.
-    if (this.#model === null) showPromptField(this.#parts, this.prompt !== null);
+    // Until a model says what it conditions on, the attributes decide which field shows: the prompt
+    // box for a prompt, or for no model attribute (the default model is a text model) without a label.
+    if (this.#model === null) {
+      showPromptField(this.#parts, this.prompt !== null || (!this.hasAttribute('label') && !this.hasAttribute('model')));
+    }
   }
 
   #set(name: ObservedAttribute, v: string | number | null | undefined): void {

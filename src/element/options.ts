@@ -18,11 +18,11 @@ export const DEFAULT_MODEL = 'models/emoji-dit/manifest.json';
 
 /** Parsed, typed view of the attributes. `null` = "use the model's default". */
 export interface ElementOptions {
-  /** Manifest URL. Default: the embedded MNIST DiT. */
+  /** Manifest URL. Default: the text-to-emoji DiT shipped beside the element (DEFAULT_MODEL). */
   model: string;
-  /** Class models: the class to draw (0–9 for the default model). null (absent): class 0; a text model rejects it. */
+  /** Class models: the class to draw (0–9 for the digits model). null (absent): class 0; a text model rejects it. */
   label: number | null;
-  /** Text models: what to draw (required for them); a class model rejects it. */
+  /** Text models: what to draw; null (absent): the manifest's first example prompt. A class model rejects it. */
   prompt: string | null;
   /** Text models: the unconditional branch of CFG. Default: the manifest's (usually the empty prompt). */
   negativePrompt: string | null;

@@ -1,5 +1,5 @@
 // Frames → canvas and PNG. Shared by the element and the demo. A Frame (runtime/api.ts) is
-// RGBA at the model's native size (28×28 for the default model); CSS scales the canvas up with
+// RGBA at the model's native size (28×28 for the digits model, 64×64 for the emoji model); CSS scales the canvas up with
 // image-rendering: pixelated so the pixels stay crisp instead of blurring.
 
 import type { Frame } from '../runtime/api.ts';

@@ -35,6 +35,9 @@ export const PROMPT_INPUT_MAX = 1000;
 /** Up to this many classes the label is a picker; above, a number input (no per-class work). */
 export const LABEL_PICKER_MAX = 100;
 
+/** The prompt box's placeholder until a model names what an empty box draws (its first example prompt). */
+export const PROMPT_PLACEHOLDER = 'Describe the image';
+
 let sharedSheet: CSSStyleSheet | null = null;
 
 /**
@@ -94,7 +97,7 @@ export function buildShadow(root: ShadowRoot, classes = 10): ShadowParts {
   const label = node('select', { name: 'label' }, { part: 'input' });
   for (let k = 0; k < Math.min(classes, LABEL_PICKER_MAX); k++) label.append(node('option', { value: String(k), textContent: String(k) }));
   const labelNumber = node('input', { name: 'label-number', type: 'number', min: '0', step: '1', value: '0' }, { part: 'input' });
-  const prompt = node('input', { name: 'prompt', type: 'text', placeholder: 'Describe the image', maxLength: PROMPT_INPUT_MAX },
+  const prompt = node('input', { name: 'prompt', type: 'text', placeholder: PROMPT_PLACEHOLDER, maxLength: PROMPT_INPUT_MAX },
     { part: 'input prompt', autocomplete: 'off' });
   const promptField = labelled('Prompt', prompt);
   promptField.classList.add('prompt');

@@ -17,13 +17,22 @@ export function bindControls(host: ControlHost, parts: ShadowParts): void {
     host.generate().catch(() => undefined); // failures are reported as erta-error + status
   });
   parts.cancel.addEventListener('click', () => void host.cancel());
-  parts.label.addEventListener('change', () => host.setAttribute('label', parts.label.value));
+  // A label picked in the bar drops the prompt attribute and a prompt typed drops the label, so the
+  // bar never leaves both set (a model takes one or the other: CONDITIONING_MISMATCH).
+  const pickLabel = (v: string) => { host.removeAttribute('prompt'); host.setAttribute('label', v); };
+  parts.label.addEventListener('change', () => pickLabel(parts.label.value));
   parts.labelNumber.addEventListener('change', () => {
-    if (parts.labelNumber.validity.valid && parts.labelNumber.value !== '') host.setAttribute('label', parts.labelNumber.value);
+    if (parts.labelNumber.validity.valid && parts.labelNumber.value !== '') pickLabel(parts.labelNumber.value);
   });
   // The prompt box writes the prompt attribute as the user types, so Generate (or Enter, which
-  // submits the form) always runs what the box shows.
-  parts.prompt.addEventListener('input', () => host.setAttribute('prompt', parts.prompt.value));
+  // submits the form) always runs what the box shows; an emptied box removes it (the model's
+  // first example prompt, shown as the placeholder, is drawn then).
+  parts.prompt.addEventListener('input', () => {
+    const v = parts.prompt.value; // read first: each attribute change re-syncs the box from the attributes
+    if (v === '') host.removeAttribute('prompt');
+    else host.setAttribute('prompt', v);
+    host.removeAttribute('label');
+  });
   parts.seed.addEventListener('change', () => {
     if (parts.seed.validity.valid && parts.seed.value !== '') host.setAttribute('seed', parts.seed.value);
   });
@@ -37,7 +46,7 @@ export function bindControls(host: ControlHost, parts: ShadowParts): void {
 }
 
 /**
- * Offer exactly the model's classes: a picker for up to LABEL_PICKER_MAX (the default model has
+ * Offer exactly the model's classes: a picker for up to LABEL_PICKER_MAX (the digits model has
  * 10), a number input in [0, classes − 1] above that, so no model makes the UI build one node
  * per class (a manifest's class count is data from someone else's server).
  */
@@ -56,7 +65,7 @@ export function setClasses(parts: ShadowParts, classes: number, current: number)
   parts.label.value = String(current);
 }
 
-/** Before a model is known: the prompt box when the element has a prompt, else the label. */
+/** Before a model is known: the prompt box (`prompt` true) or the label field. */
 export function showPromptField(parts: ShadowParts, prompt: boolean): void {
   parts.prompt.parentElement!.hidden = !prompt;
   // whichever label control is in the control bar (not isConnected: the element, and so its
