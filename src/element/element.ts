@@ -13,7 +13,7 @@ import { buildShadow, PROMPT_PLACEHOLDER } from './template.ts';
 import type { ShadowParts } from './template.ts';
 import { bindControls, describeResult, setBusy, setClasses, setStatus, showPromptField } from './view.ts';
 import { createDiffusionWorker, createRuntimeClient } from '../client/runtime-client.ts';
-import { defaultPrompt, toCalibrateRequest, toRequest, type ElementCalibrateOptions } from './request.ts';
+import { defaultPrompt, requestPrompt, toCalibrateRequest, toRequest, type ElementCalibrateOptions } from './request.ts';
 
 /** The model attribute as an absolute http(s) URL (no data:, javascript:, blob: …), or AttributeError. */
 function modelUrlOf(model: string, base: string): string {
@@ -138,7 +138,7 @@ export class ErtaDiffusionElement extends HTMLElement {
       this.#model = model;
       this.#result = result;
       this.#player.show(result.frames ?? [result.frame], this.fps);
-      const prompt = o.prompt ?? (o.label === null ? defaultPrompt(model) : null);
+      const prompt = requestPrompt(o, model);
       const what = prompt !== null ? `"${prompt}"` : `class ${o.label ?? 0}`;
       const kind = result.frames ? `${result.frames.length}-frame clip` : 'image';
       this.#parts.canvas.setAttribute('aria-label', `Generated ${kind} of ${what}, seed ${o.seed}`);

@@ -31,6 +31,11 @@ export function defaultPrompt(model: ModelInfo): string | null {
   return model.conditioning === 'text' ? model.examplePrompts?.[0] ?? null : null;
 }
 
+/** The prompt a request sends: the attribute's, else (with no label either) the model's first example prompt. */
+export function requestPrompt(o: Pick<ElementOptions, 'prompt' | 'label'>, model: ModelInfo): string | null {
+  return o.prompt ?? (o.label === null ? defaultPrompt(model) : null);
+}
+
 export function toRequest(o: ElementOptions, model: ModelInfo): JobRequest {
   const steps = o.steps ?? model.defaultSteps;
   const budget = o.budget ?? defaultBudget(availableBudgets(model, o.policy, steps), steps);
@@ -39,7 +44,7 @@ export function toRequest(o: ElementOptions, model: ModelInfo): JobRequest {
   // label on a text model (CONDITIONING_MISMATCH). A class model without a label draws class 0,
   // a text model without a prompt (or a label) its manifest's first example prompt.
   const label = o.label ?? (model.conditioning === 'class' ? 0 : null);
-  const prompt = o.prompt ?? (label === null ? defaultPrompt(model) : null);
+  const prompt = requestPrompt(o, model);
   return {
     ...(label !== null ? { label } : {}),
     ...(prompt !== null ? { prompt } : {}),
