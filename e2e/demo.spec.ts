@@ -5,7 +5,7 @@
 import type { Page, TestInfo } from '@playwright/test';
 import { demoUrl, mainCanvasSpread, runStats } from './fixtures/demo-page.ts';
 import { readFileSync } from 'node:fs';
-import { expect, MODEL_DIR, MODEL_NAME, test } from './fixtures.ts';
+import { expect, MODEL_DIR, test } from './fixtures.ts';
 
 async function openDemo(page: Page, params: Record<string, string>): Promise<void> {
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
@@ -77,12 +77,16 @@ test('the bench chart shows the loaded model\'s committed results, or says it ha
   await openDemo(page, { steps: '4' });
   const chart = page.locator('#bench-chart');
   await expect(chart.locator('svg[role="img"], .chart-empty')).toHaveCount(1);
-  if (MODEL_NAME === 'mnist-dit') { // bench/results.json is committed for it
-    await expect(chart.locator('figcaption')).toContainText('Model: mnist-dit.');
+  const { name } = JSON.parse(readFileSync(`${MODEL_DIR}/manifest.json`, 'utf8')) as { name: string }; // the chart names the manifest's model
+  const committed = ['bench/results.json', 'bench/emoji-dit/results.json']
+    .map((f) => (JSON.parse(readFileSync(f, 'utf8')) as { model: string }).model);
+  expect(committed).toEqual(['mnist-dit', 'emoji-dit']);
+  if (committed.includes(name)) {
+    await expect(chart.locator('figcaption')).toContainText(`Model: ${name}.`);
     await expect(chart.locator('polyline').first()).toBeVisible();
   } else {
-    const { name } = JSON.parse(readFileSync(`${MODEL_DIR}/manifest.json`, 'utf8')) as { name: string }; // the chart names the manifest's model
     await expect(chart).toContainText(`No bench results for ${name}`);
+    await expect(chart).toContainText('the demo bundles results for mnist-dit and emoji-dit'); // read from the bundle
   }
 });
 

@@ -17,7 +17,7 @@ export type BenchRow = Omit<ReportRow, 'speedup' | 'psnr' | 'ssim' | 'classAccur
 };
 
 export type BenchLoad =
-  | { state: 'missing'; model: string }
+  | { state: 'missing'; model: string; bundled: string[] } // bundled: the models this build has results for
   | { state: 'invalid'; reason: string }
   | { state: 'ok'; rows: BenchRow[]; model?: string; command?: string };
 
@@ -65,8 +65,10 @@ export function parseBenchResults(json: unknown): BenchLoad {
 
 /** The bundled results whose `model` is `model` (the loaded manifest's name). */
 export function pickBenchResults(files: readonly unknown[], model: string): BenchLoad {
-  const json = files.find((f) => (f as { model?: unknown } | null)?.model === model);
-  return json === undefined ? { state: 'missing', model } : parseBenchResults(json);
+  const modelOf = (f: unknown) => (f as { model?: unknown } | null)?.model;
+  const json = files.find((f) => modelOf(f) === model);
+  if (json !== undefined) return parseBenchResults(json);
+  return { state: 'missing', model, bundled: files.map(modelOf).filter((m): m is string => typeof m === 'string') };
 }
 
 export function loadBenchResults(model: string): BenchLoad {

@@ -63,8 +63,9 @@ export function renderBenchPending(): HTMLElement {
 /** Render the chart (or a clear empty state) into a fresh element. */
 export function renderBenchChart(load: BenchLoad): HTMLElement {
   if (load.state === 'missing') {
-    return message(`No bench results for ${load.model} in this build — the demo bundles bench/results.json (mnist-dit) and `
-      + 'bench/emoji-dit/results.json; `npm run bench -- --model <dir> --json` measures a model.');
+    const has = load.bundled.length > 0 ? `results for ${load.bundled.join(' and ')}` : 'no bench results';
+    return message(`No bench results for ${load.model} in this build — the demo bundles ${has}; `
+      + '`npm run bench -- --model <dir> --json` measures a model.');
   }
   if (load.state === 'invalid') return message(`Bench results could not be read: ${load.reason}.`);
   const provider = pickProvider(load.rows);

@@ -56,8 +56,8 @@ describe('bench results', () => {
     const files = [{ model: 'mnist-dit', command: 'npm run bench', rows: [row] }, { model: 'emoji-dit', rows: [row, row] }];
     expect(pickBenchResults(files, 'emoji-dit')).toMatchObject({ state: 'ok', model: 'emoji-dit', rows: [{}, {}] });
     expect(pickBenchResults(files, 'mnist-dit')).toMatchObject({ state: 'ok', model: 'mnist-dit', command: 'npm run bench' });
-    expect(pickBenchResults(files, 'wan-tiny')).toEqual({ state: 'missing', model: 'wan-tiny' });
-    expect(pickBenchResults([], 'mnist-dit')).toEqual({ state: 'missing', model: 'mnist-dit' });
+    expect(pickBenchResults(files, 'wan-tiny')).toEqual({ state: 'missing', model: 'wan-tiny', bundled: ['mnist-dit', 'emoji-dit'] });
+    expect(pickBenchResults([], 'mnist-dit')).toEqual({ state: 'missing', model: 'mnist-dit', bundled: [] });
   });
 
   it('bundles the committed results of both shipped models', () => {

@@ -67,12 +67,17 @@ function labelledTimeline(title: string): Timeline {
   return t;
 }
 
+/** The chart is the loaded model's committed bench results; null while none is loaded. */
+function showBench(modelName: string | null): void {
+  byId('bench-chart').replaceChildren(modelName === null ? renderBenchPending() : renderBenchChart(loadBenchResults(modelName)));
+}
+
 async function loadModel(): Promise<ModelInfo | null> {
   const provider = form.read().provider;
   el.generate.disabled = true;
   el.loadProgress.hidden = false;
   el.modelStatus.textContent = `Loading model (${provider})…`;
-  byId('bench-chart').replaceChildren(renderBenchPending()); // the chart is the loaded model's
+  showBench(null);
   try {
     const info = await runner.load(modelUrl, provider, (loaded, total) => {
       el.loadProgress.value = total > 0 ? loaded / total : 0;
@@ -80,7 +85,7 @@ async function loadModel(): Promise<ModelInfo | null> {
     });
     model = info;
     form.setModel(info);
-    byId('bench-chart').replaceChildren(renderBenchChart(loadBenchResults(info.name)));
+    showBench(info.name);
     const embed = document.getElementById('embed');
     embed?.setAttribute('model', modelUrl); // the embed example uses the same model and provider
     if (info.conditioning === 'text') {
@@ -99,7 +104,7 @@ async function loadModel(): Promise<ModelInfo | null> {
     return info;
   } catch (e) {
     model = null;
-    byId('bench-chart').replaceChildren(renderBenchPending());
+    showBench(null);
     el.modelStatus.textContent = 'The model could not be loaded (see the message above).';
     messages.append(renderError(toTypedError(e)));
     return null;
@@ -262,6 +267,6 @@ const refreshStored = () => renderStoredModels(byId('stored-list'), {
 stored.addEventListener('toggle', () => { if (stored.open) void refreshStored(); });
 
 byId('heat-legend').style.background = heatLegendGradient();
-byId('bench-chart').replaceChildren(renderBenchPending());
+showBench(null);
 applyQuery();
 void loadModel();
