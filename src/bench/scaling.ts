@@ -13,7 +13,9 @@ import {
   DEFAULT_VARIANT_DIR, defaultPython, prepareVariant, skipMessage, variantKey, VariantExportError,
   type DiTShape, type PreparedVariant,
 } from '../cli/scaling-variants.ts';
-import { measureSpeed, median, timeRun, type SpeedSetup } from './speed.ts';
+import { measureSpeed, median, timeRun, type SpeedRow, type SpeedSetup } from './speed.ts';
+import { runApart, siblingUrl } from '../node/apart.ts';
+import type { ErtaCachePlan } from '../cache/plan.ts';
 import { classConditioning } from '../manifest/conditioning.ts';
 
 export { scalingMarkdown, scalingFindings } from './scaling-report.ts';
@@ -128,42 +130,80 @@ export async function runScaling(options: ScalingOptions, log: (m: string) => vo
 
 type MeasureOptions = Required<Pick<ScalingOptions, 'steps' | 'budget' | 'threads' | 'repeats'>>;
 
-async function measureVariant(v: ScalingVariant, p: PreparedVariant, o: MeasureOptions, log: (m: string) => void): Promise<ScalingRow> {
-  const model = await loadNodeModel(p.dir, { sessionOptions: { intraOpNumThreads: o.threads } });
+/** What the scaling child (scaling-child.ts) times: one variant's ERTACache plan against `none`. */
+export interface ScalingTimeJob {
+  dir: string;
+  name: string;
+  plan: ErtaCachePlan;
+  steps: number;
+  threads: number;
+  repeats: number;
+}
+
+export interface ScalingTimed {
+  speed: SpeedRow;
+  stepMs: number; // median full-compute step of a `none` run
+}
+
+/** The timing half of a variant, run in a fresh process by measureVariant (scaling-child.ts). */
+export async function timeVariant(job: ScalingTimeJob, log: (m: string) => void): Promise<ScalingTimed> {
+  const model = await loadNodeModel(job.dir, { sessionOptions: { intraOpNumThreads: job.threads } });
   try {
     const m = model.manifest;
-    const xDims = [1, m.latent.channels, m.latent.height, m.latent.width];
-    const guidance = m.scheduler.defaultGuidance;
+    const setup: SpeedSetup<NodeTensor> = {
+      denoiser: model.denoiser, ops: model.ops, sigmas: flowMatchSigmas(job.steps, m.scheduler.shift),
+      guidance: m.scheduler.defaultGuidance, nullLabel: classConditioning(m).nullLabel,
+      xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
+    };
+    const none = () => createPolicy('none');
+    const [speed] = await measureSpeed(setup, none, [{
+      policy: 'ertacache', budget: job.plan.budget,
+      create: () => createPolicy('ertacache', { steps: job.steps, modelHash: m.modelHash, plan: job.plan }),
+    }], job.repeats, (s) => log(`scaling: ${job.name}: ${s}`));
+    const stepMs = median((await timeRun(setup, none(), 0)).stats.stepMs);
+    return { speed: speed!, stepMs };
+  } finally {
+    await model.release();
+  }
+}
+
+/**
+ * One variant: its ERTACache plan calibrated here, then timed in a fresh Node process that loads only
+ * the variant (src/node/apart.ts: in the process that calibrated, V8's heap shrinking and the
+ * mark-compacts after it would cost the timed runs a few percent).
+ */
+async function measureVariant(v: ScalingVariant, p: PreparedVariant, o: MeasureOptions, log: (m: string) => void): Promise<ScalingRow> {
+  const model = await loadNodeModel(p.dir, { sessionOptions: { intraOpNumThreads: o.threads } });
+  let m: ModelManifest;
+  let plan: ErtaCachePlan;
+  let calibrationMs: number;
+  try {
+    m = model.manifest;
     log(`scaling: ${v.name} (${variantKey(v)}): calibrating ERTACache for ${o.budget} of ${o.steps} steps`);
     const t0 = performance.now();
     // The smallest batch the calibrator takes (one seed × one label), no error evaluation, no φ
     // search, forecast or peer plans: only the reuse set decides the speed timed here.
     const calibration = await calibrateModel(model.denoiser, model.ops, {
-      modelHash: m.modelHash, steps: o.steps, shift: m.scheduler.shift, guidance, budgets: [o.budget],
-      xDims, nullLabel: classConditioning(m).nullLabel, seeds: [0], labels: [0], evaluate: false,
+      modelHash: m.modelHash, steps: o.steps, shift: m.scheduler.shift, guidance: m.scheduler.defaultGuidance,
+      budgets: [o.budget], xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
+      nullLabel: classConditioning(m).nullLabel, seeds: [0], labels: [0], evaluate: false,
       phiMode: 'paper', forecast: false, peers: false,
     });
-    const calibrationMs = performance.now() - t0;
-    const plan = calibration.ertacache[0]!;
-    const setup: SpeedSetup<NodeTensor> = {
-      denoiser: model.denoiser, ops: model.ops, sigmas: flowMatchSigmas(o.steps, m.scheduler.shift),
-      guidance, nullLabel: classConditioning(m).nullLabel, xDims,
-    };
-    const none = () => createPolicy('none');
-    const [speed] = await measureSpeed(setup, none, [{
-      policy: 'ertacache', budget: o.budget, create: () => createPolicy('ertacache', { steps: o.steps, modelHash: m.modelHash, plan }),
-    }], o.repeats, (s) => log(`scaling: ${v.name}: ${s}`));
-    const stepMs = median((await timeRun(setup, none(), 0)).stats.stepMs);
-    const parameters = m.architecture['parameters'];
-    return {
-      variant: v.name, key: variantKey(v), dim: v.dim, depth: v.depth, heads: v.heads, patch: v.patch, size: v.size,
-      tokens: m.hidden.tokens, parameters: typeof parameters === 'number' ? parameters : NaN,
-      flopsPerStep: stepFlopsPerSample(m) * (guidance === 1 ? 1 : 2), stepMs, steps: o.steps, budget: o.budget,
-      computedSteps: speed!.computedSteps, msNone: speed!.msNone, msPolicy: speed!.msPolicy, speedup: speed!.speedup,
-      idealSpeedup: speed!.idealSpeedup, efficiency: speed!.efficiency, reuseCost: speed!.reuseCost,
-      calibrationMs, exportMs: p.exportMs,
-    };
+    calibrationMs = performance.now() - t0;
+    plan = calibration.ertacache[0]!;
   } finally {
     await model.release();
   }
+  const job: ScalingTimeJob = { dir: p.dir, name: v.name, plan, steps: o.steps, threads: o.threads, repeats: o.repeats };
+  const { speed, stepMs } = await runApart<ScalingTimeJob, ScalingTimed>(siblingUrl(import.meta.url, 'scaling-child'), job,
+    `the scaling run of ${v.name}`, log);
+  const parameters = m.architecture['parameters'];
+  return {
+    variant: v.name, key: variantKey(v), dim: v.dim, depth: v.depth, heads: v.heads, patch: v.patch, size: v.size,
+    tokens: m.hidden.tokens, parameters: typeof parameters === 'number' ? parameters : NaN,
+    flopsPerStep: stepFlopsPerSample(m) * (m.scheduler.defaultGuidance === 1 ? 1 : 2), stepMs, steps: o.steps, budget: o.budget,
+    computedSteps: speed.computedSteps, msNone: speed.msNone, msPolicy: speed.msPolicy, speedup: speed.speedup,
+    idealSpeedup: speed.idealSpeedup, efficiency: speed.efficiency, reuseCost: speed.reuseCost,
+    calibrationMs, exportMs: p.exportMs,
+  };
 }

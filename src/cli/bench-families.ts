@@ -3,7 +3,8 @@
 // graph (PyTorch, /usr/bin/python3), `import-model`'s importModel splits it, the Node
 // calibration fits one ERTACache plan (few samples, no forecast: the plan's cost, not its
 // quality, is measured here), then the same runtime (createRuntime: load, generate) is timed in
-// Node (onnxruntime-node) and in Chromium (the real worker, WASM) with the interleaved A/B
+// Node (onnxruntime-node, in a fresh process per family: bench-families-child.ts) and in Chromium
+// (the real worker, WASM) with the interleaved A/B
 // protocol of `npm run bench` (src/bench/speed.ts): per-step cost, reuse cost, ERTACache's
 // measured vs ideal speedup. Work folders under bench/.families/ (git-ignored) are reused.
 //
@@ -15,16 +16,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { createNodeBackend } from '../backend/node-backend.ts';
-import { familiesMarkdown, timedRequest, type FamiliesResult, type Family, type FamilyRow } from '../bench/families.ts';
+import { familiesMarkdown, type FamiliesResult, type Family, type FamilyRow } from '../bench/families.ts';
 import { parseFamiliesArgs, type FamiliesOptions as Options } from './families-args.ts';
-import { measureInterleaved, type SpeedRow } from '../bench/speed.ts';
+import type { SpeedRow } from '../bench/speed.ts';
+import { runApart, siblingUrl } from '../node/apart.ts';
+import type { FamilyTimeJob } from './bench-families-child.ts';
 import { importModel } from '../import/import-model.ts';
 import type { ModelManifest } from '../manifest/types.ts';
 import { calibrate } from '../node/calibrate.ts';
-import { createRuntime } from '../runtime/create-runtime.ts';
 import { runBrowserBench } from './browser-bench.ts';
 
 const run = promisify(execFile);
@@ -91,22 +91,11 @@ async function prepare(family: Family, o: Options, log: (m: string) => void) {
 
 const params = (m: ModelManifest): number | null => (m.architecture as { params?: number } | undefined)?.params ?? null;
 
+/** The Node row of a family, timed in a fresh process (bench-families-child.ts) that loads only its model. */
 async function nodeRow(family: Family, model: string, m: ModelManifest, o: Options, log: (s: string) => void): Promise<FamilyRow> {
-  const rt = createRuntime(createNodeBackend({ sessionOptions: { intraOpNumThreads: o.threads, interOpNumThreads: 1 } }),
-    { baseUrl: pathToFileURL(model).href + '/' });
-  try {
-    const info = await rt.load('manifest.json');
-    const gen = async (k: number, policy?: { kind: string; budget: number }) => {
-      const t0 = performance.now();
-      const r = await rt.generate({ ...timedRequest(k, info.conditioning, info.classes), steps: o.steps, ...(policy ? { policy } : {}) });
-      return { ms: performance.now() - t0, stats: r.stats };
-    };
-    const [speed] = await measureInterleaved(o.steps, [{ policy: 'ertacache', budget: o.budget }],
-      (k) => gen(k), (c, k) => gen(k, { kind: 'ertacache', budget: c.budget! }), o.repeats, (s) => log(`${family} node: ${s}`));
-    return row(family, 'node', o.threads, m, o, speed!);
-  } finally {
-    await rt.dispose();
-  }
+  const job: FamilyTimeJob = { family, model, steps: o.steps, budget: o.budget, threads: o.threads, repeats: o.repeats };
+  const speed = await runApart<FamilyTimeJob, SpeedRow>(siblingUrl(import.meta.url, 'bench-families-child'), job, `the Node run of ${family}`, log);
+  return row(family, 'node', o.threads, m, o, speed);
 }
 
 function row(family: Family, engine: FamilyRow['engine'], threads: number, m: ModelManifest, o: Options, speed: SpeedRow): FamilyRow {

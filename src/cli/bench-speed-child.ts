@@ -12,7 +12,9 @@ import { latentDims } from '../manifest/types.ts';
 import { readPromptList } from '../node/calibration-prompts.ts';
 import { encodePrompts } from '../runtime/prompts.ts';
 import { policiesAt } from './bench.ts';
-import type { SpeedChildMessage, SpeedJob } from './bench-speed.ts';
+import { serveApart } from '../node/apart.ts';
+import type { SpeedJob } from './bench-speed.ts';
+import type { SpeedRow } from '../bench/speed.ts';
 
 /**
  * A text model's transformer loop as bench-text.ts times it: the evaluation prompts encoded once,
@@ -28,9 +30,7 @@ async function textSetup(dir: string, model: NodeModel) {
   return { denoiser: model.pipeline!.bind(enc.rows), nullLabel: prompts.length, xDims: [1, ...latentDims(m.latent)] };
 }
 
-const send = (m: SpeedChildMessage) => new Promise<void>((r) => process.send!(m, () => r()));
-
-async function main(job: SpeedJob): Promise<void> {
+async function timeRow(job: SpeedJob, log: (m: string) => void): Promise<SpeedRow> {
   const model = await loadNodeModel(job.model, { sessionOptions: { intraOpNumThreads: job.threads } });
   try {
     const m = model.manifest;
@@ -41,18 +41,11 @@ async function main(job: SpeedJob): Promise<void> {
       ...common, denoiser: model.denoiser, nullLabel: classConditioning(m, 'the bench').nullLabel,
       xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
     };
-    const [row] = await measureSpeed(setup, () => createPolicy('none'), cases, job.repeats, (l) => void send({ log: l }));
-    await send({ row: row! });
+    const [row] = await measureSpeed(setup, () => createPolicy('none'), cases, job.repeats, log);
+    return row!;
   } finally {
     await model.release();
   }
 }
 
-if (!process.send) {
-  console.error('bench-speed-child.ts is started by bench-speed.ts (an IPC channel), not by hand');
-  process.exit(2);
-}
-main(JSON.parse(process.argv[2]!) as SpeedJob).then(() => process.exit(0), async (e: unknown) => {
-  await send({ error: e instanceof Error ? e.message : String(e) });
-  process.exit(1);
-});
+serveApart('bench-speed-child.ts', timeRow);

@@ -8,9 +8,8 @@
 // whatever the policy. The same policies timed in a fresh process measured 0.99–1.00. Forcing a
 // full GC before every run made it worse (every row ~0.95: each run then paid to regrow the heap).
 
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { SpeedRow } from '../bench/speed.ts';
+import { runApart, siblingUrl } from '../node/apart.ts';
 
 /** One speed row to time: a case of policiesAt(model, steps, budget, variants), by its name. */
 export interface SpeedJob {
@@ -24,31 +23,10 @@ export interface SpeedJob {
   repeats: number;
 }
 
-/** What the child sends back over IPC. */
-export type SpeedChildMessage = { log: string } | { row: SpeedRow } | { error: string };
-
-const CHILD = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './bench-speed-child.ts' : './bench-speed-child.js', import.meta.url));
-
-/** Times one row in a fresh Node process; rejects with the child's own error if it fails. */
+/** Times one row in a fresh Node process (bench-speed-child.ts); rejects with the child's own error if it fails. */
 export function timeRowApart(job: SpeedJob, log: (m: string) => void = () => {}): Promise<SpeedRow> {
-  return new Promise((resolve, reject) => {
-    // the bench runs from source (tsx); the child needs the same loader
-    const child = fork(CHILD, [JSON.stringify(job)], {
-      execArgv: CHILD.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let row: SpeedRow | null = null;
-    let error: string | null = null;
-    child.on('message', (m: SpeedChildMessage) => {
-      if ('log' in m) log(m.log);
-      else if ('row' in m) row = m.row;
-      else error = m.error;
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (row !== null && code === 0) resolve(row);
-      else reject(new Error(error ?? `the speed run of ${job.policy} at budget ${job.budget} exited with ${signal ?? `code ${code}`}`));
-    });
-  });
+  return runApart<SpeedJob, SpeedRow>(siblingUrl(import.meta.url, 'bench-speed-child'), job,
+    `the speed run of ${job.policy} at budget ${job.budget}`, log);
 }
 
 /** The jobs of the bench's speed table: one per timed policy (policiesAt's cases always carry a budget). */
