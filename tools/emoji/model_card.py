@@ -42,18 +42,27 @@ def plot(series, path, w=640, h=240):
     img.save(path)
 
 
+ISSUE_COLOURS = ("red apple", "green apple", "blue heart", "yellow heart")  # the colour prompts issue 12 names
+
+
 def verdict(ev):
-    """Each acceptance target of issue 12, met or not, with the measured value."""
+    """Each acceptance target of issue 12, met or not, with the measured value; then any other colour
+    prompt that mostly missed its hue (the targets name four prompts; the card reports the rest too)."""
     hi = ev["held_in"]
+    named = [c for c in ev["colour"] if c["prompt"] in ISSUE_COLOURS]
     parts = [(f"category {pct(hi['category_acc'])}", hi["category_acc"] >= 0.85),
              (f"top-5 {pct(hi['retrieval_top5'])}", hi["retrieval_top5"] >= 0.5),
-             (f"colour words {pct(ev['colour_match'])}", ev["colour_match"] >= 0.75)]
+             (f"the issue's colour words ({', '.join(c['prompt'] + ' ' + pct(c['match']) for c in named)})",
+              len(named) == len(ISSUE_COLOURS) and all(c["match"] >= 0.75 for c in named))]
     met = [t for t, ok in parts if ok]
     missed = [t for t, ok in parts if not ok]
+    others = [f"{c['prompt']} {round(c['match'] * len(c['hues']))} of {len(c['hues'])} ({'/'.join(c['hues'])})"
+              for c in ev["colour"] if c["prompt"] not in ISSUE_COLOURS and c["match"] < 0.5]
+    tail = f" Other colour prompts that missed: {'; '.join(others)}." if others else ""
     if not missed:
-        return "**All met.**"
+        return "**All met**: " + ", ".join(met) + "." + tail
     return (f"Met: {', '.join(met) or 'none'}. **Not met: {', '.join(missed)}** (an under-trained checkpoint, "
-            "see Training).")
+            "see Training)." + tail)
 
 
 def pct(x):

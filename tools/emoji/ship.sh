@@ -39,6 +39,7 @@ A=$!
   npm run calibrate -- --model "$T/b" --steps 8 --budget 5 --seeds 0 --threads 1 --json > "$T/calB2.log" 2>&1; } &
 B=$!
 wait $A; wait $B
+tail -n 1 "$T/calA.log" "$T/calB1.log" "$T/calB2.log" | cut -c1-400
 mkdir -p $M/plans
 cp "$T"/a/plans/*.json "$T"/b/plans/*.json $M/plans/
 $P - "$M/manifest.json" "$T/a/manifest.json" "$T/b/manifest.json" <<'PY'
@@ -60,5 +61,4 @@ log "model card + tests"
 $P tools/emoji/model_card.py
 npx vitest run src/backend/emoji-golden.test.ts src/cli/cli-emoji.test.ts src/model-tool/fp16.test.ts \
   src/bench/report.test.ts src/demo/demo.test.ts src/cli/bench-text.test.ts src/cli/bench-speed.test.ts
-rm -rf "$T"
-log "done; next: npm run bench -- --model $M --budgets 34,25,17 --seeds 1 --repeats 20 --no-browser --no-scaling --json"
+log "done (logs and the two calibrated copies stay in $T); next: npm run bench -- --model $M --budgets 34,25,17 --seeds 1 --repeats 20 --no-browser --no-scaling --json"
