@@ -167,33 +167,34 @@ export async function timeVariant(job: ScalingTimeJob, log: (m: string) => void)
   }
 }
 
-/**
- * One variant: its ERTACache plan calibrated here, then timed in a fresh Node process that loads only
- * the variant (src/node/apart.ts: in the process that calibrated, V8's heap shrinking and the
- * mark-compacts after it would cost the timed runs a few percent).
- */
-async function measureVariant(v: ScalingVariant, p: PreparedVariant, o: MeasureOptions, log: (m: string) => void): Promise<ScalingRow> {
+/** A variant's ERTACache plan, calibrated in this process on the smallest batch the calibrator takes. */
+async function calibrateVariant(v: ScalingVariant, p: PreparedVariant, o: MeasureOptions, log: (m: string) => void) {
   const model = await loadNodeModel(p.dir, { sessionOptions: { intraOpNumThreads: o.threads } });
-  let m: ModelManifest;
-  let plan: ErtaCachePlan;
-  let calibrationMs: number;
   try {
-    m = model.manifest;
+    const m = model.manifest;
     log(`scaling: ${v.name} (${variantKey(v)}): calibrating ERTACache for ${o.budget} of ${o.steps} steps`);
     const t0 = performance.now();
-    // The smallest batch the calibrator takes (one seed × one label), no error evaluation, no φ
-    // search, forecast or peer plans: only the reuse set decides the speed timed here.
+    // One seed × one label, no error evaluation, no φ search, forecast or peer plans: only the
+    // reuse set decides the speed timed here.
     const calibration = await calibrateModel(model.denoiser, model.ops, {
       modelHash: m.modelHash, steps: o.steps, shift: m.scheduler.shift, guidance: m.scheduler.defaultGuidance,
       budgets: [o.budget], xDims: [1, m.latent.channels, m.latent.height, m.latent.width],
       nullLabel: classConditioning(m).nullLabel, seeds: [0], labels: [0], evaluate: false,
       phiMode: 'paper', forecast: false, peers: false,
     });
-    calibrationMs = performance.now() - t0;
-    plan = calibration.ertacache[0]!;
+    return { m, plan: calibration.ertacache[0]!, calibrationMs: performance.now() - t0 };
   } finally {
     await model.release();
   }
+}
+
+/**
+ * One variant: its plan calibrated here, then timed in a fresh Node process that loads only the
+ * variant (src/node/apart.ts: in the process that calibrated, V8's heap shrinking and the
+ * mark-compacts after it would cost the timed runs a few percent).
+ */
+async function measureVariant(v: ScalingVariant, p: PreparedVariant, o: MeasureOptions, log: (m: string) => void): Promise<ScalingRow> {
+  const { m, plan, calibrationMs } = await calibrateVariant(v, p, o, log);
   const job: ScalingTimeJob = { dir: p.dir, name: v.name, plan, steps: o.steps, threads: o.threads, repeats: o.repeats };
   const { speed, stepMs } = await runApart<ScalingTimeJob, ScalingTimed>(siblingUrl(import.meta.url, 'scaling-child'), job,
     `the scaling run of ${v.name}`, log);
