@@ -4,9 +4,8 @@
 // calibration fits one ERTACache plan (few samples, no forecast: the plan's cost, not its
 // quality, is measured here), then the same runtime (createRuntime: load, generate) is timed in
 // Node (onnxruntime-node, in a fresh process per family: bench-families-child.ts) and in Chromium
-// (the real worker, WASM) with the interleaved A/B
-// protocol of `npm run bench` (src/bench/speed.ts): per-step cost, reuse cost, ERTACache's
-// measured vs ideal speedup. Work folders under bench/.families/ (git-ignored) are reused.
+// (the real worker, WASM) with the interleaved A/B protocol of `npm run bench` (src/bench/speed.ts):
+// per-step cost, reuse cost, ERTACache's measured vs ideal speedup. Work folders under bench/.families/ (git-ignored) are reused.
 //
 //   npm run bench:families -- [--families dit,pixart,sd3,flux] [--size medium|tiny] [--steps 20]
 //       [--budget 10] [--repeats 3] [--threads 1] [--no-browser] [--no-node] [--out bench/families]

@@ -2,10 +2,9 @@
 // rows (src/cli/bench-speed.ts), the scaling study's variants (src/bench/scaling.ts) and the
 // families bench's Node rows (src/cli/bench-families.ts).
 //
-// Why a process per job: in a long-running bench process V8 shrinks the heap after the fidelity
-// phase (or a calibration) and then runs a mark-compact every ~0.7 s; every row timed after that
-// lost 2–5 % against its ideal (bench-speed.ts has the measurement). A child holds only the timed
-// model, so what a row measures no longer depends on what ran before it.
+// Why a process per job: src/cli/bench-speed.ts has the measurement (V8's mark-compacts after the
+// heap shrank cost every later in-process row 2–5 %). A child holds only the timed model, so what a
+// row measures no longer depends on what ran before it.
 
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
