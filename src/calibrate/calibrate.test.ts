@@ -74,6 +74,24 @@ describe('calibrateModel on the Gaussian rectified flow', () => {
     expect(Math.abs(plans.teacache[0]!.computedSteps - budget)).toBeLessThanOrEqual(1); // closed loop ≈ open-loop search
   });
 
+  it('ertacache: false fits only the peers, the same plans as a full run; both off is refused', async () => {
+    const o = { modelHash: 'toy', steps: T, shift, guidance, budgets: [budget], xDims };
+    const peers = await calibrateModel(toy, ops, { ...o, ertacache: false });
+    expect(peers.ertacache).toEqual([]);
+    expect([peers.teacache, peers.magcache, peers.easycache]).toEqual([plans.teacache, plans.magcache, plans.easycache]);
+    await expect(calibrateModel(toy, ops, { ...o, ertacache: false, peers: false })).rejects.toThrow(/nothing to calibrate/);
+  });
+
+  it('magcache: K is raised until the budget is reachable, unless the caller fixed it', async () => {
+    // 12 steps, retention 0.2 keeps steps 0-1; at K 4 the fewest computed steps are 4 (0, 1, 6, 11)
+    const o = { modelHash: 'toy', steps: T, shift, guidance, budgets: [3], xDims, ertacache: false, evaluate: false };
+    const [raised] = (await calibrateModel(toy, ops, o)).magcache;
+    expect([raised!.K, raised!.computedSteps]).toEqual([5, 3]);
+    const [fixed] = (await calibrateModel(toy, ops, { ...o, magcache: { K: 4 } })).magcache;
+    expect([fixed!.K, fixed!.computedSteps]).toEqual([4, 4]);
+    expect(plans.magcache[0]!.K).toBe(4); // reachable at K 4: left at the default
+  });
+
   it('ramp stage: never below the grid on the calibration seeds; the paper\'s φ is refitted on the set a plan ships with', async () => {
     const o = { modelHash: 'toy', steps: T, shift, guidance, budgets: [budget], xDims, sweeps: 0, reusePasses: 0, forecast: false, peers: false };
     const [grid] = (await calibrateModel(toy, ops, o)).ertacache;

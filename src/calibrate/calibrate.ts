@@ -58,6 +58,8 @@ export interface CalibrateOptions {
   forecast?: boolean;
   /** Also fit the TeaCache, MagCache and EasyCache plans. Default true. */
   peers?: boolean;
+  /** Fit the ERTACache plans (false: only the peers'; the profile is still taken). Default true. */
+  ertacache?: boolean;
   /** Coordinate-descent sweeps of per-step φ after the grid (each 2 × 4 trials at most). Default 1. */
   sweeps?: number;
   /** Passes of the reuse-set local search after φ (each ≤ 2 trials per reused step); 0 keeps the λ set. Default 1. */
@@ -74,7 +76,10 @@ export interface CalibrateOptions {
   timeMode?: TimeMode;
   /** Samples per graph call (memory vs calls). Default: the whole batch at once. */
   chunk?: number;
-  /** MagCache knobs held fixed while δ is searched. Default K 4, retention 0.2. */
+  /**
+   * MagCache knobs held while δ is searched. Default retention 0.2 and K 4, raised while the budget
+   * is out of reach at K (unless K is given here).
+   */
   magcache?: { K?: number; retention?: number };
   /** Measure every plan's error with the real sampler on the batch. Default true. */
   evaluate?: boolean;
@@ -100,6 +105,9 @@ interface Context<T> {
 }
 
 function checkOptions(o: CalibrateOptions): void {
+  if (o.ertacache === false && o.peers === false) {
+    throw new BadInputError('nothing to calibrate: both ERTACache and the peers are switched off', 'drop one of --peers-only and --no-peers');
+  }
   const bad = o.budgets.filter((b) => !Number.isInteger(b) || b < 2 || b > o.steps);
   if (bad.length > 0 || o.budgets.length === 0) {
     throw new BadInputError(`budgets ${bad.join(', ')} are not integers in [2, ${o.steps}]`,
@@ -123,7 +131,9 @@ export async function calibrateModel<T>(denoiser: Denoiser<T>, ops: TensorOps<T>
     evalSetup: { denoiser, ops, batch, sigmas, guidance: options.guidance, timeMode, nullLabel, pixelRange: options.pixelRange },
   };
   const result: CalibrationResult = { ertacache: [], teacache: [], magcache: [], easycache: [] };
-  for (const budget of options.budgets) result.ertacache.push(...await ertaPlans(ctx, budget));
+  if (options.ertacache !== false) {
+    for (const budget of options.budgets) result.ertacache.push(...await ertaPlans(ctx, budget));
+  }
   if (options.peers === false) return result;
   const coefficients = fitTeaCacheCoefficients(ctx.profile);
   const gamma = magnitudeRatios(ctx.profile);
@@ -316,7 +326,7 @@ async function easyPlan<T>(ctx: Context<T>, budget: number): Promise<EasyCachePl
   const found = await bisectThreshold(async (delta) => {
     const e = await evaluatePolicy(ctx.evalSetup, createEasyCachePolicy({ delta, retSteps }), ctx.profile.final);
     return { count: e.computedSteps, result: e };
-  }, budget, { start: 0.05, maxIter: 8, tolerance: 0.5 });
+  }, budget, { start: 0.05, maxIter: 12, tolerance: 0.2 });
   ctx.log(`easycache budget ${budget}: thresh = ${found.threshold.toPrecision(4)} → ${found.count.toFixed(2)} computed`);
   const error: Record<string, VariantError> = (ctx.options.evaluate ?? true) ? { easycache: found.result } : {};
   return { ...header(ctx, budget, found.count, error), kind: 'easycache', delta: found.threshold, retSteps };
@@ -338,9 +348,22 @@ async function teaPlan<T>(ctx: Context<T>, budget: number, coefficients: number[
 }
 
 async function magPlan<T>(ctx: Context<T>, budget: number, gamma: number[]): Promise<MagCachePlan> {
-  const knobs = { K: ctx.options.magcache?.K ?? 4, retention: ctx.options.magcache?.retention ?? 0.2 };
-  const found = await searchMagCacheDelta(gamma, budget, knobs);
-  ctx.log(`magcache budget ${budget}: δ = ${found.threshold.toPrecision(4)} → ${found.count} computed`);
+  const retention = ctx.options.magcache?.retention ?? 0.2;
+  const fixedK = ctx.options.magcache?.K;
+  // K 4 ("fast" on Wan2.1) bounds the reuse: every K + 1-th step after the retained ones computes, so
+  // a small budget may be out of reach (18 of 50 at K 4). Unless the caller fixed K, raise it until
+  // the δ search reaches the budget (FLUX's published K is 5), so the plan spends what was asked.
+  let knobs = { K: fixedK ?? 4, retention };
+  let found = await searchMagCacheDelta(gamma, budget, knobs);
+  while (fixedK === undefined && found.count > budget && knobs.K < ctx.options.steps) {
+    const wider = { K: knobs.K + 1, retention };
+    const next = await searchMagCacheDelta(gamma, budget, wider);
+    if (next.count >= found.count) break;
+    ctx.log(`magcache budget ${budget}: K ${knobs.K} reaches ${found.count} at best; K ${wider.K}`);
+    knobs = wider;
+    found = next;
+  }
+  ctx.log(`magcache budget ${budget}: δ = ${found.threshold.toPrecision(4)}, K ${knobs.K} → ${found.count} computed`);
   const error: Record<string, VariantError> = {};
   if (ctx.options.evaluate ?? true) {
     error.magcache = await evaluatePolicy(ctx.evalSetup, createMagCachePolicy({ gamma, delta: found.threshold, ...knobs }), ctx.profile.final);

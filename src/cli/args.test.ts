@@ -91,6 +91,8 @@ describe('CLI defaults', () => {
     const a = parseCalibrateArgs(['--budget', '34', '--sweeps', '3', '--phi-groups', '16', '--reuse-passes', '0']);
     expect([a?.sweeps, a?.phiGroups, a?.reusePasses, a?.peers]).toEqual([3, 16, 0, true]);
     expect(parseCalibrateArgs(['--budget', '34', '--no-peers'])?.peers).toBe(false);
+    expect([a?.ertacache, parseCalibrateArgs(['--budget', '34', '--peers-only'])?.ertacache]).toEqual([true, false]);
+    expect(() => parseCalibrateArgs(['--budget', '34', '--peers-only', '--no-peers'])).toThrow(/nothing to calibrate/);
     expect(a?.phiRamps).toBe(false);
     expect(parseCalibrateArgs(['--budget', '34', '--phi-ramps'])?.phiRamps).toBe(true);
     expect(() => parseCalibrateArgs(['--budget', '34', '--phi-groups', '0'])).toThrow(/phi-groups/);

@@ -36,6 +36,7 @@ search of mean PSNR against full compute on the calibration seeds.
                        on the forecast's reuse set; kept when it beats the grid's one φ
   --no-forecast        skip calibrating the residual forecast (ertacache-forecast)
   --no-peers           only the ERTACache plans (TeaCache, MagCache and EasyCache plans left as they are)
+  --peers-only         only the TeaCache, MagCache and EasyCache plans (ERTACache plans left as they are)
   --skip-eval          skip measuring each plan's error with the real sampler (faster; no error report)
   --threads <n>        onnxruntime intra-op threads
   --json               print one JSON object (λ, S, errors per plan) as the last stdout line
@@ -59,6 +60,7 @@ export interface CalibrateArgs {
   phiRamps: boolean;
   forecast: boolean;
   peers: boolean;
+  ertacache: boolean;
   evaluate: boolean;
   threads?: number;
   json: boolean;
@@ -82,6 +84,7 @@ const OPTIONS = {
   'phi-ramps': { type: 'boolean' },
   'no-forecast': { type: 'boolean' },
   'no-peers': { type: 'boolean' },
+  'peers-only': { type: 'boolean' },
   'skip-eval': { type: 'boolean' },
   threads: { type: 'string' },
   json: { type: 'boolean' },
@@ -100,6 +103,7 @@ export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | nul
   if (r.flag('help')) return null;
   const budgets = [...new Set(r.ints('budget', 2))].sort((a, b) => b - a);
   if (budgets.length === 0) r.fail('--budget is required (e.g. --budget 25 for 25 computed steps of 50)');
+  if (r.flag('peers-only') && r.flag('no-peers')) r.fail('--peers-only and --no-peers leave nothing to calibrate: pass one of them');
   const args: CalibrateArgs = {
     model: r.str('model') ?? DEFAULT_MODEL_DIR,
     budgets,
@@ -108,6 +112,7 @@ export function parseCalibrateArgs(argv: readonly string[]): CalibrateArgs | nul
     phiRamps: r.flag('phi-ramps'),
     forecast: !r.flag('no-forecast'),
     peers: !r.flag('no-peers'),
+    ertacache: !r.flag('peers-only'),
     evaluate: !r.flag('skip-eval'),
     json: r.flag('json'),
   };

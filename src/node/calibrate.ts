@@ -54,6 +54,8 @@ export interface NodeCalibrateOptions {
   evaluate?: boolean;
   /** Also fit the TeaCache, MagCache and EasyCache plans (default true; false: ERTACache only). */
   peers?: boolean;
+  /** Fit the ERTACache plans (default true; false: only the peers', ERTACache's plans left as they are). */
+  ertacache?: boolean;
   /** onnxruntime-node intra-op threads. */
   threads?: number;
   /** Progress lines (profiling, search, fits). */
@@ -101,6 +103,9 @@ function checkOptions(o: NodeCalibrateOptions): void {
   checkInt('sweeps', o.sweeps, 0, 20);
   checkInt('phiGroups', o.phiGroups, 1);
   checkInt('reusePasses', o.reusePasses, 0, 100);
+  if (o.ertacache === false && o.peers === false) {
+    throw new OptionError('ertacache', 'and peers are both false: nothing to calibrate', 'leave one of them on');
+  }
 }
 
 function checkAgainstModel(o: NodeCalibrateOptions, m: ModelManifest, steps: number): void {

@@ -38,6 +38,8 @@ export interface CalibrationSettings {
   evaluate?: boolean;
   /** Also fit TeaCache, MagCache and EasyCache (default true). */
   peers?: boolean;
+  /** Fit the ERTACache plans (default true; false: only the peers'). */
+  ertacache?: boolean;
   /** ERTACache's search knobs (calibrateModel's defaults: 1 sweep, 4 φ groups, 1 reuse-set pass). */
   sweeps?: number;
   phiGroups?: number;
@@ -78,6 +80,7 @@ export function calibrationOptionsFor(m: ModelManifest, s: CalibrationSettings, 
   if (s.phi !== undefined && s.phi !== 'search') c.phiMode = s.phi;
   if (s.forecast === false) c.forecast = false;
   if (s.peers === false) c.peers = false;
+  if (s.ertacache === false) c.ertacache = false;
   if (s.sweeps !== undefined) c.sweeps = s.sweeps;
   if (s.phiGroups !== undefined) c.phiGroups = s.phiGroups;
   if (s.reusePasses !== undefined) c.reusePasses = s.reusePasses;

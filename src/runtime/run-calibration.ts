@@ -100,9 +100,9 @@ export async function runCalibration<T>(ctx: CalibrationContext<T>, req: Calibra
     steps, budgets: [req.budget], spaces: [space],
     ...(req.seeds ? { seeds: req.seeds } : {}), ...(req.labels ? { labels: req.labels } : {}),
     ...(req.guidance !== undefined ? { guidance: req.guidance } : {}),
-    // ertacache alone, as `npm run calibrate` fits it (with its forecast); a peer policy also
-    // runs the (then discarded) ertacache search, without the forecast's extra searches.
-    peers: policy !== 'ertacache', forecast: policy === 'ertacache' && req.forecast !== false, evaluate: req.evaluate ?? true,
+    // ertacache alone, as `npm run calibrate` fits it (with its forecast); a peer policy skips
+    // ERTACache's search (calibrateModel fits the peers from the same profile).
+    peers: policy !== 'ertacache', ertacache: policy === 'ertacache', forecast: policy === 'ertacache' && req.forecast !== false, evaluate: req.evaluate ?? true,
     onProgress: event,
   }, text);
   // Paced as a generation is (pacing.ts): ORT's WASM runs never return to the event loop, so
