@@ -147,6 +147,18 @@ describe('calibrate() in the runtime (imported DiT, ε / DDIM, onnxruntime-node)
       await again.dispose();
     }
   });
+
+  it('a peer policy fits only that peer (no ERTACache search), the same plan as the Node calibration', async () => {
+    await rt.load('manifest.json');
+    const events: CalibrationEvent[] = [];
+    const r = await rt.calibrate({ budget: BUDGET, steps: STEPS, seeds: [0, 1], policy: 'easycache', store: false }, (e) => void events.push(e));
+    const written = JSON.parse(await readFile(join(tmp, 'plans/easycache-6-b4.json'), 'utf8')) as { delta: number; computedSteps: number };
+    expect(r).toMatchObject({ stored: false, reuse: null, plan: { kind: 'easycache' } });
+    expect(r.computedSteps).toBeCloseTo(written.computedSteps, 6); // the file holds 7 significant digits
+    expect((r.plan as { delta: number }).delta).toBeCloseTo(written.delta, 6);
+    expect(events.some((e) => e.message.includes('easycache budget 4'))).toBe(true);
+    expect(events.some((e) => e.message.includes('ertacache budget'))).toBe(false);
+  }, 120_000);
 });
 
 describe('calibrate() on a text model (imported PixArt-style, prompts as the batch\'s labels)', () => {

@@ -2,10 +2,12 @@
 # Ship the DiT checkpoint in tools/emoji/out/dit.pt as public/models/emoji-dit (issue 12), after training:
 #   1. train.py snapshot (the fp16 snapshot in tools/emoji/ckpt/ is exactly what ships);
 #   2. export.py from the snapshot, with evaluate.py beside it (metrics.json, the sample grids);
-#   3. calibrate every plan with the forecast, in two copies of the export in parallel
-#      (50 steps at 25,34 | 50 steps at 17, then 8 steps at 5), and merge the copies' plan lists;
+#   3. calibrate the ERTACache plans with the forecast, in two copies of the export in parallel
+#      (50 steps at 25,34 | 50 steps at 17, then 8 steps at 5, then the peers' thresholds at both
+#      step counts on seeds 0-3: an adaptive threshold needs more samples to hold its budget on
+#      unseen seeds), and merge the copies' plan lists;
 #   4. model_card.py, then the emoji unit tests (goldens, CLI, fp16, bench report, demo).
-# About 13 minutes on two idle cores. Usage: bash tools/emoji/ship.sh   (PYTHON=... to pick the interpreter)
+# About 25 minutes on two idle cores. Usage: bash tools/emoji/ship.sh   (PYTHON=... to pick the interpreter)
 # The classifier is not retrained here, so its files are restored from git after the export rewrites them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,13 +35,16 @@ git checkout -- public/models/emoji-classifier
 log "calibrate (logs: $T/cal*.log)"
 rm -rf $M/plans
 cp -r $M "$T/a"; cp -r $M "$T/b"
-npm run calibrate -- --model "$T/a" --steps 50 --budget 25,34 --seeds 0 --threads 1 --json > "$T/calA.log" 2>&1 &
+C="--threads 1 --json"
+{ npm run calibrate -- --model "$T/a" --steps 50 --budget 25,34 --seeds 0 --no-peers $C > "$T/calA1.log" 2>&1 &&
+  npm run calibrate -- --model "$T/a" --steps 8 --budget 5 --seeds 0-3 --peers-only $C > "$T/calA2.log" 2>&1; } &
 A=$!
-{ npm run calibrate -- --model "$T/b" --steps 50 --budget 17 --seeds 0 --threads 1 --json > "$T/calB1.log" 2>&1 &&
-  npm run calibrate -- --model "$T/b" --steps 8 --budget 5 --seeds 0 --threads 1 --json > "$T/calB2.log" 2>&1; } &
+{ npm run calibrate -- --model "$T/b" --steps 50 --budget 17 --seeds 0 --no-peers $C > "$T/calB1.log" 2>&1 &&
+  npm run calibrate -- --model "$T/b" --steps 8 --budget 5 --seeds 0 --no-peers $C > "$T/calB2.log" 2>&1 &&
+  npm run calibrate -- --model "$T/b" --steps 50 --budget 34,25,17 --seeds 0-3 --peers-only $C > "$T/calB3.log" 2>&1; } &
 B=$!
 wait $A; wait $B
-tail -n 1 "$T/calA.log" "$T/calB1.log" "$T/calB2.log" | cut -c1-400
+tail -n 1 "$T"/cal*.log | cut -c1-400
 mkdir -p $M/plans
 cp "$T"/a/plans/*.json "$T"/b/plans/*.json $M/plans/
 $P - "$M/manifest.json" "$T/a/manifest.json" "$T/b/manifest.json" <<'PY'
