@@ -106,7 +106,7 @@ interface Context<T> {
 
 function checkOptions(o: CalibrateOptions): void {
   if (o.ertacache === false && o.peers === false) {
-    throw new BadInputError('nothing to calibrate: both ERTACache and the peers are switched off', 'drop one of --peers-only and --no-peers');
+    throw new BadInputError('nothing to calibrate: both ERTACache and the peers are switched off', 'leave ertacache or peers on');
   }
   const bad = o.budgets.filter((b) => !Number.isInteger(b) || b < 2 || b > o.steps);
   if (bad.length > 0 || o.budgets.length === 0) {
